@@ -1,0 +1,13 @@
+import type { AggregateDefinition } from './aggregate-definition.js';
+import { dailyAggregates } from './daily-aggregates.js';
+import { regionAggregates } from './region-aggregates.js';
+import { serviceAggregates } from './service-aggregates.js';
+import { userAggregates } from './user-aggregates.js';
+
+/** Every aggregate the pipeline maintains; each becomes an asset downstream of billing_events. */
+export const AGGREGATES: readonly AggregateDefinition[] = [
+  dailyAggregates,
+  userAggregates,
+  serviceAggregates,
+  regionAggregates,
+];

@@ -1,0 +1,18 @@
+import type { AggregateDefinition } from './aggregate-definition.js';
+
+export const regionAggregates: AggregateDefinition = {
+  name: 'region_aggregates',
+  description: 'Per region: volume, exact spend, distinct users, resource and operation types',
+  keys: [{ column: 'region', as: 'region', type: 'VARCHAR' }],
+  partitioning: 'none',
+  columns: `event_count BIGINT NOT NULL,
+    total_credit_usage DECIMAL(38,6) NOT NULL,
+    unique_users BIGINT NOT NULL,
+    unique_resource_types BIGINT NOT NULL,
+    unique_operation_types BIGINT NOT NULL`,
+  measures: `count(*),
+    sum(e.credit_usage),
+    count(DISTINCT e.user_id),
+    count(DISTINCT e.resource_type),
+    count(DISTINCT e.operation_type)`,
+};

@@ -1,0 +1,25 @@
+import { ratio } from '../sql/money.js';
+import type { AggregateDefinition } from './aggregate-definition.js';
+
+export const serviceAggregates: AggregateDefinition = {
+  name: 'service_aggregates',
+  description: 'Per service tier, resource type and operation type: volume, exact spend, reliability, users',
+  keys: [
+    { column: 'service_tier', as: 'service_tier', type: 'VARCHAR' },
+    { column: 'resource_type', as: 'resource_type', type: 'VARCHAR' },
+    { column: 'operation_type', as: 'operation_type', type: 'VARCHAR' },
+  ],
+  partitioning: 'none',
+  columns: `event_count BIGINT NOT NULL,
+    total_credit_usage DECIMAL(38,6) NOT NULL,
+    success_count BIGINT NOT NULL,
+    failure_count BIGINT NOT NULL,
+    success_rate DECIMAL(9,6),
+    unique_users BIGINT NOT NULL`,
+  measures: `count(*),
+    sum(e.credit_usage),
+    count(*) FILTER (WHERE e.success),
+    count(*) FILTER (WHERE NOT e.success),
+    ${ratio('count(*) FILTER (WHERE e.success)', 'count(*)')},
+    count(DISTINCT e.user_id)`,
+};

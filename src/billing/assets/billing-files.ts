@@ -1,0 +1,100 @@
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { AssetDefinition, PartitionMaterialization } from '../../orchestrator/asset.js';
+import type { Source, SourceFile } from '../../sources/source.js';
+import { csvText } from '../csv-text.js';
+import * as files from '../sql/files.js';
+import { BILLING_TABLES } from '../sql/tables.js';
+import { withTempDir } from '../temp-files.js';
+
+export interface BillingFilesOptions {
+  source: Source;
+  home: string;
+}
+
+/**
+ * `billing_files`: the inventory of source files, by key and version. Listing the source and
+ * comparing versions is how the pipeline knows what is new, changed, missing, or forced.
+ */
+export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition {
+  return {
+    name: 'billing_files',
+    description: 'Inventory of billing CSV files in the source, with versions (ETag or mtime+size) and load status',
+    deps: [],
+    partitioning: 'daily',
+    group: 'ingest',
+    async setup(warehouse) {
+      await warehouse.transaction(async (tx) => {
+        for (const statement of BILLING_TABLES) await tx.exec(statement);
+      });
+    },
+    async materialize(ctx) {
+      const started = Date.now();
+      const listing: SourceFile[] = [];
+      for await (const file of options.source.list({ signal: ctx.signal })) listing.push(file);
+      const listMs = Date.now() - started;
+      ctx.log(`listed ${listing.length} billing file(s) in ${options.source.uri}`, { listMs });
+
+      return withTempDir(options.home, async (dir) => {
+        const path = join(dir, 'listing.csv');
+        const out = createWriteStream(path);
+        for (const f of listing) {
+          if (!out.write(`${csvText(f.key)},${f.partition},${f.size},${csvText(f.version)}\n`)) await once(out, 'drain');
+        }
+        out.end();
+        await once(out, 'finish');
+
+        const before = await ctx.warehouse.all<{ source_key: string; needs_load: boolean }>(
+          'SELECT source_key, needs_load FROM billing_files',
+        );
+        const known = new Map(before.map((r) => [r.source_key, r.needs_load]));
+        await ctx.warehouse.transaction(async (tx) => {
+          await tx.exec(files.CREATE_LISTING);
+          await tx.insertCsv({
+            table: 'source_listing',
+            path,
+            columns: [
+              { name: 'source_key', type: 'VARCHAR' },
+              { name: 'partition', type: 'DATE' },
+              { name: 'size', type: 'BIGINT' },
+              { name: 'version', type: 'VARCHAR' },
+            ],
+          });
+          await tx.exec(files.UPDATE_KNOWN_FILES, [ctx.range?.from ?? null, ctx.range?.to ?? null]);
+          await tx.exec(files.INSERT_NEW_FILES);
+          await tx.exec(files.MARK_MISSING_FILES);
+          await tx.exec('DROP TABLE source_listing');
+        });
+
+        const pending = await ctx.warehouse.all<{ source_key: string; version: string; partition: string }>(
+          files.FILES_TO_LOAD,
+        );
+        const byPartition = new Map<string, string[]>();
+        for (const f of pending) {
+          const inputs = byPartition.get(f.partition) ?? [];
+          inputs.push(`${f.source_key}@${f.version}`);
+          byPartition.set(f.partition, inputs);
+        }
+        const partitions: PartitionMaterialization[] = [...byPartition].map(([partition, inputs]) => ({
+          partition,
+          rowCount: inputs.length,
+          inputs,
+        }));
+        const newFiles = pending.filter((f) => !known.has(f.source_key)).length;
+        const missing = await ctx.warehouse.all<{ n: number }>(
+          "SELECT count(*) AS n FROM billing_files WHERE status = 'missing'",
+        );
+        const metadata = {
+          listed: listing.length,
+          new: newFiles,
+          toLoad: pending.length,
+          missing: missing[0]?.n ?? 0,
+          listMs,
+        };
+        ctx.log(`${pending.length} file(s) to load (${newFiles} new)`, metadata);
+        return { changed: pending.length > 0, partitions, metadata };
+      });
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import { renderInsights } from '../../billing/insights-report.js';
+import { commonOptions, type CommonOptions, withRuntime } from '../context.js';
+
+export function registerInsights(program: Command): void {
+  commonOptions(program.command('insights').description('Print the billing insights report'))
+    .addHelpText('after', '\nExample:\n  $ billing-pipeline insights')
+    .action(async (flags: CommonOptions) => {
+      const report = await withRuntime(flags, (runtime) => renderInsights(runtime.warehouse));
+      process.stdout.write(`${report}\n`);
+    });
+}

@@ -1,0 +1,150 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
+import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
+import { commonOptions, type CommonOptions, UsageError, withRuntime } from '../context.js';
+import { runReporter } from '../progress.js';
+
+interface MaterializeFlags extends CommonOptions {
+  select?: string;
+  from?: string;
+  to?: string;
+  fullRefresh?: boolean;
+  upstream?: boolean;
+  runKey?: string;
+}
+
+function rangeFrom(flags: { from?: string; to?: string }): DayRange | null {
+  if (flags.from === undefined && flags.to === undefined) return null;
+  if (flags.from === undefined || flags.to === undefined) throw new UsageError('--from and --to go together');
+  return parseDayRange(flags.from, flags.to);
+}
+
+/** Prints the outcome and sets the exit code: 0 on success (even with rejected rows), 1 when the run failed. */
+async function runAndReport(flags: CommonOptions, request: RunRequest): Promise<void> {
+  const summary: RunSummary = await withRuntime(flags, async (runtime) => {
+    for (const name of request.selection ?? []) runtime.graph.get(name);
+    const controller = new AbortController();
+    const onSignal = () => {
+      process.stderr.write('\ncanceling after the current step (Ctrl-C again to force)...\n');
+      controller.abort();
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
+    try {
+      return await runtime.materialize(request, { emitter: runReporter(), signal: controller.signal });
+    } finally {
+      process.off('SIGINT', onSignal);
+    }
+  });
+  if (summary.deduplicatedBy) {
+    process.stdout.write(`run key ${summary.deduplicatedBy} already ran as ${summary.runId} (${summary.status}); nothing to do\n`);
+    return;
+  }
+  const events = summary.assets.find((a) => a.asset === 'billing_events')?.result?.metadata ?? {};
+  const rows = Number(events.rows ?? 0);
+  const rejectedRows = Number(events.rejectedRows ?? 0);
+  const rejectedFiles = Number(events.rejectedFiles ?? 0);
+  const parts = [`run ${summary.runId} ${summary.status}`];
+  if (events.files !== undefined) parts.push(`${rows} row(s) loaded`);
+  if (rejectedRows > 0) parts.push(`${rejectedRows} row(s) rejected (see table rejected_rows)`);
+  if (rejectedFiles > 0) parts.push(`${rejectedFiles} file(s) rejected (see table rejected_files)`);
+  process.stdout.write(`${parts.join(', ')}\n`);
+  if (summary.status !== 'success') {
+    process.stderr.write(`error: ${summary.error ?? summary.status}\n`);
+    process.exitCode = 1;
+  }
+}
+
+export function registerMaterialize(program: Command): void {
+  commonOptions(
+    program
+      .command('materialize')
+      .description('Load new or changed files and update everything downstream; with --from/--to, reprocess those days')
+      .option('--select <assets>', 'comma-separated assets to materialize (default: all)')
+      .option('--upstream', 'also materialize the upstream assets of --select')
+      .option('--from <day>', 'first day to reprocess (YYYY-MM-DD)')
+      .option('--to <day>', 'last day to reprocess (YYYY-MM-DD)')
+      .option('--full-refresh', 'rebuild the selected aggregates from all events')
+      .option('--run-key <key>', 'skip if a run with this key already ran'),
+    true,
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ billing-pipeline materialize --source s3://billing/exports/
+  $ billing-pipeline materialize --from 2025-04-01 --to 2025-04-07
+  $ billing-pipeline materialize --select daily_aggregates,billing_insights --full-refresh`,
+    )
+    .action(async (flags: MaterializeFlags) => {
+      const selection = flags.select
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      await runAndReport(flags, {
+        selection,
+        withUpstream: flags.upstream,
+        range: rangeFrom(flags),
+        fullRefresh: flags.fullRefresh,
+        trigger: 'cli',
+        runKey: flags.runKey,
+      });
+    });
+}
+
+const backfillConfig = z.object({
+  ops: z.object({
+    billing_files: z.object({
+      config: z.object({ from_date: z.union([z.string(), z.date()]), to_date: z.union([z.string(), z.date()]) }),
+    }),
+  }),
+});
+
+const dayText = (value: string | Date) => (value instanceof Date ? value.toISOString().slice(0, 10) : value);
+
+export async function readBackfillConfig(path: string): Promise<DayRange> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read backfill config ${path}: ${(error as Error).message}`);
+  }
+  const parsed = backfillConfig.safeParse(parseYaml(text));
+  if (!parsed.success) {
+    throw new UsageError(
+      `${path} is not a backfill config: expected ops.billing_files.config.from_date and to_date (${parsed.error.issues
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; ')})`,
+    );
+  }
+  const { from_date, to_date } = parsed.data.ops.billing_files.config;
+  return parseDayRange(dayText(from_date), dayText(to_date));
+}
+
+export function registerBackfill(program: Command): void {
+  commonOptions(
+    program
+      .command('backfill')
+      .description('Reprocess every asset over a range of days (files are re-read, aggregates rebuilt)')
+      .option('--from <day>', 'first day (YYYY-MM-DD)')
+      .option('--to <day>', 'last day (YYYY-MM-DD)')
+      .option('--config <file>', 'YAML with ops.billing_files.config.{from_date,to_date}'),
+    true,
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ billing-pipeline backfill --from 2025-04-01 --to 2025-04-30
+  $ billing-pipeline backfill --config configs/backfill.yaml`,
+    )
+    .action(async (flags: MaterializeFlags & { config?: string }) => {
+      if (flags.config && (flags.from || flags.to)) throw new UsageError('use either --config or --from/--to, not both');
+      const range = flags.config ? await readBackfillConfig(flags.config) : rangeFrom(flags);
+      if (!range) throw new UsageError('backfill needs --from and --to, or --config');
+      await runAndReport(flags, { range, trigger: 'backfill', tags: { backfill: `${range.from}..${range.to}` } });
+    });
+}

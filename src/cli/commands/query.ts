@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../format.js';
+import { commonOptions, type CommonOptions, UsageError, withRuntime } from '../context.js';
+
+export function parseFormat(value: string): OutputFormat {
+  const format = OUTPUT_FORMATS.find((f) => f === value);
+  if (!format) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}; got "${value}"`);
+  return format;
+}
+
+export function registerQuery(program: Command): void {
+  commonOptions(
+    program
+      .command('query')
+      .description('Run SQL against the warehouse')
+      .argument('<sql>', 'the SQL to run')
+      .option('--format <format>', 'json | csv | table', 'table'),
+  )
+    .addHelpText(
+      'after',
+      `
+Output: json is an array of row objects; DECIMAL values are exact decimal strings, TIMESTAMP is
+ISO-8601 UTC, DATE is YYYY-MM-DD, integers are numbers.
+
+Examples:
+  $ billing-pipeline query "SELECT * FROM daily_aggregates ORDER BY day" --format json
+  $ billing-pipeline query "SELECT source_key, line_number, reason FROM rejected_rows" --format csv`,
+    )
+    .action(async (sql: string, flags: CommonOptions & { format: string }) => {
+      const format = parseFormat(flags.format);
+      const result = await withRuntime(flags, (runtime) => runtime.warehouse.query(sql));
+      process.stdout.write(`${formatResult(result, format)}\n`);
+    });
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { AssetGraphError } from '../orchestrator/asset-graph.js';
+import { SourceError } from '../sources/source.js';
+import { registerAssets } from './commands/assets.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerInsights } from './commands/insights.js';
+import { registerLineage } from './commands/lineage.js';
+import { registerBackfill, registerMaterialize } from './commands/materialize.js';
+import { registerQuery } from './commands/query.js';
+import { registerRuns } from './commands/runs.js';
+import { UsageError } from './context.js';
+
+export function buildProgram(): Command {
+  const program = new Command('billing-pipeline')
+    .description('Incremental, idempotent billing pipeline: Hive-partitioned CSVs in S3 to exact DuckDB aggregates')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+  registerMaterialize(program);
+  registerBackfill(program);
+  registerQuery(program);
+  registerAssets(program);
+  registerRuns(program);
+  registerLineage(program);
+  registerInsights(program);
+  registerGenerate(program);
+  return program;
+}
+
+/** The one place errors become messages and exit codes: 2 for usage, 1 for everything else. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const usage = error instanceof UsageError || error instanceof RangeError || error instanceof AssetGraphError;
+    const known = usage || error instanceof ConfigError || error instanceof SourceError;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: ${message}\n`);
+    if (!known && process.env.BILLING_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return usage ? 2 : 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

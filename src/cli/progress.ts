@@ -1,0 +1,42 @@
+import { SingleBar } from 'cli-progress';
+import { RunEmitter } from '../orchestrator/run-events.js';
+
+const mb = (bytes: number) => (bytes / 1_048_576).toFixed(1);
+
+/**
+ * Reports a run on stderr: a progress bar per asset on a terminal, one plain line per asset
+ * otherwise (CI logs, pipes).
+ */
+export function runReporter(stream: NodeJS.WriteStream = process.stderr): RunEmitter {
+  const emitter = new RunEmitter();
+  const tty = Boolean(stream.isTTY);
+  let bar: SingleBar | null = null;
+  const stopBar = () => {
+    bar?.stop();
+    bar = null;
+  };
+  emitter.on('run:started', ({ runId, assets }) => {
+    stream.write(`run ${runId}: ${assets.join(' -> ')}\n`);
+  });
+  emitter.on('asset:progress', ({ asset, update }) => {
+    if (!tty) return;
+    if (!bar) {
+      bar = new SingleBar(
+        { format: `  ${asset} [{bar}] {percentage}% {done}/{all} MB`, stream, hideCursor: true, clearOnComplete: true },
+      );
+      bar.start(update.total, 0, { done: mb(0), all: mb(update.total) });
+    }
+    bar.update(update.done, { done: mb(update.done), all: mb(update.total) });
+  });
+  emitter.on('asset:finished', ({ asset, status, durationMs, result, error }) => {
+    stopBar();
+    const meta = result?.metadata ?? {};
+    const facts = Object.entries(meta)
+      .filter(([k, v]) => typeof v === 'number' && !k.endsWith('Ms') && v !== 0)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    const what = status === 'success' ? (result?.changed ? 'materialized' : 'up to date') : status;
+    stream.write(`  ${asset.padEnd(20)} ${what.padEnd(12)} ${String(durationMs).padStart(6)} ms  ${error ?? facts}\n`);
+  });
+  return emitter;
+}

@@ -1,0 +1,61 @@
+import type { Cell, SqlSession, Warehouse } from '../warehouse/warehouse.js';
+import type { DayRange } from './days.js';
+
+/** How an asset's materializations are recorded: one per day partition, or one for the whole asset. */
+export type Partitioning = 'daily' | 'none';
+
+export interface PartitionMaterialization {
+  /** `YYYY-MM-DD` for daily assets; null for unpartitioned ones. */
+  partition: string | null;
+  rowCount: number;
+  /** What this partition was made from (e.g. source file keys with versions). */
+  inputs?: string[];
+  metadata?: Record<string, Cell>;
+}
+
+export interface AssetResult {
+  /** Whether anything downstream may now be out of date. */
+  changed: boolean;
+  partitions: PartitionMaterialization[];
+  /** Whole-asset facts for the ledger (counts, timings of phases). */
+  metadata?: Record<string, Cell>;
+  /** A problem that should fail the asset after its committed work is kept, e.g. some files could not be read. */
+  failure?: string;
+}
+
+export interface ProgressUpdate {
+  done: number;
+  total: number;
+  unit: string;
+}
+
+export interface AssetContext {
+  runId: string;
+  asset: string;
+  warehouse: Warehouse;
+  /** Partitions to reprocess even if nothing changed; null for "whatever is new". */
+  range: DayRange | null;
+  /** Recompute everything, not just what changed. */
+  fullRefresh: boolean;
+  /** True when an upstream asset changed data since this asset last succeeded (in this run or before). */
+  upstreamChanged: boolean;
+  signal: AbortSignal;
+  log(message: string, data?: Record<string, Cell>): void;
+  progress(update: ProgressUpdate): void;
+  /** A per-asset position (e.g. the last change consumed), persisted with the ledger. */
+  getCursor(): Promise<string | null>;
+  /** Saves the cursor inside the caller's transaction so it commits with the work it describes. */
+  setCursor(tx: SqlSession, value: string): Promise<void>;
+}
+
+/** A software-defined asset: a named table (or set of tables) and how to bring it up to date. */
+export interface AssetDefinition {
+  name: string;
+  description: string;
+  deps: readonly string[];
+  partitioning: Partitioning;
+  group?: string;
+  /** Creates the asset's tables if missing; runs before any materialization. */
+  setup?(warehouse: Warehouse): Promise<void>;
+  materialize(context: AssetContext): Promise<AssetResult>;
+}

@@ -1,0 +1,123 @@
+/**
+ * The run ledger's tables. They live in the warehouse file itself so a materialization and its
+ * record commit together. No indexes: DuckDB scans these small tables faster than it maintains them.
+ */
+export const LEDGER_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    trigger VARCHAR NOT NULL,
+    selection VARCHAR[] NOT NULL,
+    partition_from DATE,
+    partition_to DATE,
+    full_refresh BOOLEAN NOT NULL DEFAULT false,
+    run_key VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    error VARCHAR,
+    tags VARCHAR
+  )`,
+  `CREATE TABLE IF NOT EXISTS asset_runs (
+    run_id VARCHAR NOT NULL,
+    asset VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    changed BOOLEAN NOT NULL DEFAULT false,
+    row_count BIGINT,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    duration_ms BIGINT,
+    error VARCHAR,
+    metadata VARCHAR
+  )`,
+  `CREATE TABLE IF NOT EXISTS materializations (
+    run_id VARCHAR NOT NULL,
+    asset VARCHAR NOT NULL,
+    partition VARCHAR,
+    status VARCHAR NOT NULL,
+    row_count BIGINT,
+    inputs VARCHAR[],
+    duration_ms BIGINT,
+    metadata VARCHAR,
+    created_at TIMESTAMP NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS run_events (
+    run_id VARCHAR NOT NULL,
+    seq INTEGER NOT NULL,
+    logged_at TIMESTAMP NOT NULL,
+    level VARCHAR NOT NULL,
+    type VARCHAR NOT NULL,
+    asset VARCHAR,
+    message VARCHAR NOT NULL,
+    data VARCHAR
+  )`,
+  `CREATE TABLE IF NOT EXISTS asset_cursors (
+    asset VARCHAR NOT NULL,
+    cursor VARCHAR NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+  )`,
+];
+
+export const INSERT_RUN = `INSERT INTO runs
+  (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, started_at, tags)
+  VALUES ($1, $2, $3, string_split($4, ','), CAST($5 AS DATE), CAST($6 AS DATE), $7, $8, now(), now(), $9)`;
+
+export const FINISH_RUN = `UPDATE runs SET status = $2, finished_at = now(), error = $3 WHERE run_id = $1`;
+
+/** A run still marked running was orphaned by a process that died; nothing can finish it now. */
+export const FAIL_ORPHANED_RUNS = `UPDATE runs SET status = 'failed', finished_at = now(),
+  error = 'the process running it stopped before it finished (orphaned run)'
+  WHERE status IN ('queued', 'running')`;
+
+export const INSERT_ASSET_RUN = `INSERT INTO asset_runs
+  (run_id, asset, status, changed, row_count, started_at, finished_at, duration_ms, error, metadata)
+  VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0)::TIMESTAMP, now(), $7, $8, $9)`;
+
+export const INSERT_MATERIALIZATION = `INSERT INTO materializations
+  (run_id, asset, partition, status, row_count, inputs, duration_ms, metadata, created_at)
+  VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 IS NULL THEN NULL ELSE string_split($6, chr(10)) END, $7, $8, now())`;
+
+export const INSERT_EVENT = `INSERT INTO run_events (run_id, seq, logged_at, level, type, asset, message, data)
+  VALUES ($1, $2, to_timestamp($3 / 1000.0)::TIMESTAMP, $4, $5, $6, $7, $8)`;
+
+export const GET_CURSOR = 'SELECT cursor FROM asset_cursors WHERE asset = $1';
+export const DELETE_CURSOR = 'DELETE FROM asset_cursors WHERE asset = $1';
+export const INSERT_CURSOR = 'INSERT INTO asset_cursors (asset, cursor, updated_at) VALUES ($1, $2, now())';
+
+/**
+ * Per asset: when it last succeeded and when it last changed data. An asset is stale when an
+ * upstream changed after it last succeeded.
+ */
+export const ASSET_STATE = `SELECT asset,
+    max(finished_at) FILTER (WHERE status = 'success') AS last_success_at,
+    max(finished_at) FILTER (WHERE status = 'success' AND changed) AS last_change_at
+  FROM asset_runs GROUP BY asset`;
+
+export const LATEST_ASSET_RUNS = `SELECT a.asset, a.run_id, a.status, a.changed, a.row_count,
+    a.started_at, a.finished_at, a.duration_ms, a.error
+  FROM asset_runs a
+  QUALIFY row_number() OVER (PARTITION BY a.asset ORDER BY a.started_at DESC) = 1`;
+
+export const LIST_RUNS = `SELECT run_id, status, trigger, selection, partition_from, partition_to, run_key,
+    created_at, started_at, finished_at,
+    date_diff('millisecond', started_at, coalesce(finished_at, now()::TIMESTAMP)) AS duration_ms, error
+  FROM runs ORDER BY created_at DESC, run_id DESC LIMIT $1`;
+
+export const GET_RUN = `SELECT run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key,
+    created_at, started_at, finished_at,
+    date_diff('millisecond', started_at, coalesce(finished_at, now()::TIMESTAMP)) AS duration_ms, error, tags
+  FROM runs WHERE run_id = $1`;
+
+export const RUN_BY_KEY = 'SELECT run_id, status FROM runs WHERE run_key = $1 ORDER BY created_at DESC LIMIT 1';
+
+export const RUN_ASSETS = `SELECT asset, status, changed, row_count, started_at, finished_at, duration_ms, error, metadata
+  FROM asset_runs WHERE run_id = $1 ORDER BY started_at`;
+
+export const RUN_EVENTS = `SELECT seq, logged_at, level, type, asset, message, data
+  FROM run_events WHERE run_id = $1 ORDER BY seq`;
+
+export const PARTITION_MATERIALIZATIONS = `SELECT m.run_id, m.status, m.row_count, m.inputs, m.duration_ms, m.metadata,
+    m.created_at, r.trigger
+  FROM materializations m JOIN runs r USING (run_id)
+  WHERE m.asset = $1 AND m.partition IS NOT DISTINCT FROM $2
+  ORDER BY m.created_at DESC`;

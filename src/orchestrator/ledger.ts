@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import type { Cell, Row, SqlSession, Warehouse } from '../warehouse/warehouse.js';
+import type { PartitionMaterialization } from './asset.js';
+import type { DayRange } from './days.js';
+import * as sql from './ledger-sql.js';
+import type { AssetRunStatus, RunStatus } from './run-status.js';
+
+export interface NewRun {
+  trigger: string;
+  selection: readonly string[];
+  range: DayRange | null;
+  fullRefresh: boolean;
+  runKey?: string | null;
+  tags?: Record<string, string>;
+}
+
+export interface RunEvent {
+  at: number;
+  level: 'info' | 'warn' | 'error';
+  type: string;
+  asset: string | null;
+  message: string;
+  data?: Record<string, Cell>;
+}
+
+export interface AssetRunRecord {
+  asset: string;
+  status: AssetRunStatus;
+  changed: boolean;
+  rowCount: number | null;
+  startedAt: number;
+  durationMs: number;
+  error: string | null;
+  metadata?: Record<string, Cell>;
+  partitions: PartitionMaterialization[];
+}
+
+/** Sortable, readable run ids: `20250423-101500-a1b2c3`. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
+
+/** The record of what ran, when, on what, and with what result — stored beside the data it describes. */
+export class Ledger {
+  constructor(private readonly warehouse: Warehouse) {}
+
+  async setup(): Promise<void> {
+    await this.warehouse.transaction(async (tx) => {
+      for (const statement of sql.LEDGER_SCHEMA) await tx.exec(statement);
+    });
+  }
+
+  /** Marks runs left `running` by a dead process as failed; returns how many. */
+  async failOrphanedRuns(): Promise<number> {
+    const orphans = await this.warehouse.all<{ n: number }>(
+      "SELECT count(*) AS n FROM runs WHERE status IN ('queued', 'running')",
+    );
+    const count = orphans[0]?.n ?? 0;
+    if (count > 0) await this.warehouse.exec(sql.FAIL_ORPHANED_RUNS);
+    return count;
+  }
+
+  async createRun(run: NewRun): Promise<string> {
+    const runId = newRunId();
+    await this.warehouse.exec(sql.INSERT_RUN, [
+      runId,
+      'running' satisfies RunStatus,
+      run.trigger,
+      run.selection.join(','),
+      run.range?.from ?? null,
+      run.range?.to ?? null,
+      run.fullRefresh,
+      run.runKey ?? null,
+      json(run.tags),
+    ]);
+    return runId;
+  }
+
+  async finishRun(runId: string, status: RunStatus, error: string | null): Promise<void> {
+    await this.warehouse.exec(sql.FINISH_RUN, [runId, status, error]);
+  }
+
+  async findRunByKey(runKey: string): Promise<{ run_id: string; status: RunStatus } | null> {
+    const rows = await this.warehouse.all<{ run_id: string; status: RunStatus }>(sql.RUN_BY_KEY, [runKey]);
+    return rows[0] ?? null;
+  }
+
+  async recordAssetRun(runId: string, record: AssetRunRecord): Promise<void> {
+    await this.warehouse.transaction(async (tx) => {
+      await tx.exec(sql.INSERT_ASSET_RUN, [
+        runId,
+        record.asset,
+        record.status,
+        record.changed,
+        record.rowCount,
+        record.startedAt,
+        record.durationMs,
+        record.error,
+        json(record.metadata),
+      ]);
+      for (const p of record.partitions) {
+        await tx.exec(sql.INSERT_MATERIALIZATION, [
+          runId,
+          record.asset,
+          p.partition,
+          record.status,
+          p.rowCount,
+          p.inputs && p.inputs.length > 0 ? p.inputs.join('\n') : null,
+          record.durationMs,
+          json(p.metadata),
+        ]);
+      }
+    });
+  }
+
+  async appendEvents(runId: string, firstSeq: number, events: readonly RunEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.warehouse.transaction(async (tx) => {
+      let seq = firstSeq;
+      for (const e of events) {
+        await tx.exec(sql.INSERT_EVENT, [runId, seq++, e.at, e.level, e.type, e.asset, e.message, json(e.data)]);
+      }
+    });
+  }
+
+  async getCursor(asset: string): Promise<string | null> {
+    const rows = await this.warehouse.all<{ cursor: string }>(sql.GET_CURSOR, [asset]);
+    return rows[0]?.cursor ?? null;
+  }
+
+  async setCursor(tx: SqlSession, asset: string, cursor: string): Promise<void> {
+    await tx.exec(sql.DELETE_CURSOR, [asset]);
+    await tx.exec(sql.INSERT_CURSOR, [asset, cursor]);
+  }
+
+  /** For each asset: ISO times of its last success and last data change. */
+  async assetStates(): Promise<Map<string, { lastSuccessAt: string | null; lastChangeAt: string | null }>> {
+    const rows = await this.warehouse.all<{
+      asset: string;
+      last_success_at: string | null;
+      last_change_at: string | null;
+    }>(sql.ASSET_STATE);
+    return new Map(
+      rows.map((r) => [r.asset, { lastSuccessAt: r.last_success_at, lastChangeAt: r.last_change_at }]),
+    );
+  }
+
+  latestAssetRuns(): Promise<Row[]> {
+    return this.warehouse.all(sql.LATEST_ASSET_RUNS);
+  }
+
+  listRuns(limit = 20): Promise<Row[]> {
+    return this.warehouse.all(sql.LIST_RUNS, [limit]);
+  }
+
+  async getRun(runId: string): Promise<{ run: Row; assets: Row[]; events: Row[] } | null> {
+    const [run] = await this.warehouse.all(sql.GET_RUN, [runId]);
+    if (!run) return null;
+    const assets = await this.warehouse.all(sql.RUN_ASSETS, [runId]);
+    const events = await this.warehouse.all(sql.RUN_EVENTS, [runId]);
+    return { run, assets, events };
+  }
+
+  partitionMaterializations(asset: string, partition: string | null): Promise<Row[]> {
+    return this.warehouse.all(sql.PARTITION_MATERIALIZATIONS, [asset, partition]);
+  }
+}

@@ -1,0 +1,199 @@
+import type { Cell, Warehouse } from '../warehouse/warehouse.js';
+import type { AssetContext, AssetDefinition, AssetResult } from './asset.js';
+import type { AssetGraph } from './asset-graph.js';
+import type { DayRange } from './days.js';
+import type { Ledger, RunEvent } from './ledger.js';
+import type { RunEmitter } from './run-events.js';
+import type { AssetRunStatus, RunStatus } from './run-status.js';
+
+export interface RunRequest {
+  /** Asset names; empty or missing for the whole graph. */
+  selection?: readonly string[];
+  withUpstream?: boolean;
+  range?: DayRange | null;
+  fullRefresh?: boolean;
+  trigger: string;
+  /** A run key already used by an earlier run makes this request a no-op. */
+  runKey?: string | null;
+  tags?: Record<string, string>;
+}
+
+export interface AssetOutcome {
+  asset: string;
+  status: AssetRunStatus;
+  durationMs: number;
+  result: AssetResult | null;
+  error: string | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  error: string | null;
+  assets: AssetOutcome[];
+  /** Set when the run key had been used before: no new run was made. */
+  deduplicatedBy?: string;
+}
+
+export interface ExecuteRunOptions {
+  graph: AssetGraph;
+  ledger: Ledger;
+  warehouse: Warehouse;
+  request: RunRequest;
+  signal?: AbortSignal;
+  emitter?: RunEmitter;
+}
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Materializes the selected assets in dependency order. An asset that fails stops everything
+ * downstream of it in this run; work it committed before failing stays committed.
+ */
+export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary> {
+  const { graph, ledger, warehouse, request, emitter } = options;
+  if (request.runKey) {
+    const previous = await ledger.findRunByKey(request.runKey);
+    if (previous) {
+      return { runId: previous.run_id, status: previous.status, error: null, assets: [], deduplicatedBy: request.runKey };
+    }
+  }
+  const selected = graph.select(request.selection, { withUpstream: request.withUpstream });
+  const range = request.range ?? null;
+  const runId = await ledger.createRun({
+    trigger: request.trigger,
+    selection: selected.map((a) => a.name),
+    range,
+    fullRefresh: request.fullRefresh ?? false,
+    runKey: request.runKey ?? null,
+    tags: request.tags,
+  });
+  const signal = options.signal ?? new AbortController().signal;
+  const events: RunEvent[] = [];
+  let flushedEvents = 0;
+  const record = (event: Omit<RunEvent, 'at'>) => events.push({ at: Date.now(), ...event });
+  const flushEvents = async () => {
+    const pending = events.slice(flushedEvents);
+    await ledger.appendEvents(runId, flushedEvents, pending);
+    flushedEvents += pending.length;
+  };
+
+  emitter?.emit('run:started', { runId, assets: selected.map((a) => a.name) });
+  record({ level: 'info', type: 'run_started', asset: null, message: `run started: ${selected.map((a) => a.name).join(', ')}` });
+
+  const outcomes = new Map<string, AssetOutcome>();
+  const states = await ledger.assetStates();
+  let canceled = false;
+
+  for (const asset of selected) {
+    if (signal.aborted) {
+      canceled = true;
+      break;
+    }
+    const blockedBy = asset.deps.find((dep) => {
+      const status = outcomes.get(dep)?.status;
+      return status === 'failed' || (status === 'skipped' && outcomes.get(dep)?.error);
+    });
+    if (blockedBy) {
+      const outcome = await skip(asset, `upstream asset ${blockedBy} did not succeed`);
+      outcomes.set(asset.name, outcome);
+      continue;
+    }
+    outcomes.set(asset.name, await materializeOne(asset));
+  }
+
+  const failed = [...outcomes.values()].filter((o) => o.status === 'failed');
+  const status: RunStatus = canceled ? 'canceled' : failed.length > 0 ? 'failed' : 'success';
+  const error =
+    status === 'canceled' ? 'canceled' : failed.length > 0 ? failed.map((o) => `${o.asset}: ${o.error}`).join('; ') : null;
+  record({ level: status === 'success' ? 'info' : 'error', type: `run_${status}`, asset: null, message: error ?? `run ${status}` });
+  await flushEvents();
+  await ledger.finishRun(runId, status, error);
+  emitter?.emit('run:finished', { runId, status, error });
+  return { runId, status, error, assets: [...outcomes.values()] };
+
+  async function skip(asset: AssetDefinition, reason: string): Promise<AssetOutcome> {
+    const startedAt = Date.now();
+    record({ level: 'warn', type: 'asset_skipped', asset: asset.name, message: reason });
+    await ledger.recordAssetRun(runId, {
+      asset: asset.name,
+      status: 'skipped',
+      changed: false,
+      rowCount: null,
+      startedAt,
+      durationMs: 0,
+      error: reason,
+      partitions: [],
+    });
+    emitter?.emit('asset:finished', { runId, asset: asset.name, status: 'skipped', durationMs: 0, result: null, error: reason });
+    return { asset: asset.name, status: 'skipped', durationMs: 0, result: null, error: reason };
+  }
+
+  async function materializeOne(asset: AssetDefinition): Promise<AssetOutcome> {
+    const startedAt = Date.now();
+    emitter?.emit('asset:started', { runId, asset: asset.name });
+    record({ level: 'info', type: 'asset_started', asset: asset.name, message: `materializing ${asset.name}` });
+    const context: AssetContext = {
+      runId,
+      asset: asset.name,
+      warehouse,
+      range,
+      fullRefresh: request.fullRefresh ?? false,
+      upstreamChanged: upstreamChanged(asset),
+      signal,
+      log(message: string, data?: Record<string, Cell>) {
+        record({ level: 'info', type: 'log', asset: asset.name, message, data });
+        emitter?.emit('asset:log', { runId, asset: asset.name, message });
+      },
+      progress(update) {
+        emitter?.emit('asset:progress', { runId, asset: asset.name, update });
+      },
+      getCursor: () => ledger.getCursor(asset.name),
+      setCursor: (tx, value) => ledger.setCursor(tx, asset.name, value),
+    };
+    let result: AssetResult | null = null;
+    let error: string | null = null;
+    try {
+      result = await asset.materialize(context);
+      error = result.failure ?? null;
+    } catch (caught) {
+      error = errorMessage(caught);
+    }
+    const durationMs = Date.now() - startedAt;
+    const status: AssetRunStatus = error ? 'failed' : 'success';
+    const partitions = result?.partitions ?? [];
+    const rowCount = partitions.length > 0 ? partitions.reduce((n, p) => n + p.rowCount, 0) : null;
+    record({
+      level: error ? 'error' : 'info',
+      type: error ? 'asset_failed' : 'asset_materialized',
+      asset: asset.name,
+      message: error
+        ? `${asset.name} failed: ${error}`
+        : `${asset.name} ${result?.changed ? `materialized ${partitions.length} partition(s)` : 'was up to date'} in ${durationMs} ms`,
+      data: result?.metadata,
+    });
+    await ledger.recordAssetRun(runId, {
+      asset: asset.name,
+      status,
+      changed: result?.changed ?? false,
+      rowCount,
+      startedAt,
+      durationMs,
+      error,
+      metadata: result?.metadata,
+      partitions,
+    });
+    await flushEvents();
+    emitter?.emit('asset:finished', { runId, asset: asset.name, status, durationMs, result, error });
+    return { asset: asset.name, status, durationMs, result, error };
+  }
+
+  function upstreamChanged(asset: AssetDefinition): boolean {
+    const mine = states.get(asset.name)?.lastSuccessAt ?? null;
+    return asset.deps.some((dep) => {
+      if (outcomes.get(dep)?.result?.changed) return true;
+      const theirs = states.get(dep)?.lastChangeAt ?? null;
+      return theirs !== null && (mine === null || theirs > mine);
+    });
+  }
+}

@@ -1,0 +1,166 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { Mutex } from '../mutex.js';
+import {
+  type ColumnInfo,
+  type InsertCsvOptions,
+  ident,
+  literal,
+  type QueryResult,
+  type Row,
+  type SqlSession,
+  type SqlValue,
+  type Warehouse,
+} from '../warehouse.js';
+import { cellConverter, toBindValues } from './duckdb-values.js';
+
+export interface DuckDBWarehouseOptions {
+  /** Database file, or `:memory:`. */
+  path: string;
+  /** DuckDB `memory_limit`, e.g. `1GB`: bounds the engine so big loads spill instead of growing. */
+  memoryLimit?: string;
+  threads?: number;
+  /** Folder for DuckDB's spill files. */
+  tempDirectory?: string;
+}
+
+/** A connection wrapped so one statement runs at a time on it (the driver forbids overlap). */
+class DuckDBSession implements SqlSession {
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly lock: Mutex,
+  ) {}
+
+  async exec(sql: string, params: readonly SqlValue[] = []): Promise<void> {
+    await this.lock.run(() => this.connection.run(sql, params.length ? toBindValues(params) : undefined));
+  }
+
+  async all<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async query(sql: string, params: readonly SqlValue[] = []): Promise<QueryResult> {
+    return this.lock.run(async () => {
+      const reader = await this.connection.runAndReadAll(sql, params.length ? toBindValues(params) : undefined);
+      const names = reader.columnNames();
+      const types = reader.columnTypes();
+      const columns: ColumnInfo[] = names.map((name, i) => ({ name, type: String(types[i]) }));
+      const rows = reader.convertRowObjects(cellConverter) as Row[];
+      return { columns, rows };
+    });
+  }
+
+  async insertCsv(options: InsertCsvOptions): Promise<number> {
+    const constants = Object.entries(options.constants ?? {});
+    const columnSpec = options.columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ');
+    const target = [...options.columns.map((c) => c.name), ...constants.map(([name]) => name)]
+      .map(ident)
+      .join(', ');
+    const select = [
+      ...options.columns.map((c) => ident(c.name)),
+      ...constants.map((_, i) => `$${i + 1}`),
+    ].join(', ');
+    // auto_detect off: the pipeline wrote this file, so types are known and sniffing would only cost time.
+    const sql = `INSERT INTO ${ident(options.table)} (${target})
+      SELECT ${select} FROM read_csv(${literal(options.path)}, header = false, auto_detect = false,
+        delim = ',', quote = '"', escape = '"', new_line = '\\n', columns = {${columnSpec}})`;
+    const result = await this.lock.run(() =>
+      this.connection.run(sql, constants.length ? toBindValues(constants.map(([, v]) => v)) : undefined),
+    );
+    return Number(result.rowsChanged);
+  }
+}
+
+export class DuckDBWarehouse implements Warehouse {
+  readonly dialect = 'duckdb' as const;
+  readonly location: string;
+  private readonly writer: DuckDBSession;
+  private readonly reader: DuckDBSession;
+  private readonly writeLock = new Mutex();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connections: DuckDBConnection[],
+    location: string,
+  ) {
+    this.location = location;
+    const [writer, reader] = connections as [DuckDBConnection, DuckDBConnection];
+    // The write lock spans whole transactions; each session's own lock only keeps statements apart.
+    this.writer = new DuckDBSession(writer, new Mutex());
+    // Reads use their own connection so they see committed data and never wait behind a long load.
+    this.reader = new DuckDBSession(reader, new Mutex());
+  }
+
+  static async open(options: DuckDBWarehouseOptions): Promise<DuckDBWarehouse> {
+    if (options.path !== ':memory:') await mkdir(dirname(options.path), { recursive: true });
+    const config: Record<string, string> = {};
+    if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+    if (options.threads) config.threads = String(options.threads);
+    if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(options.path, config);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/lock/i.test(message)) {
+        throw new Error(
+          `the warehouse ${options.path} is in use by another process; stop it or point BILLING_WAREHOUSE elsewhere`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const connections = [await instance.connect(), await instance.connect()];
+    return new DuckDBWarehouse(instance, connections, options.path);
+  }
+
+  exec(sql: string, params?: readonly SqlValue[]): Promise<void> {
+    return this.writeLock.run(() => this.unlockedWriter().exec(sql, params));
+  }
+
+  all<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]> {
+    return this.reader.all<T>(sql, params);
+  }
+
+  query(sql: string, params?: readonly SqlValue[]): Promise<QueryResult> {
+    return this.reader.query(sql, params);
+  }
+
+  insertCsv(options: InsertCsvOptions): Promise<number> {
+    return this.writeLock.run(() => this.unlockedWriter().insertCsv(options));
+  }
+
+  async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+    return this.writeLock.run(async () => {
+      const tx = this.unlockedWriter();
+      await tx.exec('BEGIN TRANSACTION');
+      try {
+        const result = await fn(tx);
+        await tx.exec('COMMIT');
+        return result;
+      } catch (error) {
+        await tx.exec('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writeLock.run(async () => {
+      await this.unlockedWriter()
+        .exec('CHECKPOINT')
+        .catch(() => {});
+      for (const c of this.connections) c.closeSync();
+      this.instance.closeSync();
+    });
+  }
+
+  /** The writer connection without taking the write lock: only for code already holding it. */
+  private unlockedWriter(): SqlSession {
+    return this.writer;
+  }
+}
