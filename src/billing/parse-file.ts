@@ -13,6 +13,8 @@ export type ParsedFile =
 
 export interface ParseFileOptions {
   input: Readable;
+  /** Written as the first field of every output line, to tell files apart in a batch. */
+  fileIndex: number;
   gzip: boolean;
   /** Normalized, valid rows (see NORMALIZED_EVENT_COLUMNS) go here. */
   eventsPath: string;
@@ -40,7 +42,7 @@ export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> 
   const events = createWriteStream(options.eventsPath);
   const rejects = createWriteStream(options.rejectsPath);
   try {
-    const result = await parseRecords(stream, events, rejects);
+    const result = await parseRecords(stream, options.fileIndex, events, rejects);
     return result.kind === 'parsed' ? { ...result, bytes } : result;
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
@@ -59,6 +61,7 @@ export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> 
 
 async function parseRecords(
   stream: Readable,
+  fileIndex: number,
   events: WriteStream,
   rejects: WriteStream,
 ): Promise<{ kind: 'parsed'; rows: number; rejected: number } | { kind: 'rejected'; reason: string }> {
@@ -77,10 +80,10 @@ async function parseRecords(
       if (!header.ok) break;
       const result = normalizeRecord(record, header.header);
       if (result.ok) {
-        good += `${record.line},${result.csv.slice(0, 10)},${result.csv}\n`;
+        good += `${fileIndex},${record.line},${result.csv.slice(0, 10)},${result.csv}\n`;
         rows++;
       } else {
-        bad += `${record.line},${csvText(result.reason)},${csvText(record.raw)}\n`;
+        bad += `${fileIndex},${record.line},${csvText(result.reason)},${csvText(record.raw)}\n`;
         rejected++;
       }
     }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { AssetGraphError } from '../orchestrator/asset-graph.js';
@@ -46,7 +45,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     return usage ? 2 : 1;
   }
 }
-
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});

@@ -60,29 +60,30 @@ export const LEDGER_SCHEMA = [
 
 export const INSERT_RUN = `INSERT INTO runs
   (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, started_at, tags)
-  VALUES ($1, $2, $3, string_split($4, ','), CAST($5 AS DATE), CAST($6 AS DATE), $7, $8, now(), now(), $9)`;
+  VALUES ($1, $2, $3, string_split($4, ','), CAST($5 AS DATE), CAST($6 AS DATE), $7, $8, utc_now(), utc_now(), $9)`;
 
-export const FINISH_RUN = `UPDATE runs SET status = $2, finished_at = now(), error = $3 WHERE run_id = $1`;
+export const FINISH_RUN = `UPDATE runs SET status = $2, finished_at = utc_now(), error = $3 WHERE run_id = $1`;
 
 /** A run still marked running was orphaned by a process that died; nothing can finish it now. */
-export const FAIL_ORPHANED_RUNS = `UPDATE runs SET status = 'failed', finished_at = now(),
+export const FAIL_ORPHANED_RUNS = `UPDATE runs SET status = 'failed', finished_at = utc_now(),
   error = 'the process running it stopped before it finished (orphaned run)'
   WHERE status IN ('queued', 'running')`;
 
 export const INSERT_ASSET_RUN = `INSERT INTO asset_runs
   (run_id, asset, status, changed, row_count, started_at, finished_at, duration_ms, error, metadata)
-  VALUES ($1, $2, $3, $4, $5, to_timestamp($6 / 1000.0)::TIMESTAMP, now(), $7, $8, $9)`;
+  VALUES ($1, $2, $3, $4, $5, make_timestamp(CAST($6 AS BIGINT) * 1000), utc_now(), $7, $8, $9)`;
 
-export const INSERT_MATERIALIZATION = `INSERT INTO materializations
-  (run_id, asset, partition, status, row_count, inputs, duration_ms, metadata, created_at)
-  VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 IS NULL THEN NULL ELSE string_split($6, chr(10)) END, $7, $8, now())`;
+export const INSERT_MATERIALIZATIONS = `INSERT INTO materializations
+  (run_id, asset, partition, status, row_count, inputs, duration_ms, metadata, created_at)`;
+export const MATERIALIZATION_VALUES =
+  '($1, $2, $3, $4, $5, CASE WHEN $6 IS NULL THEN NULL ELSE string_split($6, chr(10)) END, $7, $8, utc_now())';
 
-export const INSERT_EVENT = `INSERT INTO run_events (run_id, seq, logged_at, level, type, asset, message, data)
-  VALUES ($1, $2, to_timestamp($3 / 1000.0)::TIMESTAMP, $4, $5, $6, $7, $8)`;
+export const INSERT_EVENTS = 'INSERT INTO run_events (run_id, seq, logged_at, level, type, asset, message, data)';
+export const EVENT_VALUES = '($1, $2, make_timestamp(CAST($3 AS BIGINT) * 1000), $4, $5, $6, $7, $8)';
 
 export const GET_CURSOR = 'SELECT cursor FROM asset_cursors WHERE asset = $1';
 export const DELETE_CURSOR = 'DELETE FROM asset_cursors WHERE asset = $1';
-export const INSERT_CURSOR = 'INSERT INTO asset_cursors (asset, cursor, updated_at) VALUES ($1, $2, now())';
+export const INSERT_CURSOR = 'INSERT INTO asset_cursors (asset, cursor, updated_at) VALUES ($1, $2, utc_now())';
 
 /**
  * Per asset: when it last succeeded and when it last changed data. An asset is stale when an
@@ -100,12 +101,12 @@ export const LATEST_ASSET_RUNS = `SELECT a.asset, a.run_id, a.status, a.changed,
 
 export const LIST_RUNS = `SELECT run_id, status, trigger, selection, partition_from, partition_to, run_key,
     created_at, started_at, finished_at,
-    date_diff('millisecond', started_at, coalesce(finished_at, now()::TIMESTAMP)) AS duration_ms, error
+    date_diff('millisecond', started_at, coalesce(finished_at, utc_now())) AS duration_ms, error
   FROM runs ORDER BY created_at DESC, run_id DESC LIMIT $1`;
 
 export const GET_RUN = `SELECT run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key,
     created_at, started_at, finished_at,
-    date_diff('millisecond', started_at, coalesce(finished_at, now()::TIMESTAMP)) AS duration_ms, error, tags
+    date_diff('millisecond', started_at, coalesce(finished_at, utc_now())) AS duration_ms, error, tags
   FROM runs WHERE run_id = $1`;
 
 export const RUN_BY_KEY = 'SELECT run_id, status FROM runs WHERE run_key = $1 ORDER BY created_at DESC LIMIT 1';

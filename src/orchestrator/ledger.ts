@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Cell, Row, SqlSession, Warehouse } from '../warehouse/warehouse.js';
+import type { Cell, Row, SqlSession, SqlValue, Warehouse } from '../warehouse/warehouse.js';
 import type { PartitionMaterialization } from './asset.js';
 import type { DayRange } from './days.js';
 import * as sql from './ledger-sql.js';
@@ -33,6 +33,19 @@ export interface AssetRunRecord {
   error: string | null;
   metadata?: Record<string, Cell>;
   partitions: PartitionMaterialization[];
+}
+
+/**
+ * One multi-row INSERT per chunk: per-statement overhead, not row count, dominates small ledger
+ * writes. `values` is one row's tuple with `$1..$n` placeholders, renumbered per row.
+ */
+async function insertMany(tx: SqlSession, head: string, values: string, rows: readonly SqlValue[][]): Promise<void> {
+  const width = rows[0]?.length ?? 0;
+  for (let start = 0; start < rows.length; start += 500) {
+    const chunk = rows.slice(start, start + 500);
+    const tuples = chunk.map((_, r) => values.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`));
+    await tx.exec(`${head} VALUES ${tuples.join(', ')}`, chunk.flat());
+  }
 }
 
 /** Sortable, readable run ids: `20250423-101500-a1b2c3`. */
@@ -101,8 +114,11 @@ export class Ledger {
         record.error,
         json(record.metadata),
       ]);
-      for (const p of record.partitions) {
-        await tx.exec(sql.INSERT_MATERIALIZATION, [
+      await insertMany(
+        tx,
+        sql.INSERT_MATERIALIZATIONS,
+        sql.MATERIALIZATION_VALUES,
+        record.partitions.map((p) => [
           runId,
           record.asset,
           p.partition,
@@ -111,19 +127,21 @@ export class Ledger {
           p.inputs && p.inputs.length > 0 ? p.inputs.join('\n') : null,
           record.durationMs,
           json(p.metadata),
-        ]);
-      }
+        ]),
+      );
     });
   }
 
   async appendEvents(runId: string, firstSeq: number, events: readonly RunEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.warehouse.transaction(async (tx) => {
-      let seq = firstSeq;
-      for (const e of events) {
-        await tx.exec(sql.INSERT_EVENT, [runId, seq++, e.at, e.level, e.type, e.asset, e.message, json(e.data)]);
-      }
-    });
+    await this.warehouse.transaction((tx) =>
+      insertMany(
+        tx,
+        sql.INSERT_EVENTS,
+        sql.EVENT_VALUES,
+        events.map((e, i) => [runId, firstSeq + i, e.at, e.level, e.type, e.asset, e.message, json(e.data)]),
+      ),
+    );
   }
 
   async getCursor(asset: string): Promise<string | null> {

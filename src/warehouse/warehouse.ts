@@ -15,25 +15,27 @@ export interface QueryResult {
   rows: Row[];
 }
 
-/** One connection's worth of SQL: the same surface inside and outside a transaction. */
+/**
+ * One connection's worth of SQL, the same inside and outside a transaction. Every dialect provides
+ * `utc_now()`: the current instant as a naive UTC TIMESTAMP, whatever the process's time zone.
+ */
 export interface SqlSession {
   exec(sql: string, params?: readonly SqlValue[]): Promise<void>;
   all<T = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   query(sql: string, params?: readonly SqlValue[]): Promise<QueryResult>;
   /**
-   * Bulk-inserts a headerless CSV file written by the pipeline (values already validated and
-   * normalized) into `table`, with `constants` added to every row. This is the dialect seam for
-   * bulk loads: DuckDB reads the file with `read_csv`, PostgreSQL would `COPY`.
+   * Makes headerless CSV files written by the pipeline (values already validated and normalized)
+   * queryable as the temporary relation `name`. This is the dialect seam for bulk loads: DuckDB
+   * reads the files in place with `read_csv`; PostgreSQL would `COPY` them into a temp table.
    */
-  insertCsv(options: InsertCsvOptions): Promise<number>;
+  stageCsv(options: StageCsvOptions): Promise<void>;
 }
 
-export interface InsertCsvOptions {
-  table: string;
-  path: string;
-  /** Columns of the file, in order, with their SQL types. */
+export interface StageCsvOptions {
+  name: string;
+  paths: readonly string[];
+  /** Columns of the files, in order, with their SQL types. */
   columns: readonly ColumnInfo[];
-  constants?: Readonly<Record<string, SqlValue>>;
 }
 
 export interface Warehouse extends SqlSession {

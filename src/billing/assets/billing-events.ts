@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { AssetContext, AssetDefinition, PartitionMaterialization } from '../../orchestrator/asset.js';
-import { type Source, SourceError } from '../../sources/source.js';
+import type { Source } from '../../sources/source.js';
 import type { SqlSession } from '../../warehouse/warehouse.js';
 import { parseFile } from '../parse-file.js';
-import * as eventsSql from '../sql/events.js';
+import * as sql from '../sql/events.js';
 import * as files from '../sql/files.js';
 import { NORMALIZED_EVENT_COLUMNS, REJECTED_ROW_COLUMNS } from '../sql/tables.js';
 import { withTempDir } from '../temp-files.js';
@@ -11,7 +11,7 @@ import { withTempDir } from '../temp-files.js';
 export interface BillingEventsOptions {
   source: Source;
   home: string;
-  /** Files parsed at once; their warehouse writes are still one at a time. */
+  /** Files downloaded and parsed at once (default 2); warehouse writes stay one at a time. */
   concurrency?: number;
 }
 
@@ -23,17 +23,27 @@ interface PendingFile {
   replaces: boolean;
 }
 
-interface FileOutcome {
+/** A file after parsing, waiting for (or done with) its transaction. */
+interface ParsedFile {
+  index: number;
   file: PendingFile;
   kind: 'loaded' | 'rejected' | 'failed';
   rows: number;
   rejectedRows: number;
-  message?: string;
+  reason?: string;
+  eventsPath: string;
+  rejectsPath: string;
 }
+
+/** Files committed together: small files share one transaction, big ones go alone. */
+const BATCH_MAX_FILES = 64;
+const BATCH_MAX_ROWS = 2_000_000;
 
 /**
  * `billing_events`: every valid row of every file, with its source key and line. A file is loaded
- * by replacing exactly its rows in one transaction, so re-running never duplicates or loses events.
+ * by replacing exactly its rows inside one transaction, so re-running never duplicates or loses
+ * events. Parsing runs ahead of the warehouse; whatever is parsed when the writer is free commits
+ * as one batch.
  */
 export function billingEventsAsset(options: BillingEventsOptions): AssetDefinition {
   return {
@@ -45,140 +55,207 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
     async materialize(ctx) {
       const pending = await ctx.warehouse.all<PendingFile>(files.FILES_TO_LOAD);
       if (pending.length === 0) return { changed: false, partitions: [], metadata: { files: 0 } };
-      const totalBytes = pending.reduce((n, f) => n + Number(f.size), 0);
-      let doneBytes = 0;
-      const outcomes: FileOutcome[] = [];
       const timings = { parseMs: 0, insertMs: 0 };
-
-      await withTempDir(options.home, async (dir) => {
-        let next = 0;
-        const worker = async () => {
-          while (next < pending.length && !ctx.signal.aborted) {
-            const index = next++;
-            const file = pending[index] as PendingFile;
-            let last = 0;
-            outcomes.push(
-              await loadFile(ctx, options.source, file, join(dir, String(index)), timings, (bytes) => {
-                doneBytes += bytes - last;
-                last = bytes;
-                ctx.progress({ done: doneBytes, total: totalBytes, unit: 'bytes' });
-              }),
-            );
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 2, pending.length) }, worker));
-      });
-
-      const byPartition = new Map<string, PartitionMaterialization>();
-      for (const o of outcomes.filter((x) => x.kind === 'loaded')) {
-        const p = byPartition.get(o.file.partition) ?? { partition: o.file.partition, rowCount: 0, inputs: [], metadata: { rejectedRows: 0 } };
-        p.rowCount += o.rows;
-        p.inputs?.push(`${o.file.source_key}@${o.file.version}`);
-        if (p.metadata) p.metadata.rejectedRows = Number(p.metadata.rejectedRows) + o.rejectedRows;
-        byPartition.set(o.file.partition, p);
-      }
-      const count = (kind: FileOutcome['kind']) => outcomes.filter((o) => o.kind === kind).length;
-      const failed = outcomes.filter((o) => o.kind === 'failed');
-      const metadata = {
-        files: outcomes.length,
-        loadedFiles: count('loaded'),
-        rejectedFiles: count('rejected'),
-        failedFiles: failed.length,
-        rows: outcomes.reduce((n, o) => n + o.rows, 0),
-        rejectedRows: outcomes.reduce((n, o) => n + o.rejectedRows, 0),
-        bytes: totalBytes,
-        ...timings,
-      };
-      const unfinished = pending.length - outcomes.length;
-      const failure =
-        failed.length > 0
-          ? `${failed.length} file(s) could not be read and will be retried on the next run: ${failed
-              .slice(0, 3)
-              .map((o) => `${o.file.source_key}: ${o.message}`)
-              .join('; ')}`
-          : unfinished > 0
-            ? `canceled with ${unfinished} file(s) not loaded`
-            : undefined;
-      return {
-        changed: count('loaded') > 0,
-        partitions: [...byPartition.values()].sort((a, b) => String(a.partition).localeCompare(String(b.partition))),
-        metadata,
-        failure,
-      };
+      const done: ParsedFile[] = [];
+      await withTempDir(options.home, (dir) =>
+        ingest(ctx, options, pending, dir, timings, (batch) => done.push(...batch)),
+      );
+      return summarize(pending, done, timings);
     },
   };
 }
 
-async function loadFile(
+async function ingest(
   ctx: AssetContext,
-  source: Source,
-  file: PendingFile,
-  prefix: string,
+  options: BillingEventsOptions,
+  pending: readonly PendingFile[],
+  dir: string,
   timings: { parseMs: number; insertMs: number },
-  onProgress: (bytes: number) => void,
-): Promise<FileOutcome> {
-  const eventsPath = `${prefix}-events.csv`;
-  const rejectsPath = `${prefix}-rejects.csv`;
-  const parseStarted = Date.now();
-  let parsed: Awaited<ReturnType<typeof parseFile>>;
-  try {
-    const input = await source.open(file.source_key, { signal: ctx.signal });
-    parsed = await parseFile({ input, gzip: file.source_key.toLowerCase().endsWith('.gz'), eventsPath, rejectsPath, onProgress });
-  } catch (error) {
-    const message = error instanceof SourceError || error instanceof Error ? error.message : String(error);
-    await ctx.warehouse.exec(files.MARK_FILE_FAILED, [file.source_key, message]);
-    ctx.log(`could not read ${file.source_key}: ${message}`);
-    return { file, kind: 'failed', rows: 0, rejectedRows: 0, message };
-  }
-  timings.parseMs += Date.now() - parseStarted;
+  onCommitted: (batch: ParsedFile[]) => void,
+): Promise<void> {
+  const totalBytes = pending.reduce((n, f) => n + Number(f.size), 0);
+  let doneBytes = 0;
+  const ready: ParsedFile[] = [];
+  let wake: (() => void) | null = null;
+  let parsing = pending.length;
+  let next = 0;
 
-  if (parsed.kind === 'rejected') {
-    const reason = parsed.reason;
-    await ctx.warehouse.transaction(async (tx) => {
-      await tx.exec(files.INSERT_REJECTED_FILE, [file.source_key, file.version, reason, ctx.runId]);
-      await tx.exec(files.MARK_FILE_REJECTED, [file.source_key, file.version, reason]);
-    });
-    ctx.log(`rejected file ${file.source_key}: ${reason}`);
-    return { file, kind: 'rejected', rows: 0, rejectedRows: 0, message: reason };
-  }
-
-  const insertStarted = Date.now();
-  const [year, month, day] = file.partition.split('-').map(Number);
-  await ctx.warehouse.transaction(async (tx: SqlSession) => {
-    const [change] = await tx.all<{ id: number }>(eventsSql.NEXT_CHANGE_ID);
-    const changeId = change?.id ?? 0;
-    await tx.exec(eventsSql.RECORD_CHANGED_KEYS, [file.source_key, changeId]);
-    await tx.exec(eventsSql.DELETE_FILE_EVENTS, [file.source_key]);
-    await tx.exec(eventsSql.DELETE_FILE_REJECTED_ROWS, [file.source_key]);
-    await tx.exec(eventsSql.DELETE_FILE_REJECTION, [file.source_key]);
-    if (parsed.rows > 0) {
-      await tx.insertCsv({
-        table: 'billing_events',
-        path: eventsPath,
-        columns: NORMALIZED_EVENT_COLUMNS,
-        constants: { year: year ?? 0, month: month ?? 0, day: day ?? 0, source_key: file.source_key },
-      });
-      await tx.exec(eventsSql.RECORD_CHANGED_KEYS, [file.source_key, changeId]);
-    }
-    if (parsed.rejected > 0) {
-      await tx.insertCsv({
-        table: 'rejected_rows',
-        path: rejectsPath,
-        columns: REJECTED_ROW_COLUMNS,
-        constants: {
-          source_key: file.source_key,
-          source_version: file.version,
-          run_id: ctx.runId,
-          rejected_at: new Date().toISOString(),
+  const parseOne = async (index: number): Promise<ParsedFile> => {
+    const file = pending[index] as PendingFile;
+    const prefix = join(dir, String(index));
+    const parsed: ParsedFile = {
+      index,
+      file,
+      kind: 'loaded',
+      rows: 0,
+      rejectedRows: 0,
+      eventsPath: `${prefix}-events.csv`,
+      rejectsPath: `${prefix}-rejects.csv`,
+    };
+    let last = 0;
+    try {
+      const input = await options.source.open(file.source_key, { signal: ctx.signal });
+      const result = await parseFile({
+        input,
+        fileIndex: index,
+        gzip: file.source_key.toLowerCase().endsWith('.gz'),
+        eventsPath: parsed.eventsPath,
+        rejectsPath: parsed.rejectsPath,
+        onProgress: (bytes) => {
+          doneBytes += bytes - last;
+          last = bytes;
+          ctx.progress({ done: doneBytes, total: totalBytes, unit: 'bytes' });
         },
       });
+      if (result.kind === 'rejected') return { ...parsed, kind: 'rejected', reason: result.reason };
+      return { ...parsed, rows: result.rows, rejectedRows: result.rejected };
+    } catch (error) {
+      return { ...parsed, kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
     }
-    await tx.exec(files.MARK_FILE_LOADED, [file.source_key, file.version, ctx.runId, parsed.rows, parsed.rejected]);
+  };
+
+  const parser = async () => {
+    while (next < pending.length && !ctx.signal.aborted) {
+      const index = next++;
+      const started = Date.now();
+      const parsed = await parseOne(index);
+      timings.parseMs += Date.now() - started;
+      ready.push(parsed);
+      parsing--;
+      wake?.();
+    }
+  };
+  const parsers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, pending.length)) }, parser);
+
+  const writer = async () => {
+    for (;;) {
+      if (ready.length === 0) {
+        if (parsing === 0) return;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+        continue;
+      }
+      const batch: ParsedFile[] = [];
+      let rows = 0;
+      while (ready.length > 0 && batch.length < BATCH_MAX_FILES && (batch.length === 0 || rows < BATCH_MAX_ROWS)) {
+        const item = ready.shift() as ParsedFile;
+        rows += item.rows;
+        batch.push(item);
+      }
+      const started = Date.now();
+      await commitBatch(ctx, batch);
+      timings.insertMs += Date.now() - started;
+      onCommitted(batch);
+    }
+  };
+  const parsersDone = Promise.all(parsers).then(() => {
+    parsing = 0;
+    wake?.();
   });
-  timings.insertMs += Date.now() - insertStarted;
-  ctx.log(
-    `${file.replaces ? 'replaced' : 'loaded'} ${file.source_key}: ${parsed.rows} row(s)` +
-      (parsed.rejected > 0 ? `, ${parsed.rejected} rejected` : ''),
-  );
-  return { file, kind: 'loaded', rows: parsed.rows, rejectedRows: parsed.rejected };
+  await Promise.all([parsersDone, writer()]);
+}
+
+async function commitBatch(ctx: AssetContext, batch: readonly ParsedFile[]): Promise<void> {
+  const failed = batch.filter((p) => p.kind === 'failed');
+  const written = batch.filter((p) => p.kind !== 'failed');
+  await ctx.warehouse.transaction(async (tx: SqlSession) => {
+    for (const f of failed) await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
+    if (written.length === 0) return;
+    await tx.exec(sql.CREATE_BATCH);
+    for (const p of written) {
+      const [year, month, day] = p.file.partition.split('-').map(Number);
+      await tx.exec(sql.INSERT_BATCH_FILE, [
+        p.index, p.file.source_key, p.file.version, p.kind, p.reason ?? null,
+        year ?? 0, month ?? 0, day ?? 0, p.rows, p.rejectedRows,
+      ]);
+    }
+    const loaded = written.filter((p) => p.kind === 'loaded');
+    const [change] = await tx.all<{ id: number }>(sql.NEXT_CHANGE_ID);
+    const changeId = change?.id ?? 0;
+    await tx.exec(sql.RECORD_OLD_KEYS, [changeId]);
+    await tx.exec(sql.DELETE_BATCH_EVENTS);
+    await tx.exec(sql.DELETE_BATCH_REJECTED_ROWS);
+    await tx.exec(sql.DELETE_BATCH_FILE_REJECTIONS);
+    const withRows = loaded.filter((p) => p.rows > 0);
+    if (withRows.length > 0) {
+      await tx.stageCsv({ name: 'staged_events', paths: withRows.map((p) => p.eventsPath), columns: NORMALIZED_EVENT_COLUMNS });
+      await tx.exec(sql.INSERT_EVENTS);
+      await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
+    }
+    const withRejects = loaded.filter((p) => p.rejectedRows > 0);
+    if (withRejects.length > 0) {
+      await tx.stageCsv({ name: 'staged_rejects', paths: withRejects.map((p) => p.rejectsPath), columns: REJECTED_ROW_COLUMNS });
+      await tx.exec(sql.INSERT_REJECTED_ROWS, [ctx.runId]);
+    }
+    await tx.exec(sql.MARK_BATCH_LOADED, [ctx.runId]);
+    await tx.exec(sql.RECORD_BATCH_REJECTIONS, [ctx.runId]);
+    await tx.exec(sql.MARK_BATCH_REJECTED);
+    for (const statement of sql.DROP_BATCH) await tx.exec(statement);
+  });
+  for (const p of batch) {
+    switch (p.kind) {
+      case 'loaded':
+        ctx.log(
+          `${p.file.replaces ? 'replaced' : 'loaded'} ${p.file.source_key}: ${p.rows} row(s)` +
+            (p.rejectedRows > 0 ? `, ${p.rejectedRows} rejected` : ''),
+        );
+        break;
+      case 'rejected':
+        ctx.log(`rejected file ${p.file.source_key}: ${p.reason}`);
+        break;
+      case 'failed':
+        ctx.log(`could not read ${p.file.source_key}: ${p.reason}`);
+        break;
+      default: {
+        const unreachable: never = p.kind;
+        throw new Error(`unknown outcome ${String(unreachable)}`);
+      }
+    }
+  }
+}
+
+function summarize(
+  pending: readonly PendingFile[],
+  done: readonly ParsedFile[],
+  timings: { parseMs: number; insertMs: number },
+) {
+  const byPartition = new Map<string, PartitionMaterialization & { inputs: string[] }>();
+  let rejectedRows = 0;
+  for (const o of done.filter((x) => x.kind === 'loaded')) {
+    const p = byPartition.get(o.file.partition) ?? { partition: o.file.partition, rowCount: 0, inputs: [], metadata: { rejectedRows: 0 } };
+    p.rowCount += o.rows;
+    p.inputs.push(`${o.file.source_key}@${o.file.version}`);
+    p.metadata = { rejectedRows: Number(p.metadata?.rejectedRows ?? 0) + o.rejectedRows };
+    byPartition.set(o.file.partition, p);
+    rejectedRows += o.rejectedRows;
+  }
+  const count = (kind: ParsedFile['kind']) => done.filter((o) => o.kind === kind).length;
+  const failed = done.filter((o) => o.kind === 'failed');
+  const unfinished = pending.length - done.length;
+  const failure =
+    failed.length > 0
+      ? `${failed.length} file(s) could not be read and will be retried on the next run: ${failed
+          .slice(0, 3)
+          .map((o) => `${o.file.source_key}: ${o.reason}`)
+          .join('; ')}`
+      : unfinished > 0
+        ? `canceled with ${unfinished} file(s) not loaded`
+        : undefined;
+  return {
+    changed: count('loaded') > 0,
+    partitions: [...byPartition.values()].sort((a, b) => String(a.partition).localeCompare(String(b.partition))),
+    metadata: {
+      files: done.length,
+      loadedFiles: count('loaded'),
+      rejectedFiles: count('rejected'),
+      failedFiles: failed.length,
+      rows: done.reduce((n, o) => n + o.rows, 0),
+      rejectedRows,
+      bytes: pending.reduce((n, f) => n + Number(f.size), 0),
+      ...timings,
+    },
+    failure,
+  };
 }

@@ -50,21 +50,12 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
         );
         const known = new Map(before.map((r) => [r.source_key, r.needs_load]));
         await ctx.warehouse.transaction(async (tx) => {
+          await tx.stageCsv({ name: 'staged_listing', paths: [path], columns: files.LISTING_COLUMNS });
           await tx.exec(files.CREATE_LISTING);
-          await tx.insertCsv({
-            table: 'source_listing',
-            path,
-            columns: [
-              { name: 'source_key', type: 'VARCHAR' },
-              { name: 'partition', type: 'DATE' },
-              { name: 'size', type: 'BIGINT' },
-              { name: 'version', type: 'VARCHAR' },
-            ],
-          });
           await tx.exec(files.UPDATE_KNOWN_FILES, [ctx.range?.from ?? null, ctx.range?.to ?? null]);
           await tx.exec(files.INSERT_NEW_FILES);
           await tx.exec(files.MARK_MISSING_FILES);
-          await tx.exec('DROP TABLE source_listing');
+          for (const statement of files.DROP_LISTING) await tx.exec(statement);
         });
 
         const pending = await ctx.warehouse.all<{ source_key: string; version: string; partition: string }>(

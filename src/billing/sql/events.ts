@@ -1,15 +1,63 @@
-/** Replacing one file's rows: the statements run in one transaction per file, in this order. */
+/**
+ * Loading a batch of files: every statement runs in one transaction, in this order. Temp table
+ * `ingest_batch` lists the batch's files; views `staged_events` / `staged_rejects` read the
+ * normalized CSVs the parser wrote, each line tagged with its file's `file_index`.
+ */
 
-/** Keys of a file's rows (old ones before the delete, new ones after the insert) go to the change log. */
-export const RECORD_CHANGED_KEYS = `INSERT INTO billing_event_changes
-  SELECT $2, event_date, user_id, region, service_tier, resource_type, operation_type
-  FROM billing_events WHERE source_key = $1
-  GROUP BY ALL`;
+export const CREATE_BATCH = `CREATE OR REPLACE TEMP TABLE ingest_batch (
+  file_index INTEGER, source_key VARCHAR, version VARCHAR, kind VARCHAR, reason VARCHAR,
+  year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT)`;
 
-export const DELETE_FILE_EVENTS = 'DELETE FROM billing_events WHERE source_key = $1';
-export const DELETE_FILE_REJECTED_ROWS = 'DELETE FROM rejected_rows WHERE source_key = $1';
-export const DELETE_FILE_REJECTION = 'DELETE FROM rejected_files WHERE source_key = $1';
+export const INSERT_BATCH_FILE = 'INSERT INTO ingest_batch VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+
 export const NEXT_CHANGE_ID = "SELECT nextval('billing_change_seq') AS id";
+
+/** Keys of the rows about to be replaced (a corrected file may drop days, users or regions). */
+export const RECORD_OLD_KEYS = `INSERT INTO billing_event_changes
+  SELECT DISTINCT $1, event_date, user_id, region, service_tier, resource_type, operation_type
+  FROM billing_events WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+
+export const DELETE_BATCH_EVENTS = `DELETE FROM billing_events
+  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+
+export const DELETE_BATCH_REJECTED_ROWS = `DELETE FROM rejected_rows
+  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+
+export const DELETE_BATCH_FILE_REJECTIONS = `DELETE FROM rejected_files
+  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+
+export const INSERT_EVENTS = `INSERT INTO billing_events
+  ("timestamp", resource_id, user_id, credit_usage, region, service_tier, operation_type, success,
+   resource_type, invoice_id, currency, year, month, day, event_date, source_key, source_line)
+  SELECT r."timestamp", r.resource_id, r.user_id, r.credit_usage, r.region, r.service_tier, r.operation_type,
+    r.success, r.resource_type, r.invoice_id, r.currency, b.year, b.month, b.day, r.event_date,
+    b.source_key, r.source_line
+  FROM staged_events r JOIN ingest_batch b USING (file_index)`;
+
+/** Keys of the rows just loaded. Read back from the staged files, not by scanning all events. */
+export const RECORD_NEW_KEYS = `INSERT INTO billing_event_changes
+  SELECT DISTINCT $1, event_date, user_id, region, service_tier, resource_type, operation_type
+  FROM staged_events`;
+
+export const INSERT_REJECTED_ROWS = `INSERT INTO rejected_rows
+  (source_key, source_version, line_number, reason, raw, run_id, rejected_at)
+  SELECT b.source_key, b.version, r.line_number, r.reason, r.raw, $1, utc_now()
+  FROM staged_rejects r JOIN ingest_batch b USING (file_index)`;
+
+export const MARK_BATCH_LOADED = `UPDATE billing_files f SET status = 'loaded', needs_load = false,
+    loaded_version = b.version, loaded_at = utc_now(), loaded_run_id = $1,
+    row_count = b.row_count, rejected_row_count = b.rejected_row_count, rejected_version = NULL, error = NULL
+  FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'loaded'`;
+
+/** A rejected file keeps any rows an earlier, valid version loaded: bad input never deletes good data. */
+export const RECORD_BATCH_REJECTIONS = `INSERT INTO rejected_files (source_key, source_version, reason, run_id, rejected_at)
+  SELECT source_key, version, reason, $1, utc_now() FROM ingest_batch WHERE kind = 'rejected'`;
+
+export const MARK_BATCH_REJECTED = `UPDATE billing_files f SET status = 'rejected', needs_load = false,
+    rejected_version = b.version, error = b.reason
+  FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'rejected'`;
+
+export const DROP_BATCH = ['DROP TABLE ingest_batch', 'DROP VIEW IF EXISTS staged_events', 'DROP VIEW IF EXISTS staged_rejects'];
 
 /** Change-log rows every consumer has read are no longer needed. */
 export const PRUNE_CHANGES = 'DELETE FROM billing_event_changes WHERE change_id <= $1';

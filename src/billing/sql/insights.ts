@@ -18,7 +18,7 @@ export const INSIGHT_TABLES: readonly { name: string; sql: string }[] = [
         (SELECT max(day) FROM daily_aggregates) AS last_day,
         (SELECT count(*) FROM daily_aggregates) AS days,
         (SELECT ${exactMean('sum(total_credit_usage)', 'count(*)')} FROM daily_aggregates WHERE event_count > 0) AS avg_daily_credit_usage,
-        CAST(now() AS TIMESTAMP) AS generated_at`,
+        utc_now() AS generated_at`,
   },
   {
     name: 'insights_top_users',

@@ -69,8 +69,9 @@ export const BILLING_TABLES = [
   )`,
 ];
 
-/** Columns of the normalized CSV the ingest writes, in file order, with their types. */
+/** Columns of the normalized CSV the ingest writes, in file order, with their types; `file_index` ties a line to its file in the batch. */
 export const NORMALIZED_EVENT_COLUMNS = [
+  { name: 'file_index', type: 'INTEGER' },
   { name: 'source_line', type: 'BIGINT' },
   { name: 'event_date', type: 'DATE' },
   { name: 'timestamp', type: 'TIMESTAMP' },
@@ -87,6 +88,7 @@ export const NORMALIZED_EVENT_COLUMNS = [
 ] as const;
 
 export const REJECTED_ROW_COLUMNS = [
+  { name: 'file_index', type: 'INTEGER' },
   { name: 'line_number', type: 'BIGINT' },
   { name: 'reason', type: 'VARCHAR' },
   { name: 'raw', type: 'VARCHAR' },

@@ -4,16 +4,18 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Mutex } from '../mutex.js';
 import {
   type ColumnInfo,
-  type InsertCsvOptions,
   ident,
   literal,
   type QueryResult,
   type Row,
   type SqlSession,
   type SqlValue,
+  type StageCsvOptions,
   type Warehouse,
 } from '../warehouse.js';
 import { cellConverter, toBindValues } from './duckdb-values.js';
+
+const UTC_NOW_MACRO = 'CREATE OR REPLACE MACRO utc_now() AS make_timestamp(epoch_us(get_current_timestamp()))';
 
 export interface DuckDBWarehouseOptions {
   /** Database file, or `:memory:`. */
@@ -51,24 +53,14 @@ class DuckDBSession implements SqlSession {
     });
   }
 
-  async insertCsv(options: InsertCsvOptions): Promise<number> {
-    const constants = Object.entries(options.constants ?? {});
+  async stageCsv(options: StageCsvOptions): Promise<void> {
     const columnSpec = options.columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ');
-    const target = [...options.columns.map((c) => c.name), ...constants.map(([name]) => name)]
-      .map(ident)
-      .join(', ');
-    const select = [
-      ...options.columns.map((c) => ident(c.name)),
-      ...constants.map((_, i) => `$${i + 1}`),
-    ].join(', ');
-    // auto_detect off: the pipeline wrote this file, so types are known and sniffing would only cost time.
-    const sql = `INSERT INTO ${ident(options.table)} (${target})
-      SELECT ${select} FROM read_csv(${literal(options.path)}, header = false, auto_detect = false,
-        delim = ',', quote = '"', escape = '"', new_line = '\\n', columns = {${columnSpec}})`;
-    const result = await this.lock.run(() =>
-      this.connection.run(sql, constants.length ? toBindValues(constants.map(([, v]) => v)) : undefined),
-    );
-    return Number(result.rowsChanged);
+    const paths = `[${options.paths.map(literal).join(', ')}]`;
+    // A view, not a table: read_csv streams the files (in parallel) straight into whatever reads it.
+    // auto_detect off: the pipeline wrote these files, so types are known and sniffing would only cost time.
+    await this.exec(`CREATE OR REPLACE TEMP VIEW ${ident(options.name)} AS
+      SELECT * FROM read_csv(${paths}, header = false, auto_detect = false,
+        delim = ',', quote = '"', escape = '"', new_line = '\\n', columns = {${columnSpec}})`);
   }
 }
 
@@ -113,6 +105,9 @@ export class DuckDBWarehouse implements Warehouse {
       throw error;
     }
     const connections = [await instance.connect(), await instance.connect()];
+    // Every TIMESTAMP column is naive UTC. now()::TIMESTAMP would use the process's local zone, and
+    // without the ICU extension (not bundled, not downloadable here) DuckDB's TimeZone cannot be set.
+    await connections[0]?.run(UTC_NOW_MACRO);
     return new DuckDBWarehouse(instance, connections, options.path);
   }
 
@@ -128,8 +123,8 @@ export class DuckDBWarehouse implements Warehouse {
     return this.reader.query(sql, params);
   }
 
-  insertCsv(options: InsertCsvOptions): Promise<number> {
-    return this.writeLock.run(() => this.unlockedWriter().insertCsv(options));
+  stageCsv(options: StageCsvOptions): Promise<void> {
+    return this.writeLock.run(() => this.unlockedWriter().stageCsv(options));
   }
 
   async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {

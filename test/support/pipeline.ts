@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { createSource } from '../../src/sources/create-source.js';
+import type { Row } from '../../src/warehouse/warehouse.js';
+import { s3Env } from './s3.js';
+import { tmpDir } from './tmp.js';
+
+export const HEADER = 'timestamp,resource_id,user_id,credit_usage,region,service_tier,operation_type,success,resource_type,invoice_id,currency';
+
+/** A valid row; override fields by name. */
+export function row(overrides: Partial<Record<string, string>> = {}): string {
+  const base: Record<string, string> = {
+    timestamp: '2025-04-23T10:00:00Z',
+    resource_id: 'res-1',
+    user_id: '1',
+    credit_usage: '1.500000',
+    region: 'us-east-1',
+    service_tier: 'standard',
+    operation_type: 'compute',
+    success: 'true',
+    resource_type: 'vm',
+    invoice_id: 'INV-1',
+    currency: 'USD',
+  };
+  return HEADER.split(',')
+    .map((c) => overrides[c] ?? base[c] ?? '')
+    .join(',');
+}
+
+export function csv(...rows: string[]): string {
+  return `${[HEADER, ...rows].join('\n')}\n`;
+}
+
+export interface TestPipeline {
+  source: string;
+  home: string;
+  env: Record<string, string>;
+  put(key: string, body: string | Buffer): Promise<void>;
+  open(): Promise<Runtime>;
+  /** Opens, materializes (whole graph unless `selection`), closes. */
+  materialize(request?: Partial<Parameters<Runtime['materialize']>[0]>): ReturnType<Runtime['materialize']>;
+  rows(sql: string): Promise<Row[]>;
+}
+
+/** A fresh S3 bucket (on the shared s3rver) and a fresh warehouse folder. */
+export async function testPipeline(name: string, options: { source?: string } = {}): Promise<TestPipeline> {
+  const env = { ...s3Env() };
+  const source = options.source ?? (await (await import('./s3.js')).freshBucket(name));
+  const home = await tmpDir(name);
+  const sink = createSource(source, env);
+  const open = () => openRuntime(loadConfig({ ...env, BILLING_DUCKDB_THREADS: '2' }, { source, home: path.join(home, 'state') }));
+  const withRuntime = async <T>(fn: (r: Runtime) => Promise<T>): Promise<T> => {
+    const runtime = await open();
+    try {
+      return await fn(runtime);
+    } finally {
+      await runtime.close();
+    }
+  };
+  return {
+    source,
+    home,
+    env,
+    put: (key, body) => sink.put(key, body),
+    open,
+    materialize: (request = {}) => withRuntime((r) => r.materialize({ trigger: 'test', ...request })),
+    rows: (sql) => withRuntime((r) => r.warehouse.all(sql)),
+  };
+}
+
+/** Every aggregate and insight table, ordered, for comparing two warehouses. */
+export const RESULT_TABLES: Record<string, string> = {
+  billing_events: 'SELECT * EXCLUDE (source_line) FROM billing_events ORDER BY source_key, source_line',
+  daily_aggregates: 'SELECT * FROM daily_aggregates ORDER BY day',
+  user_aggregates: 'SELECT * FROM user_aggregates ORDER BY user_id',
+  service_aggregates: 'SELECT * FROM service_aggregates ORDER BY ALL',
+  region_aggregates: 'SELECT * FROM region_aggregates ORDER BY region NULLS FIRST',
+  insights_top_users: 'SELECT * FROM insights_top_users ORDER BY rank',
+  insights_top_regions: 'SELECT * FROM insights_top_regions ORDER BY rank',
+  insights_daily_change: 'SELECT * FROM insights_daily_change ORDER BY day',
+  billing_insights: 'SELECT * EXCLUDE (generated_at) FROM billing_insights',
+};
+
+export async function snapshot(p: TestPipeline): Promise<Record<string, Row[]>> {
+  const out: Record<string, Row[]> = {};
+  for (const [table, sql] of Object.entries(RESULT_TABLES)) out[table] = await p.rows(sql);
+  return out;
+}
