@@ -10,8 +10,8 @@ export interface AggregateDefinition {
   name: string;
   description: string;
   /**
-   * The group keys: `column` is the name in `billing_events` and `billing_event_changes`
-   * (event_date, user_id, region, service_tier, resource_type, operation_type); `as` its name here.
+   * The group keys: `column` is one of CHANGE_KEY_COLUMNS (the change log records those), `as`
+   * its name in this table.
    */
   keys: readonly { column: string; as: string; type: string }[];
   /** `daily` when the single key is the event day, so the ledger records one partition per day. */

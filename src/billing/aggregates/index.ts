@@ -1,4 +1,5 @@
 import type { AggregateDefinition } from './aggregate-definition.js';
+import { currencyAggregates } from './currency-aggregates.js';
 import { dailyAggregates } from './daily-aggregates.js';
 import { regionAggregates } from './region-aggregates.js';
 import { serviceAggregates } from './service-aggregates.js';
@@ -10,4 +11,5 @@ export const AGGREGATES: readonly AggregateDefinition[] = [
   userAggregates,
   serviceAggregates,
   regionAggregates,
+  currencyAggregates,
 ];

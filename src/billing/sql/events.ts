@@ -1,3 +1,7 @@
+import { CHANGE_KEY_COLUMNS } from './tables.js';
+
+const CHANGE_KEYS = CHANGE_KEY_COLUMNS.map((c) => c.name).join(', ');
+
 /**
  * Loading a batch of files: every statement runs in one transaction, in this order. Temp table
  * `ingest_batch` lists the batch's files; views `staged_events` / `staged_rejects` read the
@@ -14,7 +18,7 @@ export const NEXT_CHANGE_ID = "SELECT nextval('billing_change_seq') AS id";
 
 /** Keys of the rows about to be replaced (a corrected file may drop days, users or regions). */
 export const RECORD_OLD_KEYS = `INSERT INTO billing_event_changes
-  SELECT DISTINCT $1, event_date, user_id, region, service_tier, resource_type, operation_type
+  SELECT DISTINCT $1, ${CHANGE_KEYS}
   FROM billing_events WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
 
 export const DELETE_BATCH_EVENTS = `DELETE FROM billing_events
@@ -36,7 +40,7 @@ export const INSERT_EVENTS = `INSERT INTO billing_events
 
 /** Keys of the rows just loaded. Read back from the staged files, not by scanning all events. */
 export const RECORD_NEW_KEYS = `INSERT INTO billing_event_changes
-  SELECT DISTINCT $1, event_date, user_id, region, service_tier, resource_type, operation_type
+  SELECT DISTINCT $1, ${CHANGE_KEYS}
   FROM staged_events`;
 
 export const INSERT_REJECTED_ROWS = `INSERT INTO rejected_rows

@@ -1,4 +1,18 @@
 /**
+ * The event columns an aggregate may group by. The change log records their values for every row a
+ * load adds or removes, so each aggregate can rebuild exactly the groups that changed.
+ */
+export const CHANGE_KEY_COLUMNS = [
+  { name: 'event_date', type: 'DATE' },
+  { name: 'user_id', type: 'BIGINT' },
+  { name: 'region', type: 'VARCHAR' },
+  { name: 'service_tier', type: 'VARCHAR' },
+  { name: 'resource_type', type: 'VARCHAR' },
+  { name: 'operation_type', type: 'VARCHAR' },
+  { name: 'currency', type: 'VARCHAR' },
+] as const;
+
+/**
  * The billing warehouse's base tables. Money is DECIMAL(18,6) on every path; sums widen to
  * DECIMAL(38,6) in DuckDB, never DOUBLE.
  */
@@ -60,12 +74,7 @@ export const BILLING_TABLES = [
   'CREATE SEQUENCE IF NOT EXISTS billing_change_seq START 1',
   `CREATE TABLE IF NOT EXISTS billing_event_changes (
     change_id BIGINT NOT NULL,
-    event_date DATE,
-    user_id BIGINT,
-    region VARCHAR,
-    service_tier VARCHAR,
-    resource_type VARCHAR,
-    operation_type VARCHAR
+    ${CHANGE_KEY_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',\n    ')}
   )`,
 ];
 

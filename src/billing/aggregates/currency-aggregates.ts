@@ -1,0 +1,18 @@
+import type { AggregateDefinition } from './aggregate-definition.js';
+
+/**
+ * Per billing currency: volume and spend in that currency's own units. The README's worked example
+ * of adding an aggregate: this file plus one line in `index.ts`.
+ */
+export const currencyAggregates: AggregateDefinition = {
+  name: 'currency_aggregates',
+  description: 'Per currency: volume, exact spend in that currency, distinct users',
+  keys: [{ column: 'currency', as: 'currency', type: 'VARCHAR' }],
+  partitioning: 'none',
+  columns: `event_count BIGINT NOT NULL,
+    total_credit_usage DECIMAL(38,6) NOT NULL,
+    unique_users BIGINT NOT NULL`,
+  measures: `count(*),
+    sum(e.credit_usage),
+    count(DISTINCT e.user_id)`,
+};
