@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import type { Dirent, Stats } from 'node:fs';
+import {
+  copyFile,
+  mkdir,
+  open as openFile,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import path from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { classifyKey } from './partition-key.js';
+import { type Source, SourceError, type SourceFile } from './source.js';
+
+export interface LocalSourceOptions {
+  /** Accept `…-YYYY-MM-DD.csv` names outside Hive folders (see `classifyKey`). Defaults to true. */
+  datedNames?: boolean;
+}
+
+/** Billing files in a folder on disk (a download of the bucket, or files dropped by hand). */
+export class LocalSource implements Source {
+  readonly uri: string;
+  readonly root: string;
+  private readonly datedNames: boolean;
+
+  constructor(root: string, options: LocalSourceOptions = {}) {
+    this.root = path.resolve(root);
+    this.uri = this.root;
+    this.datedNames = options.datedNames ?? true;
+  }
+
+  async *list(options: { signal?: AbortSignal } = {}): AsyncIterable<SourceFile> {
+    const signal = options.signal;
+    await this.assertRoot();
+    const found: { key: string; absolute: string; partition: string; gzip: boolean }[] = [];
+    const visited = new Set<string>();
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      signal?.throwIfAborted();
+      // Symlinked folders are followed, so a link back up the tree must not loop forever.
+      const real = await realpath(dir);
+      if (visited.has(real)) return;
+      visited.add(real);
+      let entries: Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if (isCode(error, 'ENOENT')) return; // removed while we were walking
+        throw this.wrap(error, `cannot read folder ${dir}`);
+      }
+      for (const entry of entries) {
+        const absolute = path.join(dir, entry.name);
+        const key = prefix + entry.name;
+        let isDir = entry.isDirectory();
+        let isFile = entry.isFile();
+        if (entry.isSymbolicLink()) {
+          const target = await statOrNull(absolute);
+          isDir = target?.isDirectory() ?? false;
+          isFile = target?.isFile() ?? false;
+        }
+        if (isDir) {
+          await walk(absolute, `${key}/`);
+        } else if (isFile) {
+          const kind = classifyKey(key, { datedNames: this.datedNames });
+          if (kind) found.push({ key, absolute, ...kind });
+        }
+      }
+    };
+    await walk(this.root, '');
+    found.sort((a, b) => compareKeys(a.key, b.key));
+
+    for (const file of found) {
+      signal?.throwIfAborted();
+      // Stat lazily so the version reflects the file as close as possible to when it is read.
+      const stats = await statOrNull(file.absolute);
+      if (!stats?.isFile()) continue; // deleted between the walk and now
+      yield {
+        key: file.key,
+        size: stats.size,
+        version: `${Math.trunc(stats.mtimeMs)}-${stats.size}`,
+        partition: file.partition,
+        gzip: file.gzip,
+      };
+    }
+  }
+
+  async open(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    options.signal?.throwIfAborted();
+    const file = this.resolveKey(key);
+    let handle: Awaited<ReturnType<typeof openFile>>;
+    try {
+      handle = await openFile(file, 'r');
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) {
+        throw new SourceError(`file "${key}" does not exist in ${this.root}`, {
+          cause: error,
+          transient: false,
+        });
+      }
+      throw this.wrap(error, `cannot open ${file}`);
+    }
+    const stream = handle.createReadStream({ autoClose: true });
+    return options.signal ? addAbortSignal(options.signal, stream) : stream;
+  }
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    await this.writeAtomically(key, (temp) => writeFile(temp, body));
+  }
+
+  async putFile(key: string, localPath: string): Promise<void> {
+    await this.writeAtomically(key, (temp) => copyFile(localPath, temp));
+  }
+
+  async close(): Promise<void> {}
+
+  private async assertRoot(): Promise<void> {
+    let stats: Stats;
+    try {
+      stats = await stat(this.root);
+    } catch (error) {
+      if (isCode(error, 'ENOENT') || isCode(error, 'ENOTDIR')) {
+        throw new SourceError(
+          `source folder "${this.root}" does not exist (check BILLING_SOURCE or create the folder)`,
+          { cause: error, transient: false },
+        );
+      }
+      throw this.wrap(error, `cannot read source folder "${this.root}"`);
+    }
+    if (!stats.isDirectory()) {
+      throw new SourceError(`source "${this.root}" is a file, not a folder (check BILLING_SOURCE)`, {
+        transient: false,
+      });
+    }
+  }
+
+  /**
+   * Readers (and `list`) must never see a half-written file, so the data goes to a dot-file first,
+   * which `classifyKey` ignores, and is renamed into place.
+   */
+  private async writeAtomically(key: string, write: (temp: string) => Promise<void>): Promise<void> {
+    const target = this.resolveKey(key);
+    const temp = path.join(
+      path.dirname(target),
+      `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`,
+    );
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+      await write(temp);
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true }).catch(() => {});
+      throw this.wrap(error, `cannot write "${key}" in ${this.root}`);
+    }
+  }
+
+  private resolveKey(key: string): string {
+    const parts = key.split('/');
+    if (key === '' || path.isAbsolute(key) || parts.some((p) => p === '' || p === '.' || p === '..')) {
+      throw new SourceError(`invalid key "${key}": expected a relative path like "a/b.csv"`, {
+        transient: false,
+      });
+    }
+    return path.join(this.root, ...parts);
+  }
+
+  private wrap(error: unknown, message: string): SourceError {
+    if (error instanceof SourceError) return error;
+    const detail = error instanceof Error ? error.message : String(error);
+    // Running out of descriptors or a busy file clears up on its own; anything else needs a human.
+    const transient = ['EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EIO'].some((code) => isCode(error, code));
+    return new SourceError(`${message}: ${detail}`, { cause: error, transient });
+  }
+}
+
+/** Orders keys by code point, which matches S3's UTF-8 byte order for the ASCII keys we produce. */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function statOrNull(file: string): Promise<Stats | null> {
+  try {
+    return await stat(file);
+  } catch {
+    return null;
+  }
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}

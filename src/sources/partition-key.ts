@@ -1,0 +1,74 @@
+/** How a key maps onto the pipeline: the day it belongs to and whether it must be gunzipped. */
+export interface KeyClass {
+  /** `YYYY-MM-DD`. */
+  partition: string;
+  gzip: boolean;
+}
+
+const DATA_FILE = /\.csv(\.gz)?$/i;
+const YEAR = /^year=(\d{4})$/;
+const MONTH = /^month=(\d{1,2})$/;
+const DAY = /^day=(\d{1,2})$/;
+// The name must end in the date so `report-2025-04-23-v2.csv` is not silently assigned a day.
+const DATED_NAME = /^(?:.*-)?(\d{4})-(\d{2})-(\d{2})\.csv(?:\.gz)?$/i;
+
+/**
+ * Decides whether `key` (relative, `/`-separated) is a billing file and which day it belongs to.
+ * Returns null for anything that is not a dated `.csv`/`.csv.gz` file so callers can skip it.
+ *
+ * `datedNames` also accepts `…-YYYY-MM-DD.csv` names outside Hive folders; it is meant for local
+ * folders where people drop exported files by hand, not for S3 where layout is Hive only.
+ */
+export function classifyKey(key: string, options: { datedNames: boolean }): KeyClass | null {
+  const segments = key.split('/');
+  const name = segments[segments.length - 1] ?? '';
+  // Marker and metadata files (`_SUCCESS`, `.DS_Store`, `._foo.csv` from macOS) are never data.
+  if (name.startsWith('.') || name.startsWith('_')) return null;
+  const ext = DATA_FILE.exec(name);
+  if (!ext) return null;
+  const gzip = ext[1] !== undefined;
+
+  const hive = findHiveDay(segments.slice(0, -1));
+  if (hive !== undefined) {
+    // A Hive path with an impossible date is corrupt data, not an invitation to guess from the name.
+    return hive === null ? null : { partition: hive, gzip };
+  }
+
+  if (!options.datedNames) return null;
+  const dated = DATED_NAME.exec(name);
+  if (!dated) return null;
+  const partition = formatDay(dated[1], dated[2], dated[3]);
+  return partition === null ? null : { partition, gzip };
+}
+
+/**
+ * The day of the deepest `year=/month=/day=` run in `dirs`: undefined when there is none, null when the
+ * run names an impossible date.
+ */
+function findHiveDay(dirs: string[]): string | null | undefined {
+  for (let i = dirs.length - 3; i >= 0; i--) {
+    const year = YEAR.exec(dirs[i] ?? '');
+    if (!year) continue;
+    const month = MONTH.exec(dirs[i + 1] ?? '');
+    const day = DAY.exec(dirs[i + 2] ?? '');
+    if (!month || !day) continue;
+    return formatDay(year[1], month[1], day[1]);
+  }
+  return undefined;
+}
+
+function formatDay(
+  year: string | undefined,
+  month: string | undefined,
+  day: string | undefined,
+): string | null {
+  const y = Number(year);
+  const m = Number(month);
+  const d = Number(day);
+  if (!Number.isInteger(y) || !Number.isInteger(m) || !Number.isInteger(d)) return null;
+  if (m < 1 || m > 12 || d < 1 || d > 31) return null;
+  // Date.UTC rolls day=31 of April into May; a round trip catches that and Feb 29 in non-leap years.
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return null;
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}

@@ -1,0 +1,39 @@
+import type { Readable } from 'node:stream';
+
+/** One data file found in a source, identified by key and version so changes are detected. */
+export interface SourceFile {
+  /** Path relative to the source root, with `/` separators, e.g. `year=2025/month=04/day=23/part-0.csv`. */
+  key: string;
+  size: number;
+  /** ETag for S3, `mtimeMs-size` for local files: a different value means the file was replaced. */
+  version: string;
+  /** The day partition the file belongs to, `YYYY-MM-DD`. */
+  partition: string;
+  /** True for `.csv.gz`. */
+  gzip: boolean;
+}
+
+/** A place billing files are read from (and, for the generator and tests, written to). */
+export interface Source {
+  /** Canonical location, e.g. `s3://bucket/prefix/` or an absolute folder path. */
+  readonly uri: string;
+  /** Every billing file below the root, in key order. Non-billing files are skipped. */
+  list(options?: { signal?: AbortSignal }): AsyncIterable<SourceFile>;
+  /** The raw (possibly gzip-compressed) bytes of one file. */
+  open(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
+  /** Writes a file at `key` (relative to the root). */
+  put(key: string, body: Buffer | string): Promise<void>;
+  /** Writes a file at `key` from a local file, streaming. */
+  putFile(key: string, localPath: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An error from a source (listing or reading) with whether a retry may help. */
+export class SourceError extends Error {
+  readonly transient: boolean;
+  constructor(message: string, options: { cause?: unknown; transient: boolean }) {
+    super(message, { cause: options.cause });
+    this.name = 'SourceError';
+    this.transient = options.transient;
+  }
+}
