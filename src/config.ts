@@ -32,7 +32,8 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name}="${raw}" must be a positive integer`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(`${name}="${raw}" must be a positive integer`);
   return value;
 }
 

@@ -18,14 +18,19 @@ export interface Runtime {
   graph: AssetGraph;
   /** Orphaned runs found (and marked failed) when this runtime opened. */
   orphanedRuns: number;
-  materialize(request: RunRequest, options?: { emitter?: RunEmitter; signal?: AbortSignal }): Promise<RunSummary>;
+  materialize(
+    request: RunRequest,
+    options?: { emitter?: RunEmitter; signal?: AbortSignal },
+  ): Promise<RunSummary>;
   close(): Promise<void>;
 }
 
 /** A source that only explains itself: for commands that never read files but still build the graph. */
 function missingSource(): Source {
   const fail = (): never => {
-    throw new ConfigError('no source configured: set BILLING_SOURCE or pass --source (s3://bucket/prefix/ or a folder)');
+    throw new ConfigError(
+      'no source configured: set BILLING_SOURCE or pass --source (s3://bucket/prefix/ or a folder)',
+    );
   };
   return { uri: '(none)', list: fail, open: fail, put: fail, putFile: fail, close: async () => {} };
 }
@@ -41,7 +46,11 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   try {
     const ledger = new Ledger(warehouse);
     await ledger.setup();
-    const graph = billingAssetGraph({ source, home: config.home, ingestConcurrency: config.ingestConcurrency });
+    const graph = billingAssetGraph({
+      source,
+      home: config.home,
+      ingestConcurrency: config.ingestConcurrency,
+    });
     for (const asset of graph.assets) await asset.setup?.(warehouse);
     // This process holds the only write lock on the file, so any run still "running" is orphaned.
     const orphanedRuns = await ledger.failOrphanedRuns();

@@ -1,7 +1,8 @@
 import { cellText, toTable } from '../cli/format.js';
 import type { Row, Warehouse } from '../warehouse/warehouse.js';
 
-const pct = (ratio: unknown) => (ratio === null || ratio === undefined ? '-' : `${(Number(ratio) * 100).toFixed(2)}%`);
+const pct = (ratio: unknown) =>
+  ratio === null || ratio === undefined ? '-' : `${(Number(ratio) * 100).toFixed(2)}%`;
 /** Money is shown with 2 decimals for reading; the tables keep all 6. Rounding is on the string, not a float. */
 export function money(value: unknown): string {
   if (value === null || value === undefined) return '-';
@@ -31,7 +32,10 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
     q('SELECT * FROM insights_daily_change ORDER BY day DESC LIMIT 7'),
   ]);
   const table = (headers: string[], rows: Row[], cells: (r: Row) => unknown[]) =>
-    toTable(headers, rows.map((r) => cells(r).map((c) => (c === null || c === undefined ? null : String(c)))));
+    toTable(
+      headers,
+      rows.map((r) => cells(r).map((c) => (c === null || c === undefined ? null : String(c)))),
+    );
   return [
     'BILLING INSIGHTS',
     '================',
@@ -44,27 +48,46 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
     '',
     'Most active users',
     table(['#', 'user_id', 'events', 'credit_usage', 'share'], users, (r) => [
-      r.rank, r.user_id, r.event_count, money(r.total_credit_usage), pct(r.share_of_events),
+      r.rank,
+      r.user_id,
+      r.event_count,
+      money(r.total_credit_usage),
+      pct(r.share_of_events),
     ]),
     '',
     'Most resource-intensive regions',
     table(['#', 'region', 'credit_usage', 'events', 'users', 'share'], regions, (r) => [
-      r.rank, r.region, money(r.total_credit_usage), r.event_count, r.unique_users, pct(r.share_of_spend),
+      r.rank,
+      r.region,
+      money(r.total_credit_usage),
+      r.event_count,
+      r.unique_users,
+      pct(r.share_of_spend),
     ]),
     '',
     'Operation types',
     table(['operation', 'events', 'share', 'credit_usage'], ops, (r) => [
-      r.operation_type, r.event_count, pct(r.share_of_events), money(r.total_credit_usage),
+      r.operation_type,
+      r.event_count,
+      pct(r.share_of_events),
+      money(r.total_credit_usage),
     ]),
     '',
     'Service tiers',
     table(['tier', 'events', 'credit_usage', 'avg_per_event', 'success_rate'], tiers, (r) => [
-      r.service_tier, r.event_count, money(r.total_credit_usage), r.avg_credit_usage, pct(r.success_rate),
+      r.service_tier,
+      r.event_count,
+      money(r.total_credit_usage),
+      r.avg_credit_usage,
+      pct(r.success_rate),
     ]),
     '',
     'Day over day (latest 7 days)',
     table(['day', 'events', 'credit_usage', 'change', 'change_%'], days, (r) => [
-      r.day, r.event_count, money(r.total_credit_usage), r.credit_usage_change === null ? '-' : money(r.credit_usage_change),
+      r.day,
+      r.event_count,
+      money(r.total_credit_usage),
+      r.credit_usage_change === null ? '-' : money(r.credit_usage_change),
       r.credit_usage_change_pct === null ? '-' : `${cellText(r.credit_usage_change_pct)}%`,
     ]),
   ].join('\n');

@@ -41,7 +41,10 @@ export async function partitionLineage(
   const materializations = await deps.ledger.partitionMaterializations(asset, partitioned ? partition : null);
   // billing_files/billing_events are partitioned by the path's day; everything downstream by the event's UTC day.
   const byPath = asset === 'billing_files' || asset === 'billing_events';
-  const files = await deps.warehouse.all(byPath ? sql.FILES_IN_PARTITION : sql.FILES_BEHIND_EVENT_DAY, [partition]);
-  const rows = sampleRows > 0 ? await deps.warehouse.all(sql.SAMPLE_EVENTS_OF_DAY, [partition, sampleRows]) : [];
+  const files = await deps.warehouse.all(byPath ? sql.FILES_IN_PARTITION : sql.FILES_BEHIND_EVENT_DAY, [
+    partition,
+  ]);
+  const rows =
+    sampleRows > 0 ? await deps.warehouse.all(sql.SAMPLE_EVENTS_OF_DAY, [partition, sampleRows]) : [];
   return { ...base, partition, materializations, files, rows };
 }

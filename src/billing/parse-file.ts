@@ -47,7 +47,8 @@ export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> 
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     // zlib's codes: a corrupt .gz is the file's fault, so it is rejected rather than retried.
-    if (code.startsWith('Z_')) return { kind: 'rejected', reason: `not a valid gzip file (${(error as Error).message})` };
+    if (code.startsWith('Z_'))
+      return { kind: 'rejected', reason: `not a valid gzip file (${(error as Error).message})` };
     throw error;
   } finally {
     // An early return (rejected header) must not leave the download open.

@@ -22,7 +22,11 @@ export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
   const names = aggregates.map((a) => a.name);
   const assets: AssetDefinition[] = [
     billingFilesAsset({ source: options.source, home: options.home }),
-    billingEventsAsset({ source: options.source, home: options.home, concurrency: options.ingestConcurrency }),
+    billingEventsAsset({
+      source: options.source,
+      home: options.home,
+      concurrency: options.ingestConcurrency,
+    }),
     ...aggregates.map((def) => aggregateAsset(def, names)),
     insightsAsset(names),
   ];

@@ -12,13 +12,20 @@ export interface CommonOptions {
 export function commonOptions(command: Command, withSource = false): Command {
   command
     .option('--home <dir>', 'state folder (env BILLING_HOME, default ./data)')
-    .option('--warehouse <file>', 'DuckDB file (env BILLING_WAREHOUSE, default $BILLING_HOME/billing.duckdb)');
-  if (withSource) command.option('--source <uri>', 'billing files: s3://bucket/prefix/ or a folder (env BILLING_SOURCE)');
+    .option(
+      '--warehouse <file>',
+      'DuckDB file (env BILLING_WAREHOUSE, default $BILLING_HOME/billing.duckdb)',
+    );
+  if (withSource)
+    command.option('--source <uri>', 'billing files: s3://bucket/prefix/ or a folder (env BILLING_SOURCE)');
   return command;
 }
 
 /** Opens the runtime for one command and always closes it, so the DuckDB file is left clean. */
-export async function withRuntime<T>(options: CommonOptions, fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+export async function withRuntime<T>(
+  options: CommonOptions,
+  fn: (runtime: Runtime) => Promise<T>,
+): Promise<T> {
   const runtime = await openRuntime(loadConfig(process.env, options));
   try {
     if (runtime.orphanedRuns > 0) {

@@ -13,7 +13,9 @@ import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
   const program = new Command('billing-pipeline')
-    .description('Incremental, idempotent billing pipeline: Hive-partitioned CSVs in S3 to exact DuckDB aggregates')
+    .description(
+      'Incremental, idempotent billing pipeline: Hive-partitioned CSVs in S3 to exact DuckDB aggregates',
+    )
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   registerMaterialize(program);
@@ -37,7 +39,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? 0 : 2;
     }
-    const usage = error instanceof UsageError || error instanceof RangeError || error instanceof AssetGraphError;
+    const usage =
+      error instanceof UsageError || error instanceof RangeError || error instanceof AssetGraphError;
     const known = usage || error instanceof ConfigError || error instanceof SourceError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`error: ${message}\n`);

@@ -21,9 +21,12 @@ export function runReporter(stream: NodeJS.WriteStream = process.stderr): RunEmi
   emitter.on('asset:progress', ({ asset, update }) => {
     if (!tty) return;
     if (!bar) {
-      bar = new SingleBar(
-        { format: `  ${asset} [{bar}] {percentage}% {done}/{all} MB`, stream, hideCursor: true, clearOnComplete: true },
-      );
+      bar = new SingleBar({
+        format: `  ${asset} [{bar}] {percentage}% {done}/{all} MB`,
+        stream,
+        hideCursor: true,
+        clearOnComplete: true,
+      });
       bar.start(update.total, 0, { done: mb(0), all: mb(update.total) });
     }
     bar.update(update.done, { done: mb(update.done), all: mb(update.total) });
@@ -36,7 +39,9 @@ export function runReporter(stream: NodeJS.WriteStream = process.stderr): RunEmi
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
     const what = status === 'success' ? (result?.changed ? 'materialized' : 'up to date') : status;
-    stream.write(`  ${asset.padEnd(20)} ${what.padEnd(12)} ${String(durationMs).padStart(6)} ms  ${error ?? facts}\n`);
+    stream.write(
+      `  ${asset.padEnd(20)} ${what.padEnd(12)} ${String(durationMs).padStart(6)} ms  ${error ?? facts}\n`,
+    );
   });
   return emitter;
 }

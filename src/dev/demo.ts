@@ -18,7 +18,10 @@ import { startLocalS3 } from './local-s3.js';
  */
 async function demo(): Promise<void> {
   const config0 = loadConfig(process.env);
-  const s3 = await startLocalS3({ directory: join(config0.home, 's3'), port: Number(process.env.DEMO_S3_PORT ?? 0) });
+  const s3 = await startLocalS3({
+    directory: join(config0.home, 's3'),
+    port: Number(process.env.DEMO_S3_PORT ?? 0),
+  });
   try {
     process.stdout.write(`local S3 endpoint: ${s3.endpoint} (bucket "billing")\n`);
     await s3.createBucket('billing');
@@ -43,7 +46,10 @@ async function demo(): Promise<void> {
     }
     const runtime = await openRuntime(loadConfig(env, { source: sourceUri }));
     try {
-      const summary = await runtime.materialize({ trigger: 'demo' }, { emitter: runReporter(process.stdout) });
+      const summary = await runtime.materialize(
+        { trigger: 'demo' },
+        { emitter: runReporter(process.stdout) },
+      );
       if (summary.status !== 'success') throw new Error(`demo run failed: ${summary.error}`);
       process.stdout.write(`\n${await renderInsights(runtime.warehouse)}\n`);
       process.stdout.write(

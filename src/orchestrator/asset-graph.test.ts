@@ -11,11 +11,18 @@ const asset = (name: string, deps: string[] = []): AssetDefinition => ({
 });
 
 describe('AssetGraph', () => {
-  const graph = new AssetGraph([asset('d', ['b', 'c']), asset('b', ['a']), asset('c', ['a']), asset('a'), asset('e', ['d'])]);
+  const graph = new AssetGraph([
+    asset('d', ['b', 'c']),
+    asset('b', ['a']),
+    asset('c', ['a']),
+    asset('a'),
+    asset('e', ['d']),
+  ]);
 
   it('orders assets so dependencies come first', () => {
     const order = graph.assets.map((a) => a.name);
-    for (const a of graph.assets) for (const dep of a.deps) expect(order.indexOf(dep)).toBeLessThan(order.indexOf(a.name));
+    for (const a of graph.assets)
+      for (const dep of a.deps) expect(order.indexOf(dep)).toBeLessThan(order.indexOf(a.name));
   });
 
   it('selects with and without upstream, in dependency order', () => {

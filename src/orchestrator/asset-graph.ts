@@ -30,7 +30,9 @@ export class AssetGraph {
   get(name: string): AssetDefinition {
     const asset = this.byName.get(name);
     if (!asset) {
-      throw new AssetGraphError(`unknown asset "${name}"; known assets: ${[...this.byName.keys()].join(', ')}`);
+      throw new AssetGraphError(
+        `unknown asset "${name}"; known assets: ${[...this.byName.keys()].join(', ')}`,
+      );
     }
     return asset;
   }
@@ -82,7 +84,8 @@ function topologicalOrder(assets: readonly AssetDefinition[]): string[] {
   const visit = (name: string, path: string[]) => {
     const s = state.get(name);
     if (s === 'done') return;
-    if (s === 'visiting') throw new AssetGraphError(`asset dependency cycle: ${[...path, name].join(' -> ')}`);
+    if (s === 'visiting')
+      throw new AssetGraphError(`asset dependency cycle: ${[...path, name].join(' -> ')}`);
     state.set(name, 'visiting');
     for (const dep of byName.get(name)?.deps ?? []) visit(dep, [...path, name]);
     state.set(name, 'done');

@@ -10,7 +10,12 @@ describe('days', () => {
   });
 
   it('walks ranges across month and year ends', () => {
-    expect([...eachDay({ from: '2024-12-30', to: '2025-01-02' })]).toEqual(['2024-12-30', '2024-12-31', '2025-01-01', '2025-01-02']);
+    expect([...eachDay({ from: '2024-12-30', to: '2025-01-02' })]).toEqual([
+      '2024-12-30',
+      '2024-12-31',
+      '2025-01-01',
+      '2025-01-02',
+    ]);
     expect(addDays('2025-03-01', -1)).toBe('2025-02-28');
     expect(dayCount({ from: '2025-01-01', to: '2025-12-31' })).toBe(365);
   });

@@ -78,12 +78,14 @@ export const INSERT_MATERIALIZATIONS = `INSERT INTO materializations
 export const MATERIALIZATION_VALUES =
   '($1, $2, $3, $4, $5, CASE WHEN $6 IS NULL THEN NULL ELSE string_split($6, chr(10)) END, $7, $8, utc_now())';
 
-export const INSERT_EVENTS = 'INSERT INTO run_events (run_id, seq, logged_at, level, type, asset, message, data)';
+export const INSERT_EVENTS =
+  'INSERT INTO run_events (run_id, seq, logged_at, level, type, asset, message, data)';
 export const EVENT_VALUES = '($1, $2, make_timestamp(CAST($3 AS BIGINT) * 1000), $4, $5, $6, $7, $8)';
 
 export const GET_CURSOR = 'SELECT cursor FROM asset_cursors WHERE asset = $1';
 export const DELETE_CURSOR = 'DELETE FROM asset_cursors WHERE asset = $1';
-export const INSERT_CURSOR = 'INSERT INTO asset_cursors (asset, cursor, updated_at) VALUES ($1, $2, utc_now())';
+export const INSERT_CURSOR =
+  'INSERT INTO asset_cursors (asset, cursor, updated_at) VALUES ($1, $2, utc_now())';
 
 /**
  * Per asset: when it last succeeded and when it last changed data. An asset is stale when an
@@ -109,7 +111,8 @@ export const GET_RUN = `SELECT run_id, status, trigger, selection, partition_fro
     date_diff('millisecond', started_at, coalesce(finished_at, utc_now())) AS duration_ms, error, tags
   FROM runs WHERE run_id = $1`;
 
-export const RUN_BY_KEY = 'SELECT run_id, status FROM runs WHERE run_key = $1 ORDER BY created_at DESC LIMIT 1';
+export const RUN_BY_KEY =
+  'SELECT run_id, status FROM runs WHERE run_key = $1 ORDER BY created_at DESC LIMIT 1';
 
 export const RUN_ASSETS = `SELECT asset, status, changed, row_count, started_at, finished_at, duration_ms, error, metadata
   FROM asset_runs WHERE run_id = $1 ORDER BY started_at`;

@@ -39,11 +39,18 @@ export interface AssetRunRecord {
  * One multi-row INSERT per chunk: per-statement overhead, not row count, dominates small ledger
  * writes. `values` is one row's tuple with `$1..$n` placeholders, renumbered per row.
  */
-async function insertMany(tx: SqlSession, head: string, values: string, rows: readonly SqlValue[][]): Promise<void> {
+async function insertMany(
+  tx: SqlSession,
+  head: string,
+  values: string,
+  rows: readonly SqlValue[][],
+): Promise<void> {
   const width = rows[0]?.length ?? 0;
   for (let start = 0; start < rows.length; start += 500) {
     const chunk = rows.slice(start, start + 500);
-    const tuples = chunk.map((_, r) => values.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`));
+    const tuples = chunk.map((_, r) =>
+      values.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`),
+    );
     await tx.exec(`${head} VALUES ${tuples.join(', ')}`, chunk.flat());
   }
 }

@@ -55,7 +55,13 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   if (request.runKey) {
     const previous = await ledger.findRunByKey(request.runKey);
     if (previous) {
-      return { runId: previous.run_id, status: previous.status, error: null, assets: [], deduplicatedBy: request.runKey };
+      return {
+        runId: previous.run_id,
+        status: previous.status,
+        error: null,
+        assets: [],
+        deduplicatedBy: request.runKey,
+      };
     }
   }
   const selected = graph.select(request.selection, { withUpstream: request.withUpstream });
@@ -79,7 +85,12 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   };
 
   emitter?.emit('run:started', { runId, assets: selected.map((a) => a.name) });
-  record({ level: 'info', type: 'run_started', asset: null, message: `run started: ${selected.map((a) => a.name).join(', ')}` });
+  record({
+    level: 'info',
+    type: 'run_started',
+    asset: null,
+    message: `run started: ${selected.map((a) => a.name).join(', ')}`,
+  });
 
   const outcomes = new Map<string, AssetOutcome>();
   const states = await ledger.assetStates();
@@ -105,8 +116,17 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   const failed = [...outcomes.values()].filter((o) => o.status === 'failed');
   const status: RunStatus = canceled ? 'canceled' : failed.length > 0 ? 'failed' : 'success';
   const error =
-    status === 'canceled' ? 'canceled' : failed.length > 0 ? failed.map((o) => `${o.asset}: ${o.error}`).join('; ') : null;
-  record({ level: status === 'success' ? 'info' : 'error', type: `run_${status}`, asset: null, message: error ?? `run ${status}` });
+    status === 'canceled'
+      ? 'canceled'
+      : failed.length > 0
+        ? failed.map((o) => `${o.asset}: ${o.error}`).join('; ')
+        : null;
+  record({
+    level: status === 'success' ? 'info' : 'error',
+    type: `run_${status}`,
+    asset: null,
+    message: error ?? `run ${status}`,
+  });
   await flushEvents();
   await ledger.finishRun(runId, status, error);
   emitter?.emit('run:finished', { runId, status, error });
@@ -125,14 +145,26 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       error: reason,
       partitions: [],
     });
-    emitter?.emit('asset:finished', { runId, asset: asset.name, status: 'skipped', durationMs: 0, result: null, error: reason });
+    emitter?.emit('asset:finished', {
+      runId,
+      asset: asset.name,
+      status: 'skipped',
+      durationMs: 0,
+      result: null,
+      error: reason,
+    });
     return { asset: asset.name, status: 'skipped', durationMs: 0, result: null, error: reason };
   }
 
   async function materializeOne(asset: AssetDefinition): Promise<AssetOutcome> {
     const startedAt = Date.now();
     emitter?.emit('asset:started', { runId, asset: asset.name });
-    record({ level: 'info', type: 'asset_started', asset: asset.name, message: `materializing ${asset.name}` });
+    record({
+      level: 'info',
+      type: 'asset_started',
+      asset: asset.name,
+      message: `materializing ${asset.name}`,
+    });
     const context: AssetContext = {
       runId,
       asset: asset.name,

@@ -73,14 +73,29 @@ describe('cli', () => {
     );
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
-      { day: '2025-04-23', event_count: 2, total_credit_usage: '0.300000', max_ts: '2025-04-23T23:59:59.500000Z' },
+      {
+        day: '2025-04-23',
+        event_count: 2,
+        total_credit_usage: '0.300000',
+        max_ts: '2025-04-23T23:59:59.500000Z',
+      },
     ]);
   });
 
   it('prints CSV and aligned tables', async () => {
-    const asCsv = await cli('query', "SELECT 'a,b' AS label, 1.50::DECIMAL(18,6) AS amount", '--format', 'csv');
+    const asCsv = await cli(
+      'query',
+      "SELECT 'a,b' AS label, 1.50::DECIMAL(18,6) AS amount",
+      '--format',
+      'csv',
+    );
     expect(asCsv.stdout).toBe('label,amount\n"a,b",1.500000\n');
-    const asTable = await cli('query', 'SELECT user_id, total_credit_usage FROM user_aggregates ORDER BY user_id', '--format', 'table');
+    const asTable = await cli(
+      'query',
+      'SELECT user_id, total_credit_usage FROM user_aggregates ORDER BY user_id',
+      '--format',
+      'table',
+    );
     expect(asTable.stdout.split('\n').slice(0, 4)).toEqual([
       'user_id  total_credit_usage',
       '-------  ------------------',
@@ -90,16 +105,30 @@ describe('cli', () => {
   });
 
   it('shows runs, a run with its event log, assets, lineage and insights', async () => {
-    const runs = JSON.parse((await cli('runs', '--format', 'json')).stdout) as { run_id: string; status: string }[];
+    const runs = JSON.parse((await cli('runs', '--format', 'json')).stdout) as {
+      run_id: string;
+      status: string;
+    }[];
     expect(runs[0]?.status).toBe('success');
     const show = await cli('runs', 'show', runs[0]?.run_id ?? '');
     expect(show.stdout).toMatch(/loaded year=2025\/month=04\/day=23\/a\.csv: 2 row\(s\), 1 rejected/);
     const assets = await cli('assets');
     expect(assets.stdout).toMatch(/billing_insights\s+daily_aggregates, user_aggregates/);
-    const lineage = await cli('lineage', 'daily_aggregates', '--partition', '2025-04-23', '--rows', '5', '--format', 'json');
+    const lineage = await cli(
+      'lineage',
+      'daily_aggregates',
+      '--partition',
+      '2025-04-23',
+      '--rows',
+      '5',
+      '--format',
+      'json',
+    );
     const parsed = JSON.parse(lineage.stdout);
     expect(parsed.upstream).toEqual(['billing_files', 'billing_events']);
-    expect(parsed.files).toMatchObject([{ source_key: 'year=2025/month=04/day=23/a.csv', events: 2, total_credit_usage: '0.300000' }]);
+    expect(parsed.files).toMatchObject([
+      { source_key: 'year=2025/month=04/day=23/a.csv', events: 2, total_credit_usage: '0.300000' },
+    ]);
     expect(parsed.rows.map((r: { source_line: number }) => r.source_line)).toEqual([2, 3]);
     const insights = await cli('insights');
     expect(insights.stdout).toMatch(/Credit usage\s+0\.30 \(exact: 0\.300000\)/);
@@ -107,16 +136,26 @@ describe('cli', () => {
 
   it('backfills from a YAML config in the Dagster shape', async () => {
     const config = join(p.home, 'backfill.yaml');
-    await writeFile(config, 'ops:\n  billing_files:\n    config:\n      from_date: "2025-04-23"\n      to_date: "2025-04-23"\n');
+    await writeFile(
+      config,
+      'ops:\n  billing_files:\n    config:\n      from_date: "2025-04-23"\n      to_date: "2025-04-23"\n',
+    );
     const result = await cli('backfill', '--config', config);
     expect(result.code).toBe(0);
     const runs = JSON.parse((await cli('runs', '--format', 'json', '--limit', '1')).stdout);
-    expect(runs[0]).toMatchObject({ trigger: 'backfill', partition_from: '2025-04-23', partition_to: '2025-04-23' });
+    expect(runs[0]).toMatchObject({
+      trigger: 'backfill',
+      partition_from: '2025-04-23',
+      partition_to: '2025-04-23',
+    });
   });
 
   it('rejects bad flags with exit 2 and an actionable message', async () => {
     const cases: [string[], RegExp][] = [
-      [['materialize', '--from', '2025-02-30', '--to', '2025-03-01'], /--from "2025-02-30" is not a valid date/],
+      [
+        ['materialize', '--from', '2025-02-30', '--to', '2025-03-01'],
+        /--from "2025-02-30" is not a valid date/,
+      ],
       [['materialize', '--from', '2025-03-02', '--to', '2025-03-01'], /after --to/],
       [['materialize', '--from', '2025-03-02'], /--from and --to go together/],
       [['materialize', '--select', 'nope'], /unknown asset "nope"/],

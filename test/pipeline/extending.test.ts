@@ -21,20 +21,38 @@ const tierDaily: AggregateDefinition = {
 describe('adding an aggregate', () => {
   it('joins the graph, builds from all history on its first run, then follows changes incrementally', async () => {
     const p = await testPipeline('extend');
-    await p.put('year=2025/month=04/day=22/a.csv', csv(row({ timestamp: '2025-04-22T10:00:00Z', service_tier: 'free' })));
+    await p.put(
+      'year=2025/month=04/day=22/a.csv',
+      csv(row({ timestamp: '2025-04-22T10:00:00Z', service_tier: 'free' })),
+    );
     await p.materialize();
 
     const runtime = await p.open();
     try {
-      const graph = billingAssetGraph({ source: createSource(p.source, p.env), home: p.home, aggregates: [...AGGREGATES, tierDaily] });
+      const graph = billingAssetGraph({
+        source: createSource(p.source, p.env),
+        home: p.home,
+        aggregates: [...AGGREGATES, tierDaily],
+      });
       expect(graph.get('billing_insights').deps).toContain('tier_daily_aggregates');
       expect(graph.reachable('tier_daily_aggregates', 'up')).toEqual(['billing_files', 'billing_events']);
       for (const asset of graph.assets) await asset.setup?.(runtime.warehouse);
-      const run = () => executeRun({ graph, ledger: runtime.ledger, warehouse: runtime.warehouse, request: { trigger: 'test' } });
+      const run = () =>
+        executeRun({
+          graph,
+          ledger: runtime.ledger,
+          warehouse: runtime.warehouse,
+          request: { trigger: 'test' },
+        });
 
       const first = await run();
-      expect(first.assets.find((a) => a.asset === 'tier_daily_aggregates')?.result?.metadata).toMatchObject({ full: true });
-      await p.put('year=2025/month=04/day=23/b.csv', csv(row({ service_tier: 'premium', credit_usage: '2' })));
+      expect(first.assets.find((a) => a.asset === 'tier_daily_aggregates')?.result?.metadata).toMatchObject({
+        full: true,
+      });
+      await p.put(
+        'year=2025/month=04/day=23/b.csv',
+        csv(row({ service_tier: 'premium', credit_usage: '2' })),
+      );
       const second = await run();
       expect(second.assets.find((a) => a.asset === 'tier_daily_aggregates')?.result?.metadata).toMatchObject({
         full: false,

@@ -44,7 +44,9 @@ describe('failures', () => {
       });
       const detail = await runtime.ledger.getRun(summary.runId);
       expect(detail?.run.status).toBe('failed');
-      expect(detail?.events.some((e) => e.type === 'asset_failed' && String(e.message).includes('disk on fire'))).toBe(true);
+      expect(
+        detail?.events.some((e) => e.type === 'asset_failed' && String(e.message).includes('disk on fire')),
+      ).toBe(true);
     } finally {
       await runtime.close();
     }
@@ -65,12 +67,16 @@ describe('failures', () => {
     const p = await testPipeline('kill9');
     const tmp = await mkdtemp(join(tmpdir(), 'kill9-'));
     const sink = createSource(p.source, p.env);
-    await generate({ from: '2025-04-01', to: '2025-04-20', rowsPerDay: 3000, seed: 9, filesPerDay: 3, tmpDir: tmp }, (key, path) =>
-      sink.putFile(key, path),
+    await generate(
+      { from: '2025-04-01', to: '2025-04-20', rowsPerDay: 3000, seed: 9, filesPerDay: 3, tmpDir: tmp },
+      (key, path) => sink.putFile(key, path),
     );
     await rm(tmp, { recursive: true, force: true });
     const env = { ...process.env, ...p.env, BILLING_SOURCE: p.source, BILLING_HOME: join(p.home, 'state') };
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'materialize'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'materialize'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     // Kill as soon as the first batch of files has committed, in the middle of the ingest.
     await new Promise<void>((resolve) => {
@@ -81,11 +87,15 @@ describe('failures', () => {
       child.on('exit', () => resolve());
     });
     expect(child.signalCode).toBe('SIGKILL');
-    const [state] = await p.rows("SELECT count(*) FILTER (WHERE status = 'loaded') AS loaded, count(*) AS total FROM billing_files");
+    const [state] = await p.rows(
+      "SELECT count(*) FILTER (WHERE status = 'loaded') AS loaded, count(*) AS total FROM billing_files",
+    );
     expect(Number(state?.loaded)).toBeLessThan(Number(state?.total));
     const partial = await p.rows("SELECT count(*) AS n FROM runs WHERE status = 'running'");
     expect(partial).toEqual([{ n: 0 }]); // opening the warehouse marked the orphan failed
-    expect(await p.rows("SELECT count(*) AS n FROM runs WHERE status = 'failed' AND error LIKE '%orphaned%'")).toEqual([{ n: 1 }]);
+    expect(
+      await p.rows("SELECT count(*) AS n FROM runs WHERE status = 'failed' AND error LIKE '%orphaned%'"),
+    ).toEqual([{ n: 1 }]);
     expect((await p.materialize()).status).toBe('success');
     const clean = await testPipeline('kill9-clean', { source: p.source });
     await clean.materialize();

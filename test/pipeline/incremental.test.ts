@@ -6,12 +6,19 @@ import { generate } from '../../src/billing/generate/generator.js';
 import { createSource } from '../../src/sources/create-source.js';
 import { csv, row, snapshot, type TestPipeline, testPipeline } from '../support/pipeline.js';
 
-async function seed(p: TestPipeline, from: string, to: string, seedValue: number, rowsPerDay = 400): Promise<void> {
+async function seed(
+  p: TestPipeline,
+  from: string,
+  to: string,
+  seedValue: number,
+  rowsPerDay = 400,
+): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'seed-'));
   const sink = createSource(p.source, p.env);
   try {
-    await generate({ from, to, rowsPerDay, seed: seedValue, dirtyRate: 0.01, filesPerDay: 2, tmpDir: tmp }, (key, path) =>
-      sink.putFile(key, path),
+    await generate(
+      { from, to, rowsPerDay, seed: seedValue, dirtyRate: 0.01, filesPerDay: 2, tmpDir: tmp },
+      (key, path) => sink.putFile(key, path),
     );
   } finally {
     await sink.close();
@@ -27,8 +34,14 @@ describe('incremental runs', () => {
 
     // New days, a late file in an old partition, and a corrected re-upload of an existing file.
     await seed(p, '2025-04-04', '2025-04-05', 2);
-    await p.put('year=2025/month=03/day=30/late.csv', csv(row({ timestamp: '2025-03-30T12:00:00Z', user_id: '999', region: 'mars-1' })));
-    await p.put('year=2025/month=04/day=01/billing-2025-04-01-part-000.csv', csv(row({ timestamp: '2025-04-01T00:00:01Z', user_id: '1001' })));
+    await p.put(
+      'year=2025/month=03/day=30/late.csv',
+      csv(row({ timestamp: '2025-03-30T12:00:00Z', user_id: '999', region: 'mars-1' })),
+    );
+    await p.put(
+      'year=2025/month=04/day=01/billing-2025-04-01-part-000.csv',
+      csv(row({ timestamp: '2025-04-01T00:00:01Z', user_id: '1001' })),
+    );
     const incremental = await p.materialize();
     expect(incremental.status).toBe('success');
     const events = incremental.assets.find((a) => a.asset === 'billing_events')?.result?.metadata;
@@ -48,7 +61,9 @@ describe('incremental runs', () => {
     await p.materialize({ fullRefresh: true });
     expect(await snapshot(p)).toEqual(afterIncremental);
 
-    const mars = await p.rows("SELECT event_count, unique_users FROM region_aggregates WHERE region = 'mars-1'");
+    const mars = await p.rows(
+      "SELECT event_count, unique_users FROM region_aggregates WHERE region = 'mars-1'",
+    );
     expect(mars).toEqual([{ event_count: 1, unique_users: 1 }]);
   });
 
@@ -63,7 +78,9 @@ describe('incremental runs', () => {
     expect(await snapshot(p)).toEqual(first);
     await p.materialize({ range: { from: '2025-04-01', to: '2025-04-04' }, trigger: 'backfill' });
     expect(await snapshot(p)).toEqual(first);
-    const [count] = await p.rows('SELECT count(*) AS n, count(DISTINCT (source_key, source_line)) AS d FROM billing_events');
+    const [count] = await p.rows(
+      'SELECT count(*) AS n, count(DISTINCT (source_key, source_line)) AS d FROM billing_events',
+    );
     expect(count?.n).toBe(count?.d);
     const [forced] = await p.rows(
       "SELECT count(*) AS n FROM materializations WHERE asset = 'billing_events' AND partition IN ('2025-04-02', '2025-04-03')",
@@ -74,14 +91,19 @@ describe('incremental runs', () => {
   it('replaces a re-uploaded file instead of adding to it', async () => {
     const p = await testPipeline('reupload');
     const key = 'year=2025/month=04/day=23/a.csv';
-    await p.put(key, csv(row({ credit_usage: '10' }), row({ credit_usage: '20' }), row({ credit_usage: '30' })));
+    await p.put(
+      key,
+      csv(row({ credit_usage: '10' }), row({ credit_usage: '20' }), row({ credit_usage: '30' })),
+    );
     await p.materialize();
     await p.put(key, csv(row({ credit_usage: '5.5' })));
     await p.materialize();
     expect(await p.rows('SELECT event_count, total_credit_usage FROM daily_aggregates')).toEqual([
       { event_count: 1, total_credit_usage: '5.500000' },
     ]);
-    const [file] = await p.rows('SELECT count(*) AS loads FROM materializations WHERE asset = $$billing_events$$');
+    const [file] = await p.rows(
+      'SELECT count(*) AS loads FROM materializations WHERE asset = $$billing_events$$',
+    );
     expect(file?.loads).toBe(2);
   });
 });
@@ -103,7 +125,9 @@ describe('exact money', () => {
     expect(daily?.total_credit_usage).toBe(expected);
     // avg = total / 1000 rounded half away from zero at 6 digits, computed with integers.
     const avg = (micros * 10n + 5000n) / 10000n;
-    expect(daily?.avg_credit_usage).toBe(`${avg / 1_000_000n}.${(avg % 1_000_000n).toString().padStart(6, '0')}`);
+    expect(daily?.avg_credit_usage).toBe(
+      `${avg / 1_000_000n}.${(avg % 1_000_000n).toString().padStart(6, '0')}`,
+    );
     const [users] = await p.rows('SELECT sum(total_credit_usage) AS s FROM user_aggregates');
     expect(users?.s).toBe(expected);
     const types = await p.rows(

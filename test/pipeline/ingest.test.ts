@@ -41,17 +41,48 @@ describe('ingest: row rules', () => {
       'SELECT source_line, user_id, credit_usage, success, "timestamp", event_date, year, month, day FROM billing_events ORDER BY source_line',
     );
     expect(events).toEqual([
-      { source_line: 2, user_id: 1, credit_usage: '1.500000', success: true, timestamp: '2025-04-23T10:00:00Z', event_date: '2025-04-23', year: 2025, month: 4, day: 23 },
-      { source_line: 12, user_id: 2, credit_usage: '-0.000001', success: true, timestamp: '2025-04-23T10:00:00Z', event_date: '2025-04-23', year: 2025, month: 4, day: 23 },
-      { source_line: 13, user_id: 3, credit_usage: '1.500000', success: false, timestamp: '2025-04-22T23:30:00Z', event_date: '2025-04-22', year: 2025, month: 4, day: 23 },
+      {
+        source_line: 2,
+        user_id: 1,
+        credit_usage: '1.500000',
+        success: true,
+        timestamp: '2025-04-23T10:00:00Z',
+        event_date: '2025-04-23',
+        year: 2025,
+        month: 4,
+        day: 23,
+      },
+      {
+        source_line: 12,
+        user_id: 2,
+        credit_usage: '-0.000001',
+        success: true,
+        timestamp: '2025-04-23T10:00:00Z',
+        event_date: '2025-04-23',
+        year: 2025,
+        month: 4,
+        day: 23,
+      },
+      {
+        source_line: 13,
+        user_id: 3,
+        credit_usage: '1.500000',
+        success: false,
+        timestamp: '2025-04-22T23:30:00Z',
+        event_date: '2025-04-22',
+        year: 2025,
+        month: 4,
+        day: 23,
+      },
     ]);
-    const [file] = await p.rows("SELECT status, row_count, rejected_row_count FROM billing_files");
+    const [file] = await p.rows('SELECT status, row_count, rejected_row_count FROM billing_files');
     expect(file).toEqual({ status: 'loaded', row_count: 3, rejected_row_count: 9 });
   });
 
   it('handles BOM, CRLF, any column order, extra columns, quoting and embedded newlines', async () => {
     const p = await testPipeline('format');
-    const header = 'Currency, INVOICE_ID ,resource_type,success,operation_type,service_tier,region,credit_usage,user_id,resource_id,timestamp,note';
+    const header =
+      'Currency, INVOICE_ID ,resource_type,success,operation_type,service_tier,region,credit_usage,user_id,resource_id,timestamp,note';
     const body = [
       '\uFEFF' + header,
       'EUR,INV-9,vm,true,compute,standard,"us-east-1",2.25,7,"res,with,commas",2025-04-23 08:00:00,"say ""hi"""',
@@ -65,9 +96,33 @@ describe('ingest: row rules', () => {
       'SELECT source_line, resource_id, currency, invoice_id, region, credit_usage, "timestamp" FROM billing_events ORDER BY source_line',
     );
     expect(events).toEqual([
-      { source_line: 2, resource_id: 'res,with,commas', currency: 'EUR', invoice_id: 'INV-9', region: 'us-east-1', credit_usage: '2.250000', timestamp: '2025-04-23T08:00:00Z' },
-      { source_line: 3, resource_id: 'res-2', currency: 'EUR', invoice_id: 'INV-9', region: 'us-east-1', credit_usage: '0.750000', timestamp: '2025-04-23T09:00:00.123456Z' },
-      { source_line: 5, resource_id: 'res-3', currency: 'EUR', invoice_id: null, region: null, credit_usage: '1.000000', timestamp: '2025-04-23T09:30:00Z' },
+      {
+        source_line: 2,
+        resource_id: 'res,with,commas',
+        currency: 'EUR',
+        invoice_id: 'INV-9',
+        region: 'us-east-1',
+        credit_usage: '2.250000',
+        timestamp: '2025-04-23T08:00:00Z',
+      },
+      {
+        source_line: 3,
+        resource_id: 'res-2',
+        currency: 'EUR',
+        invoice_id: 'INV-9',
+        region: 'us-east-1',
+        credit_usage: '0.750000',
+        timestamp: '2025-04-23T09:00:00.123456Z',
+      },
+      {
+        source_line: 5,
+        resource_id: 'res-3',
+        currency: 'EUR',
+        invoice_id: null,
+        region: null,
+        credit_usage: '1.000000',
+        timestamp: '2025-04-23T09:30:00Z',
+      },
     ]);
     expect(await p.rows('SELECT count(*) AS n FROM rejected_rows')).toEqual([{ n: 0 }]);
   });
@@ -88,7 +143,9 @@ describe('ingest: whole files', () => {
     expect(rejectedFiles.map((r) => r.source_key)).toEqual([`${DAY}/broken.csv.gz`, `${DAY}/missing.csv`]);
     expect(String(rejectedFiles[1]?.reason)).toMatch(/resource_id.*region.*currency/);
     expect(String(rejectedFiles[0]?.reason)).toMatch(/gzip/);
-    const perFile = await p.rows('SELECT source_key, status, row_count FROM billing_files ORDER BY source_key');
+    const perFile = await p.rows(
+      'SELECT source_key, status, row_count FROM billing_files ORDER BY source_key',
+    );
     expect(perFile).toEqual([
       { source_key: `${DAY}/broken.csv.gz`, status: 'rejected', row_count: null },
       { source_key: `${DAY}/empty.csv`, status: 'loaded', row_count: 0 },
@@ -113,7 +170,9 @@ describe('ingest: whole files', () => {
     await p.put('year=2025/month=13/day=05/bad-date.csv', csv(row()));
     await p.put('loose.csv', csv(row()));
     await p.materialize();
-    const files = await p.rows("SELECT source_key, CAST(partition AS VARCHAR) AS p FROM billing_files ORDER BY p");
+    const files = await p.rows(
+      'SELECT source_key, CAST(partition AS VARCHAR) AS p FROM billing_files ORDER BY p',
+    );
     expect(files).toEqual([
       { source_key: 'exports/year=2025/month=4/day=3/x.csv', p: '2025-04-03' },
       { source_key: 'year=2025/month=04/day=05/y.CSV', p: '2025-04-05' },

@@ -6,7 +6,8 @@ import type { Row } from '../../src/warehouse/warehouse.js';
 import { s3Env } from './s3.js';
 import { tmpDir } from './tmp.js';
 
-export const HEADER = 'timestamp,resource_id,user_id,credit_usage,region,service_tier,operation_type,success,resource_type,invoice_id,currency';
+export const HEADER =
+  'timestamp,resource_id,user_id,credit_usage,region,service_tier,operation_type,success,resource_type,invoice_id,currency';
 
 /** A valid row; override fields by name. */
 export function row(overrides: Partial<Record<string, string>> = {}): string {
@@ -49,7 +50,10 @@ export async function testPipeline(name: string, options: { source?: string } = 
   const source = options.source ?? (await (await import('./s3.js')).freshBucket(name));
   const home = await tmpDir(name);
   const sink = createSource(source, env);
-  const open = () => openRuntime(loadConfig({ ...env, BILLING_DUCKDB_THREADS: '2' }, { source, home: path.join(home, 'state') }));
+  const open = () =>
+    openRuntime(
+      loadConfig({ ...env, BILLING_DUCKDB_THREADS: '2' }, { source, home: path.join(home, 'state') }),
+    );
   const withRuntime = async <T>(fn: (r: Runtime) => Promise<T>): Promise<T> => {
     const runtime = await open();
     try {

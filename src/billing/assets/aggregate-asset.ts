@@ -37,7 +37,12 @@ export function aggregateAsset(def: AggregateDefinition, consumers: readonly str
         if (full) {
           await tx.exec(sql.collectAll);
         } else {
-          await tx.exec(sql.collectAffected, [cursor ?? 0, latest, ctx.range?.from ?? null, ctx.range?.to ?? null]);
+          await tx.exec(sql.collectAffected, [
+            cursor ?? 0,
+            latest,
+            ctx.range?.from ?? null,
+            ctx.range?.to ?? null,
+          ]);
         }
         const [count] = await tx.all<{ n: number }>('SELECT count(*) AS n FROM affected_keys');
         groups = count?.n ?? 0;
@@ -45,7 +50,11 @@ export function aggregateAsset(def: AggregateDefinition, consumers: readonly str
         await tx.exec(full ? sql.insertAll : sql.insertAffected);
         if (def.partitioning === 'daily') {
           const rows = await tx.all<{ partition: string; event_count: number }>(sql.affectedPartitions);
-          partitions = rows.map((r) => ({ partition: r.partition, rowCount: 1, metadata: { events: r.event_count } }));
+          partitions = rows.map((r) => ({
+            partition: r.partition,
+            rowCount: 1,
+            metadata: { events: r.event_count },
+          }));
         }
         await ctx.setCursor(tx, String(latest));
         await tx.exec('DROP TABLE affected_keys');

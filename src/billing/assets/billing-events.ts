@@ -48,7 +48,8 @@ const BATCH_MAX_ROWS = 2_000_000;
 export function billingEventsAsset(options: BillingEventsOptions): AssetDefinition {
   return {
     name: 'billing_events',
-    description: 'Validated billing events with provenance (source_key, source_line); rejected rows kept aside',
+    description:
+      'Validated billing events with provenance (source_key, source_line); rejected rows kept aside',
     deps: ['billing_files'],
     partitioning: 'daily',
     group: 'ingest',
@@ -125,7 +126,10 @@ async function ingest(
       wake?.();
     }
   };
-  const parsers = Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 2, pending.length)) }, parser);
+  const parsers = Array.from(
+    { length: Math.max(1, Math.min(options.concurrency ?? 2, pending.length)) },
+    parser,
+  );
 
   const writer = async () => {
     for (;;) {
@@ -139,7 +143,11 @@ async function ingest(
       }
       const batch: ParsedFile[] = [];
       let rows = 0;
-      while (ready.length > 0 && batch.length < BATCH_MAX_FILES && (batch.length === 0 || rows < BATCH_MAX_ROWS)) {
+      while (
+        ready.length > 0 &&
+        batch.length < BATCH_MAX_FILES &&
+        (batch.length === 0 || rows < BATCH_MAX_ROWS)
+      ) {
         const item = ready.shift() as ParsedFile;
         rows += item.rows;
         batch.push(item);
@@ -161,14 +169,23 @@ async function commitBatch(ctx: AssetContext, batch: readonly ParsedFile[]): Pro
   const failed = batch.filter((p) => p.kind === 'failed');
   const written = batch.filter((p) => p.kind !== 'failed');
   await ctx.warehouse.transaction(async (tx: SqlSession) => {
-    for (const f of failed) await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
+    for (const f of failed)
+      await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
     if (written.length === 0) return;
     await tx.exec(sql.CREATE_BATCH);
     for (const p of written) {
       const [year, month, day] = p.file.partition.split('-').map(Number);
       await tx.exec(sql.INSERT_BATCH_FILE, [
-        p.index, p.file.source_key, p.file.version, p.kind, p.reason ?? null,
-        year ?? 0, month ?? 0, day ?? 0, p.rows, p.rejectedRows,
+        p.index,
+        p.file.source_key,
+        p.file.version,
+        p.kind,
+        p.reason ?? null,
+        year ?? 0,
+        month ?? 0,
+        day ?? 0,
+        p.rows,
+        p.rejectedRows,
       ]);
     }
     const loaded = written.filter((p) => p.kind === 'loaded');
@@ -180,13 +197,21 @@ async function commitBatch(ctx: AssetContext, batch: readonly ParsedFile[]): Pro
     await tx.exec(sql.DELETE_BATCH_FILE_REJECTIONS);
     const withRows = loaded.filter((p) => p.rows > 0);
     if (withRows.length > 0) {
-      await tx.stageCsv({ name: 'staged_events', paths: withRows.map((p) => p.eventsPath), columns: NORMALIZED_EVENT_COLUMNS });
+      await tx.stageCsv({
+        name: 'staged_events',
+        paths: withRows.map((p) => p.eventsPath),
+        columns: NORMALIZED_EVENT_COLUMNS,
+      });
       await tx.exec(sql.INSERT_EVENTS);
       await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
     }
     const withRejects = loaded.filter((p) => p.rejectedRows > 0);
     if (withRejects.length > 0) {
-      await tx.stageCsv({ name: 'staged_rejects', paths: withRejects.map((p) => p.rejectsPath), columns: REJECTED_ROW_COLUMNS });
+      await tx.stageCsv({
+        name: 'staged_rejects',
+        paths: withRejects.map((p) => p.rejectsPath),
+        columns: REJECTED_ROW_COLUMNS,
+      });
       await tx.exec(sql.INSERT_REJECTED_ROWS, [ctx.runId]);
     }
     await tx.exec(sql.MARK_BATCH_LOADED, [ctx.runId]);
@@ -224,7 +249,12 @@ function summarize(
   const byPartition = new Map<string, PartitionMaterialization & { inputs: string[] }>();
   let rejectedRows = 0;
   for (const o of done.filter((x) => x.kind === 'loaded')) {
-    const p = byPartition.get(o.file.partition) ?? { partition: o.file.partition, rowCount: 0, inputs: [], metadata: { rejectedRows: 0 } };
+    const p = byPartition.get(o.file.partition) ?? {
+      partition: o.file.partition,
+      rowCount: 0,
+      inputs: [],
+      metadata: { rejectedRows: 0 },
+    };
     p.rowCount += o.rows;
     p.inputs.push(`${o.file.source_key}@${o.file.version}`);
     p.metadata = { rejectedRows: Number(p.metadata?.rejectedRows ?? 0) + o.rejectedRows };
@@ -245,7 +275,9 @@ function summarize(
         : undefined;
   return {
     changed: count('loaded') > 0,
-    partitions: [...byPartition.values()].sort((a, b) => String(a.partition).localeCompare(String(b.partition))),
+    partitions: [...byPartition.values()].sort((a, b) =>
+      String(a.partition).localeCompare(String(b.partition)),
+    ),
     metadata: {
       files: done.length,
       loadedFiles: count('loaded'),

@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { AssetDefinition, PartitionMaterialization } from '../../orchestrator/asset.js';
 import type { Source, SourceFile } from '../../sources/source.js';
@@ -20,7 +20,8 @@ export interface BillingFilesOptions {
 export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition {
   return {
     name: 'billing_files',
-    description: 'Inventory of billing CSV files in the source, with versions (ETag or mtime+size) and load status',
+    description:
+      'Inventory of billing CSV files in the source, with versions (ETag or mtime+size) and load status',
     deps: [],
     partitioning: 'daily',
     group: 'ingest',
@@ -40,7 +41,8 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
         const path = join(dir, 'listing.csv');
         const out = createWriteStream(path);
         for (const f of listing) {
-          if (!out.write(`${csvText(f.key)},${f.partition},${f.size},${csvText(f.version)}\n`)) await once(out, 'drain');
+          if (!out.write(`${csvText(f.key)},${f.partition},${f.size},${csvText(f.version)}\n`))
+            await once(out, 'drain');
         }
         out.end();
         await once(out, 'finish');

@@ -24,7 +24,10 @@ export function insightsAsset(aggregates: readonly string[]): AssetDefinition {
       return {
         changed: true,
         partitions: [{ partition: null, rowCount: INSIGHT_TABLES.length }],
-        metadata: { totalEvents: totals?.total_events ?? 0, totalCreditUsage: totals?.total_credit_usage ?? '0' },
+        metadata: {
+          totalEvents: totals?.total_events ?? 0,
+          totalCreditUsage: totals?.total_credit_usage ?? '0',
+        },
       };
     },
   };

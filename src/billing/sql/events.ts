@@ -61,7 +61,11 @@ export const MARK_BATCH_REJECTED = `UPDATE billing_files f SET status = 'rejecte
     rejected_version = b.version, error = b.reason
   FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'rejected'`;
 
-export const DROP_BATCH = ['DROP TABLE ingest_batch', 'DROP VIEW IF EXISTS staged_events', 'DROP VIEW IF EXISTS staged_rejects'];
+export const DROP_BATCH = [
+  'DROP TABLE ingest_batch',
+  'DROP VIEW IF EXISTS staged_events',
+  'DROP VIEW IF EXISTS staged_rejects',
+];
 
 /** Change-log rows every consumer has read are no longer needed. */
 export const PRUNE_CHANGES = 'DELETE FROM billing_event_changes WHERE change_id <= $1';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Cell } from '../../warehouse/warehouse.js';
-import { commonOptions, type CommonOptions, withRuntime } from '../context.js';
+import { type CommonOptions, commonOptions, withRuntime } from '../context.js';
 import { toTable } from '../format.js';
 
 export function registerAssets(program: Command): void {
@@ -32,7 +32,20 @@ export function registerAssets(program: Command): void {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const headers = ['asset', 'deps', 'partitioning', 'status', 'last_run', 'finished_at', 'duration_ms'] as const;
-      process.stdout.write(`${toTable(headers, rows.map((r) => headers.map((h) => r[h])))}\n`);
+      const headers = [
+        'asset',
+        'deps',
+        'partitioning',
+        'status',
+        'last_run',
+        'finished_at',
+        'duration_ms',
+      ] as const;
+      process.stdout.write(
+        `${toTable(
+          headers,
+          rows.map((r) => headers.map((h) => r[h])),
+        )}\n`,
+      );
     });
 }

@@ -22,7 +22,8 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function number(flag: string, value: string, check: (n: number) => boolean, expected: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${flag} must be ${expected}; got "${value}"`);
+  if (value.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new UsageError(`${flag} must be ${expected}; got "${value}"`);
   return n;
 }
 
@@ -34,7 +35,8 @@ export function splitTo(values: readonly string[], out?: string): { destination:
   const days = values.filter((v) => DAY.test(v));
   const places = values.filter((v) => !DAY.test(v));
   if (out) places.push(out);
-  if (places.length !== 1) throw new UsageError('give one destination: --to s3://bucket/prefix/ or --to ./folder (or --out)');
+  if (places.length !== 1)
+    throw new UsageError('give one destination: --to s3://bucket/prefix/ or --to ./folder (or --out)');
   if (days.length !== 1) throw new UsageError('give the last day: --to YYYY-MM-DD');
   return { destination: places[0] as string, lastDay: days[0] as string };
 }
@@ -43,7 +45,12 @@ export function registerGenerate(program: Command): void {
   program
     .command('generate')
     .description('Write realistic, reproducible Hive-partitioned sample billing data to S3 or a folder')
-    .option('--to <value>', 'destination (s3://bucket/prefix/ or folder) and last day (YYYY-MM-DD); give both', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--to <value>',
+      'destination (s3://bucket/prefix/ or folder) and last day (YYYY-MM-DD); give both',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--out <destination>', 'destination, if you prefer it apart from --to')
     .option('--from <day>', 'first day (YYYY-MM-DD)')
     .option('--rows-per-day <n>', 'rows per day', '10000')
@@ -62,16 +69,35 @@ Examples:
       if (!flags.from) throw new UsageError('--from YYYY-MM-DD is required');
       const { destination, lastDay } = splitTo(flags.to, flags.out);
       const range = parseDayRange(flags.from, lastDay);
-      const rowsPerDay = number('--rows-per-day', flags.rowsPerDay, (n) => Number.isInteger(n) && n >= 0, 'a whole number');
+      const rowsPerDay = number(
+        '--rows-per-day',
+        flags.rowsPerDay,
+        (n) => Number.isInteger(n) && n >= 0,
+        'a whole number',
+      );
       const seed = number('--seed', flags.seed, Number.isInteger, 'an integer');
       const dirtyRate = number('--dirty-rate', flags.dirtyRate, (n) => n >= 0 && n <= 1, 'between 0 and 1');
-      const filesPerDay = number('--files-per-day', flags.filesPerDay, (n) => Number.isInteger(n) && n >= 1, 'a positive whole number');
+      const filesPerDay = number(
+        '--files-per-day',
+        flags.filesPerDay,
+        (n) => Number.isInteger(n) && n >= 1,
+        'a positive whole number',
+      );
       const sink = createSource(destination);
       const tmp = await mkdtemp(join(tmpdir(), 'billing-generate-'));
       const started = Date.now();
       try {
         const result = await generate(
-          { from: range.from, to: range.to, rowsPerDay, seed, dirtyRate, gzip: flags.gzip, filesPerDay, tmpDir: tmp },
+          {
+            from: range.from,
+            to: range.to,
+            rowsPerDay,
+            seed,
+            dirtyRate,
+            gzip: flags.gzip,
+            filesPerDay,
+            tmpDir: tmp,
+          },
           (key, path) => sink.putFile(key, path),
         );
         const seconds = (Date.now() - started) / 1000;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { renderInsights } from '../../billing/insights-report.js';
-import { commonOptions, type CommonOptions, withRuntime } from '../context.js';
+import { type CommonOptions, commonOptions, withRuntime } from '../context.js';
 
 export function registerInsights(program: Command): void {
   commonOptions(program.command('insights').description('Print the billing insights report'))

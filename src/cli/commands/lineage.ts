@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 import { assetLineage, partitionLineage } from '../../billing/lineage.js';
-import { commonOptions, type CommonOptions, UsageError, withRuntime } from '../context.js';
+import { type CommonOptions, commonOptions, UsageError, withRuntime } from '../context.js';
 import { toTable } from '../format.js';
 
 export function registerLineage(program: Command): void {
   commonOptions(
     program
       .command('lineage')
-      .description('Where an asset (or one day of it) came from: upstream assets, runs, files and source lines')
+      .description(
+        'Where an asset (or one day of it) came from: upstream assets, runs, files and source lines',
+      )
       .argument('<asset>')
       .option('--partition <day>', 'one day (YYYY-MM-DD): the runs and files behind it')
       .option('--rows <n>', 'with --partition: also show N events with their source file and line', '0')
@@ -20,33 +22,60 @@ Examples:
   $ billing-pipeline lineage billing_insights
   $ billing-pipeline lineage daily_aggregates --partition 2025-04-23 --rows 5`,
     )
-    .action(async (asset: string, flags: CommonOptions & { partition?: string; rows: string; format: string }) => {
-      const sample = Number(flags.rows);
-      if (!Number.isInteger(sample) || sample < 0) throw new UsageError(`--rows must be a whole number; got "${flags.rows}"`);
-      const result = await withRuntime(flags, async (runtime) =>
-        flags.partition
-          ? partitionLineage(runtime, asset, flags.partition, sample)
-          : { ...assetLineage(runtime.graph, asset), materializations: await runtime.ledger.partitionMaterializations(asset, null) },
-      );
-      if (flags.format === 'json') {
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        return;
-      }
-      const out = [
-        `${result.asset}${'partition' in result ? ` @ ${result.partition}` : ''}`,
-        `  upstream:   ${result.upstream.join(' <- ') || '(none: a source asset)'}`,
-        `  downstream: ${result.downstream.join(', ') || '(none)'}`,
-      ];
-      const section = (title: string, rows: readonly Record<string, unknown>[], cols: string[]) => {
-        if (rows.length === 0) return;
-        out.push('', `${title}:`, toTable(cols, rows.map((r) => cols.map((c) => (r[c] ?? null) as never))));
-      };
-      section('materializations', result.materializations.slice(0, 10), ['run_id', 'status', 'row_count', 'duration_ms', 'created_at', 'trigger']);
-      if ('files' in result) {
-        const fileCols = Object.keys(result.files[0] ?? {});
-        section('source files', result.files, fileCols);
-        section('source rows', result.rows, ['source_key', 'source_line', 'timestamp', 'user_id', 'credit_usage', 'currency']);
-      }
-      process.stdout.write(`${out.join('\n')}\n`);
-    });
+    .action(
+      async (asset: string, flags: CommonOptions & { partition?: string; rows: string; format: string }) => {
+        const sample = Number(flags.rows);
+        if (!Number.isInteger(sample) || sample < 0)
+          throw new UsageError(`--rows must be a whole number; got "${flags.rows}"`);
+        const result = await withRuntime(flags, async (runtime) =>
+          flags.partition
+            ? partitionLineage(runtime, asset, flags.partition, sample)
+            : {
+                ...assetLineage(runtime.graph, asset),
+                materializations: await runtime.ledger.partitionMaterializations(asset, null),
+              },
+        );
+        if (flags.format === 'json') {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          return;
+        }
+        const out = [
+          `${result.asset}${'partition' in result ? ` @ ${result.partition}` : ''}`,
+          `  upstream:   ${result.upstream.join(' <- ') || '(none: a source asset)'}`,
+          `  downstream: ${result.downstream.join(', ') || '(none)'}`,
+        ];
+        const section = (title: string, rows: readonly Record<string, unknown>[], cols: string[]) => {
+          if (rows.length === 0) return;
+          out.push(
+            '',
+            `${title}:`,
+            toTable(
+              cols,
+              rows.map((r) => cols.map((c) => (r[c] ?? null) as never)),
+            ),
+          );
+        };
+        section('materializations', result.materializations.slice(0, 10), [
+          'run_id',
+          'status',
+          'row_count',
+          'duration_ms',
+          'created_at',
+          'trigger',
+        ]);
+        if ('files' in result) {
+          const fileCols = Object.keys(result.files[0] ?? {});
+          section('source files', result.files, fileCols);
+          section('source rows', result.rows, [
+            'source_key',
+            'source_line',
+            'timestamp',
+            'user_id',
+            'credit_usage',
+            'currency',
+          ]);
+        }
+        process.stdout.write(`${out.join('\n')}\n`);
+      },
+    );
 }

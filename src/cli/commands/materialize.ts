@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
 import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
-import { commonOptions, type CommonOptions, UsageError, withRuntime } from '../context.js';
+import { type CommonOptions, commonOptions, UsageError, withRuntime } from '../context.js';
 import { runReporter } from '../progress.js';
 
 interface MaterializeFlags extends CommonOptions {
@@ -40,7 +40,9 @@ async function runAndReport(flags: CommonOptions, request: RunRequest): Promise<
     }
   });
   if (summary.deduplicatedBy) {
-    process.stdout.write(`run key ${summary.deduplicatedBy} already ran as ${summary.runId} (${summary.status}); nothing to do\n`);
+    process.stdout.write(
+      `run key ${summary.deduplicatedBy} already ran as ${summary.runId} (${summary.status}); nothing to do\n`,
+    );
     return;
   }
   const events = summary.assets.find((a) => a.asset === 'billing_events')?.result?.metadata ?? {};
@@ -62,7 +64,9 @@ export function registerMaterialize(program: Command): void {
   commonOptions(
     program
       .command('materialize')
-      .description('Load new or changed files and update everything downstream; with --from/--to, reprocess those days')
+      .description(
+        'Load new or changed files and update everything downstream; with --from/--to, reprocess those days',
+      )
       .option('--select <assets>', 'comma-separated assets to materialize (default: all)')
       .option('--upstream', 'also materialize the upstream assets of --select')
       .option('--from <day>', 'first day to reprocess (YYYY-MM-DD)')
@@ -98,7 +102,10 @@ Examples:
 const backfillConfig = z.object({
   ops: z.object({
     billing_files: z.object({
-      config: z.object({ from_date: z.union([z.string(), z.date()]), to_date: z.union([z.string(), z.date()]) }),
+      config: z.object({
+        from_date: z.union([z.string(), z.date()]),
+        to_date: z.union([z.string(), z.date()]),
+      }),
     }),
   }),
 });
@@ -142,9 +149,14 @@ Examples:
   $ billing-pipeline backfill --config configs/backfill.yaml`,
     )
     .action(async (flags: MaterializeFlags & { config?: string }) => {
-      if (flags.config && (flags.from || flags.to)) throw new UsageError('use either --config or --from/--to, not both');
+      if (flags.config && (flags.from || flags.to))
+        throw new UsageError('use either --config or --from/--to, not both');
       const range = flags.config ? await readBackfillConfig(flags.config) : rangeFrom(flags);
       if (!range) throw new UsageError('backfill needs --from and --to, or --config');
-      await runAndReport(flags, { range, trigger: 'backfill', tags: { backfill: `${range.from}..${range.to}` } });
+      await runAndReport(flags, {
+        range,
+        trigger: 'backfill',
+        tags: { backfill: `${range.from}..${range.to}` },
+      });
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { type CommonOptions, commonOptions, UsageError, withRuntime } from '../context.js';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../format.js';
-import { commonOptions, type CommonOptions, UsageError, withRuntime } from '../context.js';
 
 export function parseFormat(value: string): OutputFormat {
   const format = OUTPUT_FORMATS.find((f) => f === value);

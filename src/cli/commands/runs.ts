@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { commonOptions, type CommonOptions, UsageError, withRuntime } from '../context.js';
+import { type CommonOptions, commonOptions, UsageError, withRuntime } from '../context.js';
 import { cellText, toTable } from '../format.js';
 
 export function registerRuns(program: Command): void {
@@ -10,17 +10,35 @@ export function registerRuns(program: Command): void {
       .option('--limit <n>', 'how many runs', '20')
       .option('--format <format>', 'table | json', 'table'),
   )
-    .addHelpText('after', '\nExamples:\n  $ billing-pipeline runs --limit 5\n  $ billing-pipeline runs show 20250423-101500-a1b2c3')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ billing-pipeline runs --limit 5\n  $ billing-pipeline runs show 20250423-101500-a1b2c3',
+    )
     .action(async (flags: CommonOptions & { limit: string; format: string }) => {
       const limit = Number(flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer; got "${flags.limit}"`);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit must be a positive integer; got "${flags.limit}"`);
       const rows = await withRuntime(flags, (runtime) => runtime.ledger.listRuns(limit));
       if (flags.format === 'json') {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const headers = ['run_id', 'status', 'trigger', 'partition_from', 'partition_to', 'started_at', 'duration_ms', 'error'];
-      process.stdout.write(`${toTable(headers, rows.map((r) => headers.map((h) => r[h] ?? null)))}\n`);
+      const headers = [
+        'run_id',
+        'status',
+        'trigger',
+        'partition_from',
+        'partition_to',
+        'started_at',
+        'duration_ms',
+        'error',
+      ];
+      process.stdout.write(
+        `${toTable(
+          headers,
+          rows.map((r) => headers.map((h) => r[h] ?? null)),
+        )}\n`,
+      );
     });
 
   commonOptions(
@@ -41,12 +59,23 @@ export function registerRuns(program: Command): void {
       `run ${cellText(run.run_id)}  ${cellText(run.status)}  trigger=${cellText(run.trigger)}`,
       `started ${cellText(run.started_at)}  finished ${cellText(run.finished_at)}  ${cellText(run.duration_ms)} ms`,
     ];
-    if (run.partition_from) out.push(`partitions ${cellText(run.partition_from)} .. ${cellText(run.partition_to)}`);
+    if (run.partition_from)
+      out.push(`partitions ${cellText(run.partition_from)} .. ${cellText(run.partition_to)}`);
     if (run.error) out.push(`error: ${cellText(run.error)}`);
     const assetCols = ['asset', 'status', 'changed', 'row_count', 'duration_ms', 'error'];
-    out.push('', toTable(assetCols, assets.map((a) => assetCols.map((c) => a[c] ?? null))), '', 'events:');
+    out.push(
+      '',
+      toTable(
+        assetCols,
+        assets.map((a) => assetCols.map((c) => a[c] ?? null)),
+      ),
+      '',
+      'events:',
+    );
     for (const e of events) {
-      out.push(`  ${cellText(e.logged_at)}  ${cellText(e.level).padEnd(5)}  ${e.asset ? `[${cellText(e.asset)}] ` : ''}${cellText(e.message)}`);
+      out.push(
+        `  ${cellText(e.logged_at)}  ${cellText(e.level).padEnd(5)}  ${e.asset ? `[${cellText(e.asset)}] ` : ''}${cellText(e.message)}`,
+      );
     }
     process.stdout.write(`${out.join('\n')}\n`);
   });

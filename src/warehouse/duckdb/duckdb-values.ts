@@ -2,11 +2,11 @@ import {
   arrayFromArrayValue,
   arrayFromListValue,
   createDuckDBValueConverter,
+  type DuckDBTimestampValue,
   DuckDBTypeId,
   type DuckDBValueConverter,
   JsonDuckDBValueConverter,
   objectFromStructValue,
-  type DuckDBTimestampValue,
 } from '@duckdb/node-api';
 import type { Cell, SqlValue } from '../warehouse.js';
 

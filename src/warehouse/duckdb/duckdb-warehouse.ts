@@ -15,7 +15,8 @@ import {
 } from '../warehouse.js';
 import { cellConverter, toBindValues } from './duckdb-values.js';
 
-const UTC_NOW_MACRO = 'CREATE OR REPLACE MACRO utc_now() AS make_timestamp(epoch_us(get_current_timestamp()))';
+const UTC_NOW_MACRO =
+  'CREATE OR REPLACE MACRO utc_now() AS make_timestamp(epoch_us(get_current_timestamp()))';
 
 export interface DuckDBWarehouseOptions {
   /** Database file, or `:memory:`. */
@@ -44,7 +45,10 @@ class DuckDBSession implements SqlSession {
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<QueryResult> {
     return this.lock.run(async () => {
-      const reader = await this.connection.runAndReadAll(sql, params.length ? toBindValues(params) : undefined);
+      const reader = await this.connection.runAndReadAll(
+        sql,
+        params.length ? toBindValues(params) : undefined,
+      );
       const names = reader.columnNames();
       const types = reader.columnTypes();
       const columns: ColumnInfo[] = names.map((name, i) => ({ name, type: String(types[i]) }));
