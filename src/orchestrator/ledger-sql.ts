@@ -60,7 +60,10 @@ export const LEDGER_SCHEMA = [
 
 export const INSERT_RUN = `INSERT INTO runs
   (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, started_at, tags)
-  VALUES ($1, $2, $3, string_split($4, ','), CAST($5 AS DATE), CAST($6 AS DATE), $7, $8, utc_now(), utc_now(), $9)`;
+  VALUES ($1, $2, $3, string_split($4, ','), CAST($5 AS DATE), CAST($6 AS DATE), $7, $8, utc_now(),
+    CASE WHEN $2 = 'running' THEN utc_now() END, $9)`;
+
+export const START_RUN = `UPDATE runs SET status = 'running', started_at = utc_now() WHERE run_id = $1`;
 
 export const FINISH_RUN = `UPDATE runs SET status = $2, finished_at = utc_now(), error = $3 WHERE run_id = $1`;
 

@@ -83,11 +83,12 @@ export class Ledger {
     return count;
   }
 
-  async createRun(run: NewRun): Promise<string> {
+  /** Records a new run: `running` when it starts now, `queued` when a queue will start it later. */
+  async createRun(run: NewRun, status: 'queued' | 'running' = 'running'): Promise<string> {
     const runId = newRunId();
     await this.warehouse.exec(sql.INSERT_RUN, [
       runId,
-      'running' satisfies RunStatus,
+      status satisfies RunStatus,
       run.trigger,
       run.selection.join(','),
       run.range?.from ?? null,
@@ -97,6 +98,10 @@ export class Ledger {
       json(run.tags),
     ]);
     return runId;
+  }
+
+  async startRun(runId: string): Promise<void> {
+    await this.warehouse.exec(sql.START_RUN, [runId]);
   }
 
   async finishRun(runId: string, status: RunStatus, error: string | null): Promise<void> {

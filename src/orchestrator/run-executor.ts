@@ -2,7 +2,7 @@ import type { Cell, Warehouse } from '../warehouse/warehouse.js';
 import type { AssetContext, AssetDefinition, AssetResult } from './asset.js';
 import type { AssetGraph } from './asset-graph.js';
 import type { DayRange } from './days.js';
-import type { Ledger, RunEvent } from './ledger.js';
+import type { Ledger, NewRun, RunEvent } from './ledger.js';
 import type { RunEmitter } from './run-events.js';
 import type { AssetRunStatus, RunStatus } from './run-status.js';
 
@@ -37,11 +37,25 @@ export interface RunSummary {
 
 export interface ExecuteRunOptions {
   graph: AssetGraph;
+  /** A run already recorded as `queued` (by a queue); without it a new run is recorded. */
+  runId?: string;
   ledger: Ledger;
   warehouse: Warehouse;
   request: RunRequest;
   signal?: AbortSignal;
   emitter?: RunEmitter;
+}
+
+/** The ledger's record of a request: what a queue stores before the run starts. */
+export function describeRun(graph: AssetGraph, request: RunRequest): NewRun {
+  return {
+    trigger: request.trigger,
+    selection: graph.select(request.selection, { withUpstream: request.withUpstream }).map((a) => a.name),
+    range: request.range ?? null,
+    fullRefresh: request.fullRefresh ?? false,
+    runKey: request.runKey ?? null,
+    tags: request.tags,
+  };
 }
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -52,7 +66,7 @@ const errorMessage = (error: unknown): string => (error instanceof Error ? error
  */
 export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary> {
   const { graph, ledger, warehouse, request, emitter } = options;
-  if (request.runKey) {
+  if (request.runKey && !options.runId) {
     const previous = await ledger.findRunByKey(request.runKey);
     if (previous) {
       return {
@@ -66,14 +80,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   }
   const selected = graph.select(request.selection, { withUpstream: request.withUpstream });
   const range = request.range ?? null;
-  const runId = await ledger.createRun({
-    trigger: request.trigger,
-    selection: selected.map((a) => a.name),
-    range,
-    fullRefresh: request.fullRefresh ?? false,
-    runKey: request.runKey ?? null,
-    tags: request.tags,
-  });
+  const runId = options.runId ?? (await ledger.createRun(describeRun(graph, request)));
+  if (options.runId) await ledger.startRun(runId);
   const signal = options.signal ?? new AbortController().signal;
   const events: RunEvent[] = [];
   let flushedEvents = 0;

@@ -1,0 +1,73 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppDeps } from './app-deps.js';
+import { type ErrorBody, HttpError } from './http-error.js';
+import { registerAssetRoutes } from './routes/assets.js';
+import { registerAutomationRoutes } from './routes/automation.js';
+import { registerDataRoutes } from './routes/data.js';
+import { registerInsightRoutes } from './routes/insights.js';
+import { registerRunRoutes } from './routes/runs.js';
+import { registerSqlRoutes } from './routes/sql.js';
+import { registerWebRoutes } from './routes/web.js';
+
+export type App = OpenAPIHono;
+
+/**
+ * The HTTP app: JSON API under /api (documented at /api/openapi.json) and the web UI. Every error
+ * becomes a JSON body with a 4xx/5xx status; stack traces never leave the process.
+ */
+export function createApp(deps: AppDeps): App {
+  const app = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new HttpError(
+          400,
+          'invalid_request',
+          'the request does not match the API schema',
+          result.error.issues,
+        );
+      }
+    },
+  });
+
+  if (deps.token) {
+    const expected = `Bearer ${deps.token}`;
+    app.use('*', async (c, next) => {
+      if (c.req.header('authorization') !== expected) {
+        throw new HttpError(
+          401,
+          'unauthorized',
+          'this server requires Authorization: Bearer <BILLING_API_TOKEN>',
+        );
+      }
+      await next();
+    });
+  }
+
+  registerAssetRoutes(app, deps);
+  registerRunRoutes(app, deps);
+  registerAutomationRoutes(app, deps);
+  registerInsightRoutes(app, deps);
+  registerDataRoutes(app, deps);
+  registerSqlRoutes(app, deps);
+
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'billing-pipeline API', version: '1' },
+  });
+  app.get('/api/health', (c) => c.json({ ok: true }));
+  app.all('/api/*', () => {
+    throw new HttpError(404, 'not_found', 'no such API route; see /api/openapi.json');
+  });
+  registerWebRoutes(app, deps);
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      const body: ErrorBody = { error: { code: error.code, message: error.message, details: error.details } };
+      return c.json(body, error.status as ContentfulStatusCode);
+    }
+    const body: ErrorBody = { error: { code: 'internal', message: error.message } };
+    return c.json(body, 500);
+  });
+  return app;
+}

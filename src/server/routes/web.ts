@@ -1,0 +1,4 @@
+import type { App } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
+
+export function registerWebRoutes(_app: App, _deps: AppDeps): void {}
