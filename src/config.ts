@@ -15,7 +15,37 @@ export interface Config {
   threads: number;
   /** BILLING_INGEST_CONCURRENCY: files parsed at once (default 2). */
   ingestConcurrency: number;
+  /** BILLING_FX_SOURCE: the FX rate CSV, `s3://bucket/key.csv` or a local path; null when not configured. */
+  fxSource: string | null;
+  /** BILLING_REPORTING_CURRENCY: what amounts are normalized to (default USD). */
+  reportingCurrency: string;
+  /** BILLING_CHECKS_CONFIG: a YAML file of check settings (see docs/quality.md); null for the defaults. */
+  checksConfig: string | null;
+  /** Sensors, schedules, retries and the daemon's API (see docs/automation.md). */
+  automation: AutomationConfig;
   env: NodeJS.ProcessEnv;
+}
+
+export interface AutomationConfig {
+  /** BILLING_S3_SENSOR_INTERVAL seconds between S3 sensor ticks (default 300, at least 1). */
+  s3SensorIntervalSeconds: number;
+  /** BILLING_S3_SENSOR_RECONCILE_INTERVAL seconds between full bucket listings (default 900). */
+  s3SensorReconcileSeconds: number;
+  /** BILLING_FILE_SENSOR_INTERVAL seconds between local folder sensor ticks (default 3600). */
+  fileSensorIntervalSeconds: number;
+  /** BILLING_DAILY_SCHEDULE_CRON (default `0 0 * * *`). */
+  dailyScheduleCron: string;
+  /** BILLING_SCHEDULE_TIMEZONE: IANA zone the cron is read in (default UTC). */
+  scheduleTimezone: string;
+  /** BILLING_SOURCE_RETRIES: extra attempts for transient source errors (default 4; 0 disables). */
+  sourceRetries: number;
+  /** BILLING_SOURCE_RETRY_BASE_MS / BILLING_SOURCE_RETRY_MAX_MS: backoff base and cap. */
+  sourceRetryBaseMs: number;
+  sourceRetryMaxMs: number;
+  /** BILLING_SQL_TIMEOUT_MS: the daemon's SQL endpoint interrupts a query after this (default 10000). */
+  sqlTimeoutMs: number;
+  /** BILLING_API_TOKEN: bearer token the daemon requires (mandatory off loopback). */
+  apiToken: string | null;
 }
 
 export interface ConfigOverrides {
@@ -37,6 +67,48 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return value;
 }
 
+function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new ConfigError(`${name}="${raw}" must be a whole number (0 or more)`);
+  return value;
+}
+
+function timezone(env: NodeJS.ProcessEnv, name: string): string {
+  const zone = env[name]?.trim() || 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    throw new ConfigError(`${name}="${zone}" is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+  }
+  return zone;
+}
+
+export function loadAutomationConfig(env: NodeJS.ProcessEnv): AutomationConfig {
+  return {
+    s3SensorIntervalSeconds: positiveInt(env, 'BILLING_S3_SENSOR_INTERVAL', 300),
+    s3SensorReconcileSeconds: positiveInt(env, 'BILLING_S3_SENSOR_RECONCILE_INTERVAL', 900),
+    fileSensorIntervalSeconds: positiveInt(env, 'BILLING_FILE_SENSOR_INTERVAL', 3600),
+    dailyScheduleCron: env.BILLING_DAILY_SCHEDULE_CRON?.trim() || '0 0 * * *',
+    scheduleTimezone: timezone(env, 'BILLING_SCHEDULE_TIMEZONE'),
+    sourceRetries: nonNegativeInt(env, 'BILLING_SOURCE_RETRIES', 4),
+    sourceRetryBaseMs: positiveInt(env, 'BILLING_SOURCE_RETRY_BASE_MS', 500),
+    sourceRetryMaxMs: positiveInt(env, 'BILLING_SOURCE_RETRY_MAX_MS', 30_000),
+    sqlTimeoutMs: positiveInt(env, 'BILLING_SQL_TIMEOUT_MS', 10_000),
+    apiToken: env.BILLING_API_TOKEN?.trim() || null,
+  };
+}
+
+function currencyCode(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^[A-Za-z]{3}$/.test(raw))
+    throw new ConfigError(`${name}="${raw}" must be a three-letter currency code, e.g. USD`);
+  return raw.toUpperCase();
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
   const home = resolve(overrides.home ?? env.BILLING_HOME ?? 'data');
   const warehouse = overrides.warehouse ?? env.BILLING_WAREHOUSE;
@@ -47,6 +119,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     memoryLimit: env.BILLING_DUCKDB_MEMORY_LIMIT || '1GB',
     threads: positiveInt(env, 'BILLING_DUCKDB_THREADS', availableParallelism()),
     ingestConcurrency: positiveInt(env, 'BILLING_INGEST_CONCURRENCY', 2),
+    fxSource: env.BILLING_FX_SOURCE?.trim() || null,
+    reportingCurrency: currencyCode(env, 'BILLING_REPORTING_CURRENCY', 'USD'),
+    checksConfig: env.BILLING_CHECKS_CONFIG?.trim() || null,
+    automation: loadAutomationConfig(env),
     env,
   };
 }

@@ -1,11 +1,15 @@
 import { join } from 'node:path';
+import { loadQualityConfig } from './billing/checks/quality-config.js';
 import { billingAssetGraph } from './billing/pipeline.js';
 import { type Config, ConfigError } from './config.js';
 import type { AssetGraph } from './orchestrator/asset-graph.js';
+import { AutomationStore } from './orchestrator/automation-store.js';
+import { CheckStore } from './orchestrator/check-runner.js';
 import { Ledger } from './orchestrator/ledger.js';
 import type { RunEmitter } from './orchestrator/run-events.js';
 import { executeRun, type RunRequest, type RunSummary } from './orchestrator/run-executor.js';
 import { createSource } from './sources/create-source.js';
+import { RetryingSource } from './sources/retrying-source.js';
 import type { Source } from './sources/source.js';
 import { openWarehouse } from './warehouse/create-warehouse.js';
 import type { Warehouse } from './warehouse/warehouse.js';
@@ -18,6 +22,8 @@ export interface Runtime {
   graph: AssetGraph;
   /** Orphaned runs found (and marked failed) when this runtime opened. */
   orphanedRuns: number;
+  /** Their ids, so a daemon can resume them. */
+  orphanedRunIds?: readonly string[];
   materialize(
     request: RunRequest,
     options?: { emitter?: RunEmitter; signal?: AbortSignal },
@@ -35,31 +41,57 @@ function missingSource(): Source {
   return { uri: '(none)', list: fail, open: fail, put: fail, putFile: fail, close: async () => {} };
 }
 
-export async function openRuntime(config: Config): Promise<Runtime> {
-  const source = config.source ? createSource(config.source, config.env) : missingSource();
+export interface RuntimeOptions {
+  /**
+   * Switch off DuckDB's file and network access except the pipeline's scratch folder: for a
+   * process that runs SQL sent by others (the daemon). Applies to the whole DuckDB instance.
+   */
+  restrictFileAccess?: boolean;
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const { automation } = config;
+  const quality = await loadQualityConfig({ file: config.checksConfig, env: config.env });
+  const source = config.source
+    ? new RetryingSource(createSource(config.source, config.env), {
+        retries: automation.sourceRetries,
+        baseDelayMs: automation.sourceRetryBaseMs,
+        maxDelayMs: automation.sourceRetryMaxMs,
+      })
+    : missingSource();
   const warehouse = await openWarehouse({
     path: config.warehousePath,
     memoryLimit: config.memoryLimit,
     threads: config.threads,
     tempDirectory: join(config.home, 'tmp', 'duckdb'),
+    restrictFileAccess: options.restrictFileAccess
+      ? { allowedDirectories: [join(config.home, 'tmp')] }
+      : undefined,
   });
   try {
     const ledger = new Ledger(warehouse);
     await ledger.setup();
+    await new AutomationStore(warehouse).setup();
+    await new CheckStore(warehouse).setup();
     const graph = billingAssetGraph({
       source,
       home: config.home,
       ingestConcurrency: config.ingestConcurrency,
+      fx: { source: config.fxSource, reportingCurrency: config.reportingCurrency, env: config.env },
+      quality,
     });
     for (const asset of graph.assets) await asset.setup?.(warehouse);
     // This process holds the only write lock on the file, so any run still "running" is orphaned.
-    const orphanedRuns = await ledger.failOrphanedRuns();
+    // Queued runs are kept: they wait for the daemon's queue, which persists across restarts.
+    const orphanedRunIds = await ledger.failOrphanedRunning();
+    const orphanedRuns = orphanedRunIds.length;
     return {
       config,
       warehouse,
       ledger,
       graph,
       orphanedRuns,
+      orphanedRunIds,
       materialize: (request, options = {}) =>
         executeRun({ graph, ledger, warehouse, request, emitter: options.emitter, signal: options.signal }),
       async close() {

@@ -24,13 +24,20 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
   const [totals] = await warehouse.all('SELECT * FROM billing_insights');
   if (!totals || Number(totals.total_events) === 0) return 'No billing events loaded yet.';
   const q = (sql: string) => warehouse.all(sql);
-  const [users, regions, ops, tiers, days] = await Promise.all([
+  const [users, regions, ops, tiers, days, anomalies] = await Promise.all([
     q('SELECT * FROM insights_top_users ORDER BY rank'),
     q('SELECT * FROM insights_top_regions ORDER BY rank'),
     q('SELECT * FROM insights_operation_mix'),
     q('SELECT * FROM insights_tier_performance'),
     q('SELECT * FROM insights_daily_change ORDER BY day DESC LIMIT 7'),
+    // Older warehouses have no anomaly table until the insights are rebuilt.
+    q(
+      "SELECT * FROM insights_spend_anomalies WHERE EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'insights_spend_anomalies') LIMIT 10",
+    ).catch(() => [] as Row[]),
   ]);
+  const currency = cellText(totals.reporting_currency ?? 'USD');
+  const normalized = (value: unknown) =>
+    value === undefined ? '-' : value === null ? 'unknown (missing FX rates)' : money(value);
   const table = (headers: string[], rows: Row[], cells: (r: Row) => unknown[]) =>
     toTable(
       headers,
@@ -41,28 +48,31 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
     '================',
     `Period           ${cellText(totals.first_day)} .. ${cellText(totals.last_day)} (${cellText(totals.days)} days)`,
     `Events           ${cellText(totals.total_events)}`,
-    `Credit usage     ${money(totals.total_credit_usage)} (exact: ${cellText(totals.total_credit_usage)})`,
+    `Credit usage     ${money(totals.total_credit_usage)} (exact: ${cellText(totals.total_credit_usage)}; each event in its own currency)`,
+    `In ${currency}           ${normalized(totals.total_normalized_credit_usage)}${totals.total_normalized_credit_usage ? ` (exact: ${cellText(totals.total_normalized_credit_usage)})` : ''}`,
     `Avg per day      ${money(totals.avg_daily_credit_usage)}`,
     `Users            ${cellText(totals.total_users)}`,
     `Success rate     ${pct(totals.success_rate)}`,
     '',
     'Most active users',
-    table(['#', 'user_id', 'events', 'credit_usage', 'share'], users, (r) => [
+    table(['#', 'user_id', 'events', 'credit_usage', currency, 'share'], users, (r) => [
       r.rank,
       r.user_id,
       r.event_count,
       money(r.total_credit_usage),
+      money(r.total_normalized_credit_usage),
       pct(r.share_of_events),
     ]),
     '',
     'Most resource-intensive regions',
-    table(['#', 'region', 'credit_usage', 'events', 'users', 'share'], regions, (r) => [
+    table(['#', 'region', 'credit_usage', currency, 'events', 'users', `share_${currency}`], regions, (r) => [
       r.rank,
       r.region,
       money(r.total_credit_usage),
+      money(r.total_normalized_credit_usage),
       r.event_count,
       r.unique_users,
-      pct(r.share_of_spend),
+      pct(r.share_of_normalized_spend ?? r.share_of_spend),
     ]),
     '',
     'Operation types',
@@ -83,12 +93,29 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
     ]),
     '',
     'Day over day (latest 7 days)',
-    table(['day', 'events', 'credit_usage', 'change', 'change_%'], days, (r) => [
+    table(['day', 'events', 'credit_usage', 'change', 'change_%', currency, `${currency}_change_%`], days, (r) => [
       r.day,
       r.event_count,
       money(r.total_credit_usage),
       r.credit_usage_change === null ? '-' : money(r.credit_usage_change),
       r.credit_usage_change_pct === null ? '-' : `${cellText(r.credit_usage_change_pct)}%`,
+      money(r.total_normalized_credit_usage),
+      r.normalized_change_pct === null || r.normalized_change_pct === undefined
+        ? '-'
+        : `${cellText(r.normalized_change_pct)}%`,
     ]),
+    '',
+    `Spend anomalies (${cellText(totals.spend_anomalies ?? 0)}; robust z against each user's and region's trailing days)`,
+    anomalies.length === 0
+      ? '  none'
+      : table(['kind', 'who', 'day', currency, 'baseline', 'robust_z', ''], anomalies, (r) => [
+          r.entity_type,
+          r.entity,
+          r.day,
+          money(r.normalized_spend),
+          money(r.baseline_median),
+          r.robust_z ?? 'flat',
+          r.direction,
+        ]),
   ].join('\n');
 }

@@ -7,6 +7,9 @@ import { aggregateAsset } from './assets/aggregate-asset.js';
 import { billingEventsAsset } from './assets/billing-events.js';
 import { billingFilesAsset } from './assets/billing-files.js';
 import { insightsAsset } from './assets/insights-asset.js';
+import { billingChecks } from './checks/billing-checks.js';
+import { DEFAULT_QUALITY_CONFIG, type QualityConfig } from './checks/quality-config.js';
+import { type FxOptions, fxRatesAsset } from './fx/fx-rates-asset.js';
 
 export interface BillingPipelineOptions {
   source: Source;
@@ -14,21 +17,42 @@ export interface BillingPipelineOptions {
   home: string;
   aggregates?: readonly AggregateDefinition[];
   ingestConcurrency?: number;
+  /** FX rates and the reporting currency; default: no rate file, USD. */
+  fx?: FxOptions;
+  /** Check and anomaly settings; default: the built-in ones (`configs/checks.yaml`). */
+  quality?: QualityConfig;
+  /** The clock freshness is judged by (tests fix it). */
+  now?: () => Date;
 }
 
-/** The billing asset graph: files -> events -> aggregates -> insights. */
+/** The billing asset graph: files and FX rates -> events -> aggregates -> insights, with their checks. */
 export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
   const aggregates = options.aggregates ?? AGGREGATES;
   const names = aggregates.map((a) => a.name);
+  const fx: FxOptions = options.fx ?? { source: null, reportingCurrency: 'USD', env: process.env };
+  const quality = options.quality ?? DEFAULT_QUALITY_CONFIG;
   const assets: AssetDefinition[] = [
     billingFilesAsset({ source: options.source, home: options.home }),
+    fxRatesAsset(fx),
     billingEventsAsset({
       source: options.source,
       home: options.home,
       concurrency: options.ingestConcurrency,
+      reportingCurrency: fx.reportingCurrency,
     }),
     ...aggregates.map((def) => aggregateAsset(def, names)),
-    insightsAsset(names),
+    insightsAsset(names, { reportingCurrency: fx.reportingCurrency, spendAnomalies: quality.anomalies.spend }),
   ];
-  return new AssetGraph(assets);
+  const checks = billingChecks({
+    settings: quality.checks,
+    reportingCurrency: fx.reportingCurrency,
+    aggregates,
+    now: options.now,
+  });
+  return new AssetGraph(
+    assets.map((asset) => {
+      const mine = checks.get(asset.name) ?? [];
+      return mine.length > 0 ? { ...asset, checks: mine } : asset;
+    }),
+  );
 }

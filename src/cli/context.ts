@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { type Config, loadConfig } from '../config.js';
 import { openRuntime, type Runtime } from '../runtime.js';
+import { DaemonClient, remoteRuntime } from '../server/daemon-client.js';
+import { findLiveDaemon } from '../server/daemon-file.js';
 
 export interface CommonOptions {
   home?: string;
@@ -21,12 +23,51 @@ export function commonOptions(command: Command, withSource = false): Command {
   return command;
 }
 
-/** Opens the runtime for one command and always closes it, so the DuckDB file is left clean. */
+/** The daemon serving this command's warehouse, if one runs (found through `$BILLING_HOME/daemon.json`). */
+export async function daemonFor(options: CommonOptions): Promise<DaemonClient | null> {
+  const config = loadConfig(process.env, options);
+  const info = await findLiveDaemon(config.home, config.warehousePath);
+  return info ? new DaemonClient(info) : null;
+}
+
+/** How long a command waits for a warehouse another process holds before giving up. */
+const LOCK_WAIT_MS = Number(process.env.BILLING_LOCK_WAIT_MS) || 30_000;
+
+/**
+ * Opens the warehouse in this process, or, when another process holds it, waits: a daemon that
+ * is starting will appear in daemon.json (then the command goes to it), another command will
+ * finish. Only after LOCK_WAIT_MS does the user see that the warehouse is busy.
+ */
+async function openOrRoute(config: Config): Promise<Runtime> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let noted = false;
+  for (;;) {
+    const daemon = await findLiveDaemon(config.home, config.warehousePath);
+    if (daemon) return remoteRuntime(new DaemonClient(daemon), config);
+    try {
+      return await openRuntime(config);
+    } catch (error) {
+      const busy = error instanceof Error && /in use by another process/.test(error.message);
+      if (!busy || Date.now() > deadline) throw error;
+      if (!noted) {
+        noted = true;
+        process.stderr.write('note: the warehouse is in use by another process; waiting for it...\n');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
+ * Opens the runtime for one command and always closes it, so the DuckDB file is left clean.
+ * While a daemon owns the warehouse, the runtime is the daemon's: runs are queued there and
+ * reads go through its API, so no command ever meets the file lock.
+ */
 export async function withRuntime<T>(
   options: CommonOptions,
   fn: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
-  const runtime = await openRuntime(loadConfig(process.env, options));
+  const runtime = await openOrRoute(loadConfig(process.env, options));
   try {
     if (runtime.orphanedRuns > 0) {
       process.stderr.write(`note: marked ${runtime.orphanedRuns} interrupted run(s) as failed\n`);

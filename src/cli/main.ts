@@ -3,12 +3,17 @@ import { ConfigError } from '../config.js';
 import { AssetGraphError } from '../orchestrator/asset-graph.js';
 import { SourceError } from '../sources/source.js';
 import { registerAssets } from './commands/assets.js';
+import { registerChecks } from './commands/checks.js';
+import { registerDev } from './commands/dev.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerInsights } from './commands/insights.js';
 import { registerLineage } from './commands/lineage.js';
 import { registerBackfill, registerMaterialize } from './commands/materialize.js';
 import { registerQuery } from './commands/query.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSchedules } from './commands/schedules.js';
+import { registerSensors } from './commands/sensors.js';
+import { registerServe } from './commands/serve.js';
 import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
@@ -25,7 +30,12 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerLineage(program);
   registerInsights(program);
+  registerChecks(program);
   registerGenerate(program);
+  registerDev(program);
+  registerServe(program);
+  registerSensors(program);
+  registerSchedules(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import type { Cell, SqlSession, Warehouse } from '../warehouse/warehouse.js';
+import type { AssetCheckDefinition, BlockedPartition } from './asset-check.js';
 import type { DayRange } from './days.js';
 
 /** How an asset's materializations are recorded: one per day partition, or one for the whole asset. */
@@ -46,6 +47,11 @@ export interface AssetContext {
   getCursor(): Promise<string | null>;
   /** Saves the cursor inside the caller's transaction so it commits with the work it describes. */
   setCursor(tx: SqlSession, value: string): Promise<void>;
+  /**
+   * Upstream partitions that failed `error` checks; an asset with `onBlockedUpstream: 'exclude'`
+   * must build without them. Empty (or absent) when nothing is held back.
+   */
+  blockedUpstream?: readonly BlockedPartition[];
 }
 
 /** A software-defined asset: a named table (or set of tables) and how to bring it up to date. */
@@ -55,6 +61,14 @@ export interface AssetDefinition {
   deps: readonly string[];
   partitioning: Partitioning;
   group?: string;
+  /** Data quality checks evaluated after each materialization (see `asset-check.ts`). */
+  checks?: readonly AssetCheckDefinition[];
+  /**
+   * When an upstream partition failed an `error` check: `skip` this asset for the run (the default,
+   * always safe), or `exclude` — run, leaving those partitions out (`context.blockedUpstream`). A
+   * whole-asset failure upstream always skips.
+   */
+  onBlockedUpstream?: 'skip' | 'exclude';
   /** Creates the asset's tables if missing; runs before any materialization. */
   setup?(warehouse: Warehouse): Promise<void>;
   materialize(context: AssetContext): Promise<AssetResult>;

@@ -128,3 +128,36 @@ export const PARTITION_MATERIALIZATIONS = `SELECT m.run_id, m.status, m.row_coun
   FROM materializations m JOIN runs r USING (run_id)
   WHERE m.asset = $1 AND m.partition IS NOT DISTINCT FROM $2
   ORDER BY m.created_at DESC`;
+
+/** Only runs marked `running` are orphans: `queued` ones are the daemon's persistent queue. */
+export const RUNNING_RUN_IDS = "SELECT run_id FROM runs WHERE status = 'running' ORDER BY created_at";
+export const FAIL_ORPHANED_RUNNING = `UPDATE runs SET status = 'failed', finished_at = utc_now(),
+  error = 'the process running it stopped before it finished (orphaned run)'
+  WHERE status = 'running'`;
+
+/** Bulk queueing (backfills): `$10` offsets created_at by microseconds so queue order survives a restart. */
+export const INSERT_QUEUED_RUNS = `INSERT INTO runs
+  (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, tags)`;
+export const QUEUED_RUN_VALUES = `($1, 'queued', $2, string_split($3, ','), CAST($4 AS DATE), CAST($5 AS DATE), $6, $7,
+    utc_now() + to_microseconds(CAST($9 AS BIGINT)), $8)`;
+
+/** What a queue needs to start a persisted run again. */
+export const QUEUED_RUNS = `SELECT run_id, trigger, selection, CAST(partition_from AS VARCHAR) AS partition_from,
+    CAST(partition_to AS VARCHAR) AS partition_to, full_refresh, run_key, tags
+  FROM runs WHERE status = 'queued' ORDER BY created_at, run_id`;
+
+export const RUN_REQUEST = `SELECT run_id, status, trigger, selection, CAST(partition_from AS VARCHAR) AS partition_from,
+    CAST(partition_to AS VARCHAR) AS partition_to, full_refresh, run_key, tags
+  FROM runs WHERE run_id = $1`;
+
+export const CANCEL_QUEUED_RUN = `UPDATE runs SET status = 'canceled', finished_at = utc_now(), error = $2
+  WHERE run_id = $1 AND status = 'queued' RETURNING run_id`;
+
+/** Newest first, optionally one status, keyset-paged by the last run of the previous page. */
+export const LIST_RUNS_PAGE = `SELECT run_id, status, trigger, selection, partition_from, partition_to, run_key,
+    created_at, started_at, finished_at,
+    date_diff('millisecond', started_at, coalesce(finished_at, utc_now())) AS duration_ms, error
+  FROM runs
+  WHERE ($1 IS NULL OR status = $1)
+    AND ($2 IS NULL OR (created_at, run_id) < (SELECT (created_at, run_id) FROM runs WHERE run_id = $2))
+  ORDER BY created_at DESC, run_id DESC LIMIT $3`;

@@ -197,4 +197,84 @@ export class Ledger {
   partitionMaterializations(asset: string, partition: string | null): Promise<Row[]> {
     return this.warehouse.all(sql.PARTITION_MATERIALIZATIONS, [asset, partition]);
   }
+
+  /**
+   * Marks runs left `running` by a dead process as failed and returns their ids. Unlike
+   * `failOrphanedRuns` it leaves `queued` runs alone: they are a daemon's persistent queue.
+   */
+  async failOrphanedRunning(): Promise<string[]> {
+    const rows = await this.warehouse.all<{ run_id: string }>(sql.RUNNING_RUN_IDS);
+    if (rows.length > 0) await this.warehouse.exec(sql.FAIL_ORPHANED_RUNNING);
+    return rows.map((r) => r.run_id);
+  }
+
+  /** Records many `queued` runs in one transaction (a backfill's partitions), in the given order. */
+  async createQueuedRuns(runs: readonly NewRun[]): Promise<string[]> {
+    const now = new Date();
+    const ids = new Set<string>();
+    // Ids made in the same second differ only in their random suffix: make sure none repeats.
+    while (ids.size < runs.length) ids.add(newRunId(now));
+    const runIds = [...ids];
+    await this.warehouse.transaction((tx) =>
+      insertMany(
+        tx,
+        sql.INSERT_QUEUED_RUNS,
+        sql.QUEUED_RUN_VALUES,
+        runs.map((run, i) => [
+          runIds[i] ?? '',
+          run.trigger,
+          run.selection.join(','),
+          run.range?.from ?? null,
+          run.range?.to ?? null,
+          run.fullRefresh,
+          run.runKey ?? null,
+          json(run.tags),
+          i,
+        ]),
+      ),
+    );
+    return runIds;
+  }
+
+  /** Runs waiting for a queue, oldest first, with what is needed to start them. */
+  queuedRuns(): Promise<StoredRunRequest[]> {
+    return this.warehouse.all<StoredRunRequest>(sql.QUEUED_RUNS);
+  }
+
+  async runRequest(runId: string): Promise<(StoredRunRequest & { status: RunStatus }) | null> {
+    const rows = await this.warehouse.all<StoredRunRequest & { status: RunStatus }>(sql.RUN_REQUEST, [runId]);
+    return rows[0] ?? null;
+  }
+
+  /** Cancels a run that has not started; false when it is not (or no longer) queued. */
+  async cancelQueuedRun(runId: string, reason = 'canceled before it started'): Promise<boolean> {
+    const rows = await this.warehouse.transaction((tx) => tx.all(sql.CANCEL_QUEUED_RUN, [runId, reason]));
+    return rows.length > 0;
+  }
+
+  /** Newest first; `before` is the last run id of the previous page. */
+  listRunsPage(options: {
+    status?: RunStatus | null;
+    limit: number;
+    before?: string | null;
+  }): Promise<Row[]> {
+    return this.warehouse.all(sql.LIST_RUNS_PAGE, [
+      options.status ?? null,
+      options.before ?? null,
+      options.limit,
+    ]);
+  }
+}
+
+/** A run as stored, enough to rebuild its request. */
+export interface StoredRunRequest {
+  run_id: string;
+  trigger: string;
+  selection: string[];
+  partition_from: string | null;
+  partition_to: string | null;
+  full_refresh: boolean;
+  run_key: string | null;
+  /** JSON object of string tags, or null. */
+  tags: string | null;
 }

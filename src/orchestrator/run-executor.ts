@@ -1,6 +1,8 @@
 import type { Cell, Warehouse } from '../warehouse/warehouse.js';
 import type { AssetContext, AssetDefinition, AssetResult } from './asset.js';
+import type { BlockedPartition } from './asset-check.js';
 import type { AssetGraph } from './asset-graph.js';
+import { CheckRunner, type CheckVerdict, describePartitions } from './check-runner.js';
 import type { DayRange } from './days.js';
 import type { Ledger, NewRun, RunEvent } from './ledger.js';
 import type { RunEmitter } from './run-events.js';
@@ -103,6 +105,11 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   const outcomes = new Map<string, AssetOutcome>();
   const states = await ledger.assetStates();
   let canceled = false;
+  const checks = new CheckRunner({ warehouse, graph, runId });
+  if (graph.assets.some((a) => (a.checks?.length ?? 0) > 0)) await checks.store.setup();
+  /** Failed `error` checks and the data they held back: they fail the run even though assets succeeded. */
+  const checkFailures: string[] = [];
+  const holds: string[] = [];
 
   for (const asset of selected) {
     if (signal.aborted) {
@@ -118,17 +125,34 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       outcomes.set(asset.name, outcome);
       continue;
     }
-    outcomes.set(asset.name, await materializeOne(asset));
+    const blocked = await checks.upstreamBlocks(asset);
+    if (blocked.length > 0) {
+      const reason = describeBlocks(blocked);
+      if (blocked.some((b) => b.partition === null) || asset.onBlockedUpstream !== 'exclude') {
+        holds.push(`${asset.name} skipped: ${reason}`);
+        outcomes.set(asset.name, await skip(asset, `held back by failed error checks: ${reason}`));
+        continue;
+      }
+      holds.push(`${asset.name} built without ${reason}`);
+      record({
+        level: 'warn',
+        type: 'partitions_withheld',
+        asset: asset.name,
+        message: `${asset.name} is built without ${reason}`,
+        data: { partitions: blocked.map((b) => `${b.asset}:${b.partition}`) },
+      });
+    }
+    outcomes.set(asset.name, await materializeOne(asset, blocked));
   }
 
   const failed = [...outcomes.values()].filter((o) => o.status === 'failed');
-  const status: RunStatus = canceled ? 'canceled' : failed.length > 0 ? 'failed' : 'success';
-  const error =
-    status === 'canceled'
-      ? 'canceled'
-      : failed.length > 0
-        ? failed.map((o) => `${o.asset}: ${o.error}`).join('; ')
-        : null;
+  const qualityFailed = checkFailures.length > 0 || holds.length > 0;
+  const status: RunStatus = canceled ? 'canceled' : failed.length > 0 || qualityFailed ? 'failed' : 'success';
+  const problems = [
+    ...failed.map((o) => `${o.asset}: ${o.error}`),
+    ...(checkFailures.length > 0 ? checkFailures : holds),
+  ];
+  const error = status === 'canceled' ? 'canceled' : problems.length > 0 ? problems.join('; ') : null;
   record({
     level: status === 'success' ? 'info' : 'error',
     type: `run_${status}`,
@@ -164,7 +188,10 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     return { asset: asset.name, status: 'skipped', durationMs: 0, result: null, error: reason };
   }
 
-  async function materializeOne(asset: AssetDefinition): Promise<AssetOutcome> {
+  async function materializeOne(
+    asset: AssetDefinition,
+    blockedUpstream: readonly BlockedPartition[],
+  ): Promise<AssetOutcome> {
     const startedAt = Date.now();
     emitter?.emit('asset:started', { runId, asset: asset.name });
     record({
@@ -190,6 +217,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       },
       getCursor: () => ledger.getCursor(asset.name),
       setCursor: (tx, value) => ledger.setCursor(tx, asset.name, value),
+      blockedUpstream,
     };
     let result: AssetResult | null = null;
     let error: string | null = null;
@@ -223,9 +251,43 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       metadata: result?.metadata,
       partitions,
     });
+    if (result && !signal.aborted) await runChecks(asset, result, blockedUpstream);
     await flushEvents();
     emitter?.emit('asset:finished', { runId, asset: asset.name, status, durationMs, result, error });
     return { asset: asset.name, status, durationMs, result, error };
+  }
+
+  async function runChecks(
+    asset: AssetDefinition,
+    result: AssetResult,
+    blockedUpstream: readonly BlockedPartition[],
+  ): Promise<void> {
+    const verdicts = await checks.evaluate(asset, result, blockedUpstream, signal);
+    if (verdicts.length === 0) return;
+    for (const v of verdicts.filter((x) => x.failed.length > 0)) {
+      const message = describeFailure(v);
+      if (v.severity === 'error') checkFailures.push(`${asset.name}: ${message}`);
+      record({
+        level: v.severity === 'error' ? 'error' : 'warn',
+        type: 'check_failed',
+        asset: asset.name,
+        message: `${asset.name}: ${message}${v.severity === 'error' ? '; withheld from downstream assets' : ''}`,
+        data: {
+          check: v.check,
+          severity: v.severity,
+          partitions: v.failed.map((o) => o.partition),
+        },
+      });
+    }
+    const failedCount = verdicts.reduce((n, v) => n + v.failed.length, 0);
+    const passedCount = verdicts.reduce((n, v) => n + v.passed, 0);
+    record({
+      level: 'info',
+      type: 'checks_evaluated',
+      asset: asset.name,
+      message: `${asset.name}: ${verdicts.length} check(s) evaluated, ${passedCount} result(s) passed, ${failedCount} failed`,
+      data: { checks: verdicts.length, passed: passedCount, failed: failedCount },
+    });
   }
 
   function upstreamChanged(asset: AssetDefinition): boolean {
@@ -236,4 +298,26 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       return theirs !== null && (mine === null || theirs > mine);
     });
   }
+}
+
+function describeFailure(v: CheckVerdict): string {
+  const partitions = v.failed.map((o) => o.partition);
+  const where = partitions.every((p) => p === null) ? '' : ` for ${describePartitions(partitions)}`;
+  const first = v.failed[0]?.message;
+  return `check ${v.check} (${v.severity}) failed${where}${first ? `: ${first}` : ''}`;
+}
+
+function describeBlocks(blocked: readonly BlockedPartition[]): string {
+  const byAsset = new Map<string, BlockedPartition[]>();
+  for (const b of blocked) byAsset.set(b.asset, [...(byAsset.get(b.asset) ?? []), b]);
+  return [...byAsset]
+    .map(([asset, list]) => {
+      const checkNames = [...new Set(list.flatMap((b) => b.checks))].join(', ');
+      const whole = list.some((b) => b.partition === null);
+      const what = whole
+        ? asset
+        : `${asset} partition(s) ${describePartitions(list.map((b) => b.partition))}`;
+      return `${what} (failed ${checkNames})`;
+    })
+    .join('; ');
 }

@@ -125,7 +125,7 @@ describe('cli', () => {
       'json',
     );
     const parsed = JSON.parse(lineage.stdout);
-    expect(parsed.upstream).toEqual(['billing_files', 'billing_events']);
+    expect(parsed.upstream).toEqual(['billing_files', 'fx_rates', 'billing_events']);
     expect(parsed.files).toMatchObject([
       { source_key: 'year=2025/month=04/day=23/a.csv', events: 2, total_credit_usage: '0.300000' },
     ]);

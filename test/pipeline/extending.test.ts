@@ -35,7 +35,11 @@ describe('adding an aggregate', () => {
         aggregates: [...AGGREGATES, tierDaily],
       });
       expect(graph.get('billing_insights').deps).toContain('tier_daily_aggregates');
-      expect(graph.reachable('tier_daily_aggregates', 'up')).toEqual(['billing_files', 'billing_events']);
+      expect(graph.reachable('tier_daily_aggregates', 'up')).toEqual([
+        'billing_files',
+        'fx_rates',
+        'billing_events',
+      ]);
       for (const asset of graph.assets) await asset.setup?.(runtime.warehouse);
       const run = () =>
         executeRun({

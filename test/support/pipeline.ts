@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
@@ -44,11 +45,28 @@ export interface TestPipeline {
   rows(sql: string): Promise<Row[]>;
 }
 
+/**
+ * FX rates for every currency the sample generator writes, valid from 2000 on: generated data
+ * normalizes (to USD) unless a test opts out with `fx: null` or brings its own file.
+ */
+export const TEST_FX_RATES =
+  'date,currency,rate\n2000-01-01,EUR,1.0850000000\n2000-01-01,GBP,1.2700000000\n2000-01-01,JPY,0.0066500000\n';
+
 /** A fresh S3 bucket (on the shared s3rver) and a fresh warehouse folder. */
-export async function testPipeline(name: string, options: { source?: string } = {}): Promise<TestPipeline> {
-  const env = { ...s3Env() };
+export async function testPipeline(
+  name: string,
+  options: { source?: string; fx?: string | null } = {},
+): Promise<TestPipeline> {
+  const env: Record<string, string> = { ...s3Env() };
   const source = options.source ?? (await (await import('./s3.js')).freshBucket(name));
   const home = await tmpDir(name);
+  if (options.fx === undefined) {
+    const fxPath = path.join(home, 'fx-rates.csv');
+    await writeFile(fxPath, TEST_FX_RATES);
+    env.BILLING_FX_SOURCE = fxPath;
+  } else if (options.fx !== null) {
+    env.BILLING_FX_SOURCE = options.fx;
+  }
   const sink = createSource(source, env);
   const open = () =>
     openRuntime(
@@ -80,6 +98,10 @@ export const RESULT_TABLES: Record<string, string> = {
   user_aggregates: 'SELECT * FROM user_aggregates ORDER BY user_id',
   service_aggregates: 'SELECT * FROM service_aggregates ORDER BY ALL',
   region_aggregates: 'SELECT * FROM region_aggregates ORDER BY region NULLS FIRST',
+  currency_aggregates: 'SELECT * FROM currency_aggregates ORDER BY currency NULLS FIRST',
+  user_daily_aggregates: 'SELECT * FROM user_daily_aggregates ORDER BY day, user_id',
+  region_daily_aggregates: 'SELECT * FROM region_daily_aggregates ORDER BY day, region NULLS FIRST',
+  insights_spend_anomalies: 'SELECT * FROM insights_spend_anomalies ORDER BY ALL',
   insights_top_users: 'SELECT * FROM insights_top_users ORDER BY rank',
   insights_top_regions: 'SELECT * FROM insights_top_regions ORDER BY rank',
   insights_daily_change: 'SELECT * FROM insights_daily_change ORDER BY day',

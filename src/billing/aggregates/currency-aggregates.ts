@@ -1,3 +1,4 @@
+import { completeSum } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
 /**
@@ -11,8 +12,10 @@ export const currencyAggregates: AggregateDefinition = {
   partitioning: 'none',
   columns: `event_count BIGINT NOT NULL,
     total_credit_usage DECIMAL(38,6) NOT NULL,
-    unique_users BIGINT NOT NULL`,
+    unique_users BIGINT NOT NULL,
+    total_normalized_credit_usage DECIMAL(38,6)`,
   measures: `count(*),
     sum(e.credit_usage),
-    count(DISTINCT e.user_id)`,
+    count(DISTINCT e.user_id),
+    ${completeSum('e.normalized_credit_usage')}`,
 };

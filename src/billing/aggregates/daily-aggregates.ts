@@ -1,3 +1,4 @@
+import { completeSum } from '../fx/fx-sql.js';
 import { exactMean, ratio } from '../sql/money.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
@@ -15,7 +16,8 @@ export const dailyAggregates: AggregateDefinition = {
     unique_users BIGINT NOT NULL,
     unique_resources BIGINT NOT NULL,
     refund_count BIGINT NOT NULL,
-    total_refunds DECIMAL(38,6) NOT NULL`,
+    total_refunds DECIMAL(38,6) NOT NULL,
+    total_normalized_credit_usage DECIMAL(38,6)`,
   measures: `count(*),
     sum(e.credit_usage),
     ${exactMean('sum(e.credit_usage)', 'count(*)')},
@@ -25,5 +27,6 @@ export const dailyAggregates: AggregateDefinition = {
     count(DISTINCT e.user_id),
     count(DISTINCT e.resource_id),
     count(*) FILTER (WHERE e.credit_usage < 0),
-    coalesce(sum(e.credit_usage) FILTER (WHERE e.credit_usage < 0), 0)`,
+    coalesce(sum(e.credit_usage) FILTER (WHERE e.credit_usage < 0), 0),
+    ${completeSum('e.normalized_credit_usage')}`,
 };

@@ -1,3 +1,4 @@
+import { completeSum } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
 export const regionAggregates: AggregateDefinition = {
@@ -9,10 +10,12 @@ export const regionAggregates: AggregateDefinition = {
     total_credit_usage DECIMAL(38,6) NOT NULL,
     unique_users BIGINT NOT NULL,
     unique_resource_types BIGINT NOT NULL,
-    unique_operation_types BIGINT NOT NULL`,
+    unique_operation_types BIGINT NOT NULL,
+    total_normalized_credit_usage DECIMAL(38,6)`,
   measures: `count(*),
     sum(e.credit_usage),
     count(DISTINCT e.user_id),
     count(DISTINCT e.resource_type),
-    count(DISTINCT e.operation_type)`,
+    count(DISTINCT e.operation_type),
+    ${completeSum('e.normalized_credit_usage')}`,
 };

@@ -1,3 +1,4 @@
+import { completeSum } from '../fx/fx-sql.js';
 import { ratio } from '../sql/money.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
@@ -15,11 +16,13 @@ export const serviceAggregates: AggregateDefinition = {
     success_count BIGINT NOT NULL,
     failure_count BIGINT NOT NULL,
     success_rate DECIMAL(9,6),
-    unique_users BIGINT NOT NULL`,
+    unique_users BIGINT NOT NULL,
+    total_normalized_credit_usage DECIMAL(38,6)`,
   measures: `count(*),
     sum(e.credit_usage),
     count(*) FILTER (WHERE e.success),
     count(*) FILTER (WHERE NOT e.success),
     ${ratio('count(*) FILTER (WHERE e.success)', 'count(*)')},
-    count(DISTINCT e.user_id)`,
+    count(DISTINCT e.user_id),
+    ${completeSum('e.normalized_credit_usage')}`,
 };

@@ -1,3 +1,4 @@
+import { completeSum } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
 export const userAggregates: AggregateDefinition = {
@@ -13,7 +14,8 @@ export const userAggregates: AggregateDefinition = {
     unique_operation_types BIGINT NOT NULL,
     unique_regions BIGINT NOT NULL,
     first_seen TIMESTAMP NOT NULL,
-    last_seen TIMESTAMP NOT NULL`,
+    last_seen TIMESTAMP NOT NULL,
+    total_normalized_credit_usage DECIMAL(38,6)`,
   measures: `count(*),
     sum(e.credit_usage),
     count(*) FILTER (WHERE e.success),
@@ -22,5 +24,6 @@ export const userAggregates: AggregateDefinition = {
     count(DISTINCT e.operation_type),
     count(DISTINCT e.region),
     min(e."timestamp"),
-    max(e."timestamp")`,
+    max(e."timestamp"),
+    ${completeSum('e.normalized_credit_usage')}`,
 };

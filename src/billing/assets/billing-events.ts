@@ -1,7 +1,14 @@
 import { join } from 'node:path';
-import type { AssetContext, AssetDefinition, PartitionMaterialization } from '../../orchestrator/asset.js';
+import type {
+  AssetContext,
+  AssetDefinition,
+  AssetResult,
+  PartitionMaterialization,
+} from '../../orchestrator/asset.js';
 import type { Source } from '../../sources/source.js';
 import type { SqlSession } from '../../warehouse/warehouse.js';
+import { FX_TABLES } from '../fx/fx-sql.js';
+import { applyRateChanges } from '../fx/renormalize.js';
 import { parseFile } from '../parse-file.js';
 import * as sql from '../sql/events.js';
 import * as files from '../sql/files.js';
@@ -13,6 +20,8 @@ export interface BillingEventsOptions {
   home: string;
   /** Files downloaded and parsed at once (default 2); warehouse writes stay one at a time. */
   concurrency?: number;
+  /** What `normalized_credit_usage` is expressed in (default USD). */
+  reportingCurrency?: string;
 }
 
 interface PendingFile {
@@ -50,18 +59,66 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
     name: 'billing_events',
     description:
       'Validated billing events with provenance (source_key, source_line); rejected rows kept aside',
-    deps: ['billing_files'],
+    deps: ['billing_files', 'fx_rates'],
     partitioning: 'daily',
     group: 'ingest',
+    // Files of a day that failed an error check on billing_files (e.g. freshness) wait; others load.
+    onBlockedUpstream: 'exclude',
+    async setup(warehouse) {
+      // The load reads fx_rates to normalize amounts, whichever asset is set up first.
+      await warehouse.transaction(async (tx) => {
+        for (const statement of FX_TABLES) await tx.exec(statement);
+      });
+    },
     async materialize(ctx) {
-      const pending = await ctx.warehouse.all<PendingFile>(files.FILES_TO_LOAD);
-      if (pending.length === 0) return { changed: false, partitions: [], metadata: { files: 0 } };
-      const timings = { parseMs: 0, insertMs: 0 };
-      const done: ParsedFile[] = [];
-      await withTempDir(options.home, (dir) =>
-        ingest(ctx, options, pending, dir, timings, (batch) => done.push(...batch)),
+      const reportingCurrency = options.reportingCurrency ?? 'USD';
+      const held = new Set(
+        (ctx.blockedUpstream ?? []).filter((b) => b.asset === 'billing_files').map((b) => b.partition),
       );
-      return summarize(pending, done, timings);
+      const listed = await ctx.warehouse.all<PendingFile>(files.FILES_TO_LOAD);
+      const pending = listed.filter((f) => !held.has(f.partition));
+      if (pending.length < listed.length) {
+        ctx.log(`held back ${listed.length - pending.length} file(s) of partitions that failed error checks`);
+      }
+      let loaded: AssetResult = { changed: false, partitions: [], metadata: { files: 0 } };
+      if (pending.length > 0) {
+        const timings = { parseMs: 0, insertMs: 0 };
+        const done: ParsedFile[] = [];
+        await withTempDir(options.home, (dir) =>
+          ingest(ctx, options, pending, dir, timings, (batch) => done.push(...batch)),
+        );
+        loaded = summarize(pending, done, timings);
+      }
+      if (ctx.signal.aborted) return loaded;
+      const fx = await applyRateChanges(ctx, reportingCurrency);
+      return withRenormalized(loaded, fx.partitions);
+    },
+  };
+}
+
+/** Adds the partitions whose amounts were re-normalized, so their checks run again. */
+function withRenormalized(
+  result: AssetResult,
+  renormalized: readonly { partition: string; events: number }[],
+): AssetResult {
+  if (renormalized.length === 0) return result;
+  const partitions = new Map(result.partitions.map((p) => [p.partition, { ...p }]));
+  for (const r of renormalized) {
+    const existing = partitions.get(r.partition);
+    const events = Number(r.events);
+    if (existing) {
+      existing.metadata = { ...existing.metadata, renormalizedEvents: events };
+    } else {
+      partitions.set(r.partition, { partition: r.partition, rowCount: 0, metadata: { renormalizedEvents: events } });
+    }
+  }
+  return {
+    ...result,
+    changed: true,
+    partitions: [...partitions.values()].sort((a, b) => String(a.partition).localeCompare(String(b.partition))),
+    metadata: {
+      ...result.metadata,
+      renormalizedEvents: renormalized.reduce((n, r) => n + Number(r.events), 0),
     },
   };
 }
@@ -153,7 +210,7 @@ async function ingest(
         batch.push(item);
       }
       const started = Date.now();
-      await commitBatch(ctx, batch);
+      await commitBatch(ctx, batch, options.reportingCurrency ?? 'USD');
       timings.insertMs += Date.now() - started;
       onCommitted(batch);
     }
@@ -165,7 +222,11 @@ async function ingest(
   await Promise.all([parsersDone, writer()]);
 }
 
-async function commitBatch(ctx: AssetContext, batch: readonly ParsedFile[]): Promise<void> {
+async function commitBatch(
+  ctx: AssetContext,
+  batch: readonly ParsedFile[],
+  reportingCurrency: string,
+): Promise<void> {
   const failed = batch.filter((p) => p.kind === 'failed');
   const written = batch.filter((p) => p.kind !== 'failed');
   await ctx.warehouse.transaction(async (tx: SqlSession) => {
@@ -202,7 +263,7 @@ async function commitBatch(ctx: AssetContext, batch: readonly ParsedFile[]): Pro
         paths: withRows.map((p) => p.eventsPath),
         columns: NORMALIZED_EVENT_COLUMNS,
       });
-      await tx.exec(sql.INSERT_EVENTS);
+      await tx.exec(sql.INSERT_EVENTS, [reportingCurrency]);
       await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
     }
     const withRejects = loaded.filter((p) => p.rejectedRows > 0);
@@ -245,7 +306,7 @@ function summarize(
   pending: readonly PendingFile[],
   done: readonly ParsedFile[],
   timings: { parseMs: number; insertMs: number },
-) {
+): AssetResult {
   const byPartition = new Map<string, PartitionMaterialization & { inputs: string[] }>();
   let rejectedRows = 0;
   for (const o of done.filter((x) => x.kind === 'loaded')) {

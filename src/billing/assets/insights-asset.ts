@@ -1,11 +1,26 @@
 import type { AssetDefinition } from '../../orchestrator/asset.js';
-import { INSIGHT_TABLES } from '../sql/insights.js';
+import { DEFAULT_QUALITY_CONFIG, type SpendAnomalySettings } from '../checks/quality-config.js';
+import { insightTables } from '../sql/insights.js';
+
+export interface InsightsAssetOptions {
+  reportingCurrency?: string;
+  spendAnomalies?: SpendAnomalySettings;
+}
 
 /** `billing_insights`: the facts the dashboard and `billing-pipeline insights` show. */
-export function insightsAsset(aggregates: readonly string[]): AssetDefinition {
+export function insightsAsset(
+  aggregates: readonly string[],
+  options: InsightsAssetOptions = {},
+): AssetDefinition {
+  const tables = insightTables({
+    reportingCurrency: options.reportingCurrency ?? 'USD',
+    spendAnomalies: options.spendAnomalies ?? DEFAULT_QUALITY_CONFIG.anomalies.spend,
+    withDailySeries:
+      aggregates.includes('user_daily_aggregates') && aggregates.includes('region_daily_aggregates'),
+  });
   return {
     name: 'billing_insights',
-    description: `Dashboard facts: totals, top users, top regions, operation mix, tier performance, day-over-day change (tables ${INSIGHT_TABLES.map((t) => t.name).join(', ')})`,
+    description: `Dashboard facts: totals (raw and normalized), top users, top regions, operation mix, tier performance, day-over-day change, spend anomalies (tables ${tables.map((t) => t.name).join(', ')})`,
     deps: aggregates,
     partitioning: 'none',
     group: 'insights',
@@ -16,17 +31,24 @@ export function insightsAsset(aggregates: readonly string[]): AssetDefinition {
       const stale = ctx.upstreamChanged || ctx.fullRefresh || ctx.range !== null || (exists?.n ?? 0) === 0;
       if (!stale) return { changed: false, partitions: [] };
       await ctx.warehouse.transaction(async (tx) => {
-        for (const table of INSIGHT_TABLES) await tx.exec(table.sql);
+        for (const table of tables) await tx.exec(table.sql);
       });
-      const [totals] = await ctx.warehouse.all<{ total_events: number; total_credit_usage: string }>(
-        'SELECT total_events, total_credit_usage FROM billing_insights',
+      const [totals] = await ctx.warehouse.all<{
+        total_events: number;
+        total_credit_usage: string;
+        total_normalized_credit_usage: string | null;
+        spend_anomalies: number;
+      }>(
+        'SELECT total_events, total_credit_usage, total_normalized_credit_usage, spend_anomalies FROM billing_insights',
       );
       return {
         changed: true,
-        partitions: [{ partition: null, rowCount: INSIGHT_TABLES.length }],
+        partitions: [{ partition: null, rowCount: tables.length }],
         metadata: {
           totalEvents: totals?.total_events ?? 0,
           totalCreditUsage: totals?.total_credit_usage ?? '0',
+          totalNormalizedCreditUsage: totals?.total_normalized_credit_usage ?? null,
+          spendAnomalies: totals?.spend_anomalies ?? 0,
         },
       };
     },

@@ -13,7 +13,25 @@ export interface AggregateSql {
   insertAll: string;
   /** For daily aggregates: the affected days with their event counts, for the ledger. */
   affectedPartitions: string;
+  /** The same table under a temp name, to compare column lists with an existing table. */
+  createProbe: string;
+  probeName: string;
 }
+
+/**
+ * Path-day partitions of billing_events held back by failed error checks (`withheld_partitions`) and
+ * those that were held back last time but not now, or the reverse (`toggled_partitions`): the
+ * groups their events touch are rebuilt. Both temp tables exist (maybe empty) while an aggregate builds.
+ */
+export const PARTITION_TABLES = ['withheld_partitions', 'toggled_partitions'] as const;
+export const CREATE_PARTITION_TABLE = (name: string) =>
+  `CREATE OR REPLACE TEMP TABLE ${name} (year INTEGER, month INTEGER, day INTEGER)`;
+export const INSERT_PARTITION = (name: string) =>
+  `INSERT INTO ${name} VALUES (year(CAST($1 AS DATE)), month(CAST($1 AS DATE)), day(CAST($1 AS DATE)))`;
+
+/** Columns of two tables, for spotting an aggregate whose definition gained or changed columns. */
+export const TABLE_COLUMNS = `SELECT table_name, column_name, data_type FROM duckdb_columns()
+  WHERE table_name IN ($1, $2) ORDER BY table_name, column_index`;
 
 export function aggregateSql(def: AggregateDefinition): AggregateSql {
   const table = ident(def.name);
@@ -22,7 +40,8 @@ export function aggregateSql(def: AggregateDefinition): AggregateSql {
     def.keys.map((k) => `a.${ident(k.column)} IS NOT DISTINCT FROM ${alias}.${column(k)}`).join(' AND ');
   const select = `SELECT ${def.keys.map((k) => `e.${ident(k.column)} AS ${ident(k.as)}`).join(', ')},
       ${def.measures}
-    FROM billing_events e`;
+    FROM billing_events e
+      ANTI JOIN withheld_partitions w ON e.year = w.year AND e.month = w.month AND e.day = w.day`;
   const groupBy = `GROUP BY ${def.keys.map((k) => `e.${ident(k.column)}`).join(', ')}`;
   return {
     create: `CREATE TABLE IF NOT EXISTS ${table} (
@@ -33,7 +52,10 @@ export function aggregateSql(def: AggregateDefinition): AggregateSql {
       SELECT DISTINCT ${keyColumns} FROM billing_event_changes WHERE change_id > $1 AND change_id <= $2
       UNION
       SELECT DISTINCT ${keyColumns} FROM billing_events
-        WHERE event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)`,
+        WHERE event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)
+      UNION
+      SELECT DISTINCT ${def.keys.map((k) => `e.${ident(k.column)}`).join(', ')} FROM billing_events e
+        SEMI JOIN toggled_partitions t ON e.year = t.year AND e.month = t.month AND e.day = t.day`,
     collectAll: `CREATE OR REPLACE TEMP TABLE affected_keys AS SELECT DISTINCT ${keyColumns} FROM billing_events`,
     deleteAffected: `DELETE FROM ${table} t
       WHERE EXISTS (SELECT 1 FROM affected_keys a WHERE ${matches('t', (k) => ident(k.as))})`,
@@ -46,5 +68,10 @@ export function aggregateSql(def: AggregateDefinition): AggregateSql {
         coalesce(t.event_count, 0) AS event_count
       FROM affected_keys a LEFT JOIN ${table} t ON t.${ident(def.keys[0]?.as ?? 'day')} = a.${ident(def.keys[0]?.column ?? 'event_date')}
       ORDER BY 1`,
+    createProbe: `CREATE OR REPLACE TEMP TABLE ${ident(`${def.name}__expected`)} (
+      ${def.keys.map((k) => `${ident(k.as)} ${k.type}`).join(',\n      ')},
+      ${def.columns}
+    )`,
+    probeName: `${def.name}__expected`,
   };
 }

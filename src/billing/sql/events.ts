@@ -1,3 +1,4 @@
+import { normalizedAmount, rateJoin } from '../fx/fx-sql.js';
 import { CHANGE_KEY_COLUMNS } from './tables.js';
 
 const CHANGE_KEYS = CHANGE_KEY_COLUMNS.map((c) => c.name).join(', ');
@@ -30,13 +31,15 @@ export const DELETE_BATCH_REJECTED_ROWS = `DELETE FROM rejected_rows
 export const DELETE_BATCH_FILE_REJECTIONS = `DELETE FROM rejected_files
   WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
 
+/** `$1`: the reporting currency; amounts are normalized with the rates loaded now (see fx-sql.ts). */
 export const INSERT_EVENTS = `INSERT INTO billing_events
   ("timestamp", resource_id, user_id, credit_usage, region, service_tier, operation_type, success,
-   resource_type, invoice_id, currency, year, month, day, event_date, source_key, source_line)
+   resource_type, invoice_id, currency, year, month, day, event_date, source_key, source_line,
+   normalized_credit_usage)
   SELECT r."timestamp", r.resource_id, r.user_id, r.credit_usage, r.region, r.service_tier, r.operation_type,
     r.success, r.resource_type, r.invoice_id, r.currency, b.year, b.month, b.day, r.event_date,
-    b.source_key, r.source_line
-  FROM staged_events r JOIN ingest_batch b USING (file_index)`;
+    b.source_key, r.source_line, ${normalizedAmount('r', 'fx', '$1')}
+  FROM staged_events r JOIN ingest_batch b USING (file_index) ${rateJoin('r', 'fx')}`;
 
 /** Keys of the rows just loaded. Read back from the staged files, not by scanning all events. */
 export const RECORD_NEW_KEYS = `INSERT INTO billing_event_changes

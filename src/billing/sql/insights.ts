@@ -1,13 +1,75 @@
+import { anomalySql } from '../checks/robust-z.js';
+import { DEFAULT_QUALITY_CONFIG, type SpendAnomalySettings } from '../checks/quality-config.js';
 import { exactMean, ratio } from './money.js';
+
+/** A total of normalized amounts over aggregate rows: NULL (unknown) if any row's is. */
+const knownSum = (column: string) =>
+  `CASE WHEN count(*) FILTER (WHERE ${column} IS NULL) = 0 THEN coalesce(sum(${column}), 0) END`;
+
+export interface InsightOptions {
+  /** BILLING_REPORTING_CURRENCY (a validated three-letter code). */
+  reportingCurrency: string;
+  spendAnomalies: SpendAnomalySettings;
+  /** Whether user_daily_aggregates and region_daily_aggregates are part of the graph. */
+  withDailySeries: boolean;
+}
+
+const ANOMALY_COLUMNS = `entity_type VARCHAR, entity VARCHAR, day DATE, normalized_spend DECIMAL(38,6),
+  baseline_median DECIMAL(38,6), baseline_mad DECIMAL(38,6), history_days BIGINT, robust_z DECIMAL(12,2),
+  direction VARCHAR`;
+
+/**
+ * Spend anomalies: per user and per region, each day's normalized spend against the median and MAD
+ * of the entity's active days in the trailing window (see checks/robust-z.ts for the rule).
+ */
+export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySeries: boolean): string {
+  if (!withDailySeries) {
+    return `CREATE OR REPLACE TABLE insights_spend_anomalies (${ANOMALY_COLUMNS})`;
+  }
+  const rule = anomalySql(
+    { value: 'spend', median: 'baseline', mad: 'spread', history: 'history_days' },
+    settings,
+  );
+  const minSpend = `CAST('${settings.min_spend}' AS DECIMAL(38,6))`;
+  return `CREATE OR REPLACE TABLE insights_spend_anomalies AS
+    WITH series AS (
+      SELECT 'user' AS entity_type, CAST(user_id AS VARCHAR) AS entity, day, total_normalized_credit_usage AS spend
+      FROM user_daily_aggregates WHERE total_normalized_credit_usage IS NOT NULL
+      UNION ALL
+      SELECT 'region', coalesce(region, '(none)'), day, total_normalized_credit_usage
+      FROM region_daily_aggregates WHERE total_normalized_credit_usage IS NOT NULL
+    ),
+    scored AS (
+      SELECT *, count(*) OVER w AS history_days, median(spend) OVER w AS baseline, mad(spend) OVER w AS spread
+      FROM series
+      WINDOW w AS (PARTITION BY entity_type, entity ORDER BY day
+        RANGE BETWEEN INTERVAL ${Number(settings.window_days)} DAYS PRECEDING AND INTERVAL 1 DAYS PRECEDING)
+    )
+    SELECT entity_type, entity, day, spend AS normalized_spend,
+      CAST(baseline AS DECIMAL(38,6)) AS baseline_median, CAST(spread AS DECIMAL(38,6)) AS baseline_mad, history_days,
+      CAST(round(${rule.z}, 2) AS DECIMAL(12,2)) AS robust_z,
+      CASE WHEN spend > baseline THEN 'spike' ELSE 'drop' END AS direction
+    FROM scored
+    WHERE ${rule.anomalous} AND greatest(abs(spend), abs(baseline)) >= ${minSpend}
+    ORDER BY abs(CAST(spend - baseline AS DOUBLE)) DESC, entity_type, entity, day`;
+}
 
 /**
  * The dashboard facts, rebuilt from the (small) aggregate tables, never from raw events.
  * Each statement is a whole table: `CREATE OR REPLACE` inside one transaction swaps them atomically.
+ * Money appears twice: raw totals (in each event's own currency, as billed) and totals normalized
+ * to the reporting currency (NULL while any amount lacks an FX rate).
  */
-export const INSIGHT_TABLES: readonly { name: string; sql: string }[] = [
-  {
-    name: 'billing_insights',
-    sql: `CREATE OR REPLACE TABLE billing_insights AS
+export function insightTables(options: InsightOptions): { name: string; sql: string }[] {
+  const currency = options.reportingCurrency.replace(/[^A-Z]/g, '');
+  return [
+    {
+      name: 'insights_spend_anomalies',
+      sql: spendAnomaliesSql(options.spendAnomalies, options.withDailySeries),
+    },
+    {
+      name: 'billing_insights',
+      sql: `CREATE OR REPLACE TABLE billing_insights AS
       SELECT
         (SELECT coalesce(sum(event_count), 0) FROM daily_aggregates) AS total_events,
         (SELECT coalesce(sum(total_credit_usage), 0) FROM daily_aggregates) AS total_credit_usage,
@@ -18,49 +80,69 @@ export const INSIGHT_TABLES: readonly { name: string; sql: string }[] = [
         (SELECT max(day) FROM daily_aggregates) AS last_day,
         (SELECT count(*) FROM daily_aggregates) AS days,
         (SELECT ${exactMean('sum(total_credit_usage)', 'count(*)')} FROM daily_aggregates WHERE event_count > 0) AS avg_daily_credit_usage,
+        (SELECT ${knownSum('total_normalized_credit_usage')} FROM daily_aggregates) AS total_normalized_credit_usage,
+        '${currency}' AS reporting_currency,
+        (SELECT count(*) FROM insights_spend_anomalies) AS spend_anomalies,
         utc_now() AS generated_at`,
-  },
-  {
-    name: 'insights_top_users',
-    sql: `CREATE OR REPLACE TABLE insights_top_users AS
+    },
+    {
+      name: 'insights_top_users',
+      sql: `CREATE OR REPLACE TABLE insights_top_users AS
       SELECT CAST(row_number() OVER (ORDER BY event_count DESC, total_credit_usage DESC, user_id) AS INTEGER) AS rank,
         user_id, event_count, total_credit_usage, unique_resources, first_seen, last_seen,
-        ${ratio('event_count', '(SELECT sum(event_count) FROM user_aggregates)')} AS share_of_events
+        ${ratio('event_count', '(SELECT sum(event_count) FROM user_aggregates)')} AS share_of_events,
+        total_normalized_credit_usage
       FROM user_aggregates ORDER BY rank LIMIT 10`,
-  },
-  {
-    name: 'insights_top_regions',
-    sql: `CREATE OR REPLACE TABLE insights_top_regions AS
-      SELECT CAST(row_number() OVER (ORDER BY total_credit_usage DESC, region) AS INTEGER) AS rank,
+    },
+    {
+      name: 'insights_top_regions',
+      sql: `CREATE OR REPLACE TABLE insights_top_regions AS
+      SELECT CAST(row_number() OVER (ORDER BY total_normalized_credit_usage DESC NULLS LAST, total_credit_usage DESC, region) AS INTEGER) AS rank,
         region, total_credit_usage, event_count, unique_users,
-        ${ratio('total_credit_usage', '(SELECT sum(total_credit_usage) FROM region_aggregates)')} AS share_of_spend
+        ${ratio('total_credit_usage', '(SELECT sum(total_credit_usage) FROM region_aggregates)')} AS share_of_spend,
+        total_normalized_credit_usage,
+        ${ratio('total_normalized_credit_usage', '(SELECT sum(total_normalized_credit_usage) FROM region_aggregates)')} AS share_of_normalized_spend
       FROM region_aggregates ORDER BY rank`,
-  },
-  {
-    name: 'insights_operation_mix',
-    sql: `CREATE OR REPLACE TABLE insights_operation_mix AS
+    },
+    {
+      name: 'insights_operation_mix',
+      sql: `CREATE OR REPLACE TABLE insights_operation_mix AS
       SELECT operation_type, sum(event_count) AS event_count, sum(total_credit_usage) AS total_credit_usage,
-        ${ratio('sum(event_count)', '(SELECT sum(event_count) FROM service_aggregates)')} AS share_of_events
+        ${ratio('sum(event_count)', '(SELECT sum(event_count) FROM service_aggregates)')} AS share_of_events,
+        ${knownSum('total_normalized_credit_usage')} AS total_normalized_credit_usage
       FROM service_aggregates GROUP BY operation_type ORDER BY event_count DESC, operation_type`,
-  },
-  {
-    name: 'insights_tier_performance',
-    sql: `CREATE OR REPLACE TABLE insights_tier_performance AS
+    },
+    {
+      name: 'insights_tier_performance',
+      sql: `CREATE OR REPLACE TABLE insights_tier_performance AS
       SELECT service_tier, sum(event_count) AS event_count, sum(total_credit_usage) AS total_credit_usage,
         sum(success_count) AS success_count, sum(failure_count) AS failure_count,
         ${ratio('sum(success_count)', 'sum(event_count)')} AS success_rate,
-        ${exactMean('sum(total_credit_usage)', 'sum(event_count)')} AS avg_credit_usage
+        ${exactMean('sum(total_credit_usage)', 'sum(event_count)')} AS avg_credit_usage,
+        ${knownSum('total_normalized_credit_usage')} AS total_normalized_credit_usage
       FROM service_aggregates GROUP BY service_tier ORDER BY total_credit_usage DESC, service_tier`,
-  },
-  {
-    name: 'insights_daily_change',
-    sql: `CREATE OR REPLACE TABLE insights_daily_change AS
+    },
+    {
+      name: 'insights_daily_change',
+      sql: `CREATE OR REPLACE TABLE insights_daily_change AS
       SELECT day, event_count, total_credit_usage,
         lag(total_credit_usage) OVER w AS previous_credit_usage,
         total_credit_usage - lag(total_credit_usage) OVER w AS credit_usage_change,
         CAST(round(100 * CAST(total_credit_usage - lag(total_credit_usage) OVER w AS DOUBLE)
           / nullif(CAST(lag(total_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(12,2)) AS credit_usage_change_pct,
-        event_count - lag(event_count) OVER w AS event_count_change
+        event_count - lag(event_count) OVER w AS event_count_change,
+        total_normalized_credit_usage,
+        total_normalized_credit_usage - lag(total_normalized_credit_usage) OVER w AS normalized_change,
+        CAST(round(100 * CAST(total_normalized_credit_usage - lag(total_normalized_credit_usage) OVER w AS DOUBLE)
+          / nullif(CAST(lag(total_normalized_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(12,2)) AS normalized_change_pct
       FROM daily_aggregates WINDOW w AS (ORDER BY day) ORDER BY day`,
-  },
-];
+    },
+  ];
+}
+
+/** The insight tables with the default settings (USD, default anomaly rule). */
+export const INSIGHT_TABLES: readonly { name: string; sql: string }[] = insightTables({
+  reportingCurrency: 'USD',
+  spendAnomalies: DEFAULT_QUALITY_CONFIG.anomalies.spend,
+  withDailySeries: true,
+});

@@ -51,8 +51,12 @@ export const BILLING_TABLES = [
     day INTEGER NOT NULL,
     event_date DATE NOT NULL,
     source_key VARCHAR NOT NULL,
-    source_line BIGINT NOT NULL
+    source_line BIGINT NOT NULL,
+    normalized_credit_usage DECIMAL(18,6)
   )`,
+  // Warehouses made before currency normalization: the column appears empty and the first fx_rates
+  // run asks billing_events to fill it for every event.
+  'ALTER TABLE billing_events ADD COLUMN IF NOT EXISTS normalized_credit_usage DECIMAL(18,6)',
   `CREATE TABLE IF NOT EXISTS rejected_rows (
     source_key VARCHAR NOT NULL,
     source_version VARCHAR NOT NULL,

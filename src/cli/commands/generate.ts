@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { generateFxRates, writeFxFile } from '../../billing/fx/fx-generator.js';
 import { generate } from '../../billing/generate/generator.js';
-import { parseDayRange } from '../../orchestrator/days.js';
+import { addDays, parseDayRange } from '../../orchestrator/days.js';
 import { createSource } from '../../sources/create-source.js';
 import { UsageError } from '../context.js';
 
@@ -16,6 +17,8 @@ interface GenerateFlags {
   dirtyRate: string;
   filesPerDay: string;
   gzip?: boolean;
+  fxRates?: string;
+  reportingCurrency: string;
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -58,12 +61,18 @@ export function registerGenerate(program: Command): void {
     .option('--dirty-rate <r>', 'share of malformed rows, 0..1', '0')
     .option('--files-per-day <n>', 'files per day', '1')
     .option('--gzip', 'write .csv.gz')
+    .option(
+      '--fx-rates <destination>',
+      'also write a matching FX rate file (s3://bucket/key.csv or a path) for BILLING_FX_SOURCE',
+    )
+    .option('--reporting-currency <code>', 'currency the FX rates convert to', 'USD')
     .addHelpText(
       'after',
       `
 Examples:
   $ billing-pipeline generate --to s3://billing/exports/ --from 2025-04-01 --to 2025-04-30 --rows-per-day 50000 --seed 7
-  $ billing-pipeline generate --to ./sample --from 2025-04-01 --to 2025-04-07 --rows-per-day 1000 --dirty-rate 0.01 --gzip`,
+  $ billing-pipeline generate --to ./sample --from 2025-04-01 --to 2025-04-07 --rows-per-day 1000 --dirty-rate 0.01 --gzip
+  $ billing-pipeline generate --to s3://billing/exports/ --from 2025-04-01 --to 2025-04-30 --fx-rates s3://billing/fx/rates.csv`,
     )
     .action(async (flags: GenerateFlags) => {
       if (!flags.from) throw new UsageError('--from YYYY-MM-DD is required');
@@ -83,6 +92,13 @@ Examples:
         (n) => Number.isInteger(n) && n >= 1,
         'a positive whole number',
       );
+      const reportingCurrency = flags.reportingCurrency.trim().toUpperCase();
+      if (!/^[A-Z]{3}$/.test(reportingCurrency))
+        throw new UsageError(`--reporting-currency must be a three-letter code; got "${flags.reportingCurrency}"`);
+      // Rates start a week early: events just after local midnight fall on the UTC day before.
+      const fxBody = flags.fxRates
+        ? generateFxRates({ from: addDays(range.from, -7), to: range.to, seed, reportingCurrency })
+        : null;
       const sink = createSource(destination);
       const tmp = await mkdtemp(join(tmpdir(), 'billing-generate-'));
       const started = Date.now();
@@ -104,6 +120,12 @@ Examples:
         process.stdout.write(
           `wrote ${result.files.length} file(s), ${result.rows} row(s) (${result.dirtyRows} malformed) to ${sink.uri} in ${seconds.toFixed(1)} s (${Math.round(result.rows / Math.max(seconds, 0.001))} rows/s)\n`,
         );
+        if (flags.fxRates && fxBody) {
+          const where = await writeFxFile(flags.fxRates, fxBody, process.env);
+          process.stdout.write(
+            `wrote FX rates to ${reportingCurrency} to ${where}; set BILLING_FX_SOURCE=${where}\n`,
+          );
+        }
       } finally {
         await sink.close();
         await rm(tmp, { recursive: true, force: true });

@@ -4,7 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
 import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
-import { type CommonOptions, commonOptions, UsageError, withRuntime } from '../context.js';
+import type { DaemonClient } from '../../server/daemon-client.js';
+import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
 import { runReporter } from '../progress.js';
 
 interface MaterializeFlags extends CommonOptions {
@@ -153,10 +154,54 @@ Examples:
         throw new UsageError('use either --config or --from/--to, not both');
       const range = flags.config ? await readBackfillConfig(flags.config) : rangeFrom(flags);
       if (!range) throw new UsageError('backfill needs --from and --to, or --config');
+      const daemon = await daemonFor(flags);
+      if (daemon) {
+        await backfillInDaemon(daemon, range);
+        return;
+      }
       await runAndReport(flags, {
         range,
         trigger: 'backfill',
         tags: { backfill: `${range.from}..${range.to}` },
       });
     });
+}
+
+/**
+ * With a daemon running, a backfill is a tracked object there (one run per day, visible in the
+ * UI, cancelable); the command follows it and exits 1 unless every partition succeeded.
+ */
+async function backfillInDaemon(daemon: DaemonClient, range: DayRange): Promise<void> {
+  const { backfillId } = await daemon.createBackfill(range);
+  process.stderr.write(`backfill ${backfillId}: one run per day, ${range.from}..${range.to}, queued in the daemon\n`);
+  const controller = new AbortController();
+  const onSignal = () => {
+    process.stderr.write('\ncanceling the backfill (runs stop at their next safe point)...\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  const reported = new Set<string>();
+  try {
+    const { backfill, partitions } = await daemon.waitForBackfill(backfillId, {
+      signal: controller.signal,
+      onDetail: (detail) => {
+        for (const p of detail.partitions) {
+          if (p.status === 'queued' || p.status === 'running' || reported.has(p.run_id)) continue;
+          reported.add(p.run_id);
+          process.stderr.write(`  ${p.partition}  ${p.status.padEnd(8)}  run ${p.run_id}\n`);
+        }
+      },
+    });
+    const { counts } = backfill;
+    process.stdout.write(
+      `backfill ${backfillId} ${backfill.status}: ${backfill.partitions_total} partition(s), ${counts.success} succeeded, ${counts.failed} failed, ${counts.canceled} canceled\n`,
+    );
+    if (backfill.status !== 'success') {
+      const failed = partitions.filter((p) => p.status !== 'success').map((p) => p.partition);
+      process.stderr.write(`error: partitions not done: ${failed.join(', ')} (see billing-pipeline runs)\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { type CommonOptions, commonOptions, UsageError, withRuntime } from '../context.js';
+import { DaemonError } from '../../server/daemon-client.js';
+import type { Row } from '../../warehouse/warehouse.js';
+import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
 import { cellText, toTable } from '../format.js';
 
 export function registerRuns(program: Command): void {
@@ -18,7 +20,10 @@ export function registerRuns(program: Command): void {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`--limit must be a positive integer; got "${flags.limit}"`);
-      const rows = await withRuntime(flags, (runtime) => runtime.ledger.listRuns(limit));
+      const daemon = await daemonFor(flags);
+      const rows: Row[] = daemon
+        ? (await daemon.runs(limit)).runs
+        : await withRuntime(flags, (runtime) => runtime.ledger.listRuns(limit));
       if (flags.format === 'json') {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -48,7 +53,14 @@ export function registerRuns(program: Command): void {
       .argument('<run-id>')
       .option('--format <format>', 'table | json', 'table'),
   ).action(async (runId: string, flags: CommonOptions & { format: string }) => {
-    const detail = await withRuntime({ ...runs.opts(), ...flags }, (runtime) => runtime.ledger.getRun(runId));
+    const options = { ...runs.opts(), ...flags };
+    const daemon = await daemonFor(options);
+    const detail: { run: Row; assets: Row[]; events: Row[] } | null = daemon
+      ? ((await daemon.run(runId).catch((error: unknown) => {
+          if (error instanceof DaemonError && error.status === 404) return null;
+          throw error;
+        })) as { run: Row; assets: Row[]; events: Row[] } | null)
+      : await withRuntime(options, (runtime) => runtime.ledger.getRun(runId));
     if (!detail) throw new UsageError(`no run "${runId}"; list runs with: billing-pipeline runs`);
     if (flags.format === 'json') {
       process.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
@@ -78,5 +90,38 @@ export function registerRuns(program: Command): void {
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);
+  });
+
+  commonOptions(
+    runs
+      .command('cancel')
+      .description('Stop a queued run, or a running one at its next safe point (committed work stays)')
+      .argument('<run-id>'),
+  ).action(async (runId: string, flags: CommonOptions) => {
+    const options = { ...runs.opts(), ...flags };
+    const daemon = await daemonFor(options);
+    if (daemon) {
+      const { canceled } = await daemon.cancelRun(runId).catch((error: unknown) => {
+        if (error instanceof DaemonError && error.status === 404)
+          throw new UsageError(`no run "${runId}"; list runs with: billing-pipeline runs`);
+        throw error;
+      });
+      const { run } = await daemon.run(runId);
+      process.stdout.write(
+        canceled
+          ? `run ${runId}: cancel requested (${run.status}); it stops at its next safe point\n`
+          : `run ${runId} is ${run.status}; nothing to cancel\n`,
+      );
+      return;
+    }
+    // Without a daemon nothing is running in the background: only queued runs can be canceled.
+    const outcome = await withRuntime(options, async (runtime) => {
+      const stored = await runtime.ledger.runRequest(runId);
+      if (!stored) throw new UsageError(`no run "${runId}"; list runs with: billing-pipeline runs`);
+      return { canceled: await runtime.ledger.cancelQueuedRun(runId), status: stored.status };
+    });
+    process.stdout.write(
+      outcome.canceled ? `run ${runId} canceled (it was queued)\n` : `run ${runId} is ${outcome.status}; nothing to cancel\n`,
+    );
   });
 }

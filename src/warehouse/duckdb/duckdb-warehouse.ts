@@ -26,6 +26,13 @@ export interface DuckDBWarehouseOptions {
   threads?: number;
   /** Folder for DuckDB's spill files. */
   tempDirectory?: string;
+  /**
+   * Turns off DuckDB's file and network access for the whole instance except these folders (and
+   * the database file itself), so SQL from outside (the daemon's SQL endpoint) cannot read
+   * `/etc/passwd` or fetch URLs. It cannot be switched back on while the instance is open; the
+   * pipeline's own scratch folder must be listed or its bulk loads (read_csv) fail.
+   */
+  restrictFileAccess?: { allowedDirectories: readonly string[] };
 }
 
 /** A connection wrapped so one statement runs at a time on it (the driver forbids overlap). */
@@ -112,6 +119,14 @@ export class DuckDBWarehouse implements Warehouse {
     // Every TIMESTAMP column is naive UTC. now()::TIMESTAMP would use the process's local zone, and
     // without the ICU extension (not bundled, not downloadable here) DuckDB's TimeZone cannot be set.
     await connections[0]?.run(UTC_NOW_MACRO);
+    if (options.restrictFileAccess) {
+      // allowed_directories must be set first: once external access is off, settings are frozen.
+      const dirs = options.restrictFileAccess.allowedDirectories.map((d) =>
+        literal(d.endsWith('/') ? d : `${d}/`),
+      );
+      await connections[0]?.run(`SET GLOBAL allowed_directories = [${dirs.join(', ')}]`);
+      await connections[0]?.run('SET GLOBAL enable_external_access = false');
+    }
     return new DuckDBWarehouse(instance, connections, options.path);
   }
 
@@ -156,6 +171,15 @@ export class DuckDBWarehouse implements Warehouse {
       for (const c of this.connections) c.closeSync();
       this.instance.closeSync();
     });
+  }
+
+  /**
+   * A separate connection for untrusted read-only SQL (the daemon's SQL endpoint): it can be
+   * interrupted without disturbing the pipeline's connections. The caller closes it.
+   */
+  openConnection(): Promise<DuckDBConnection> {
+    if (this.closed) throw new Error(`the warehouse ${this.location} is closed`);
+    return this.instance.connect();
   }
 
   /** The writer connection without taking the write lock: only for code already holding it. */

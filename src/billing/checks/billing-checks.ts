@@ -1,0 +1,26 @@
+import type { AssetCheckDefinition } from '../../orchestrator/asset-check.js';
+import type { AggregateDefinition } from '../aggregates/aggregate-definition.js';
+import { aggregateChecks } from './aggregate-checks.js';
+import { eventChecks } from './event-checks.js';
+import { fileChecks } from './file-checks.js';
+import type { CheckSettings } from './quality-config.js';
+
+export interface BillingChecksOptions {
+  settings: CheckSettings;
+  reportingCurrency: string;
+  aggregates: readonly AggregateDefinition[];
+  /** The clock freshness is judged by; tests pass a fixed one. */
+  now?: () => Date;
+}
+
+/** The built-in checks of every billing asset, by asset name, as configured. */
+export function billingChecks(options: BillingChecksOptions): Map<string, AssetCheckDefinition[]> {
+  const checks = new Map<string, AssetCheckDefinition[]>();
+  checks.set('billing_files', fileChecks({ settings: options.settings, now: options.now ?? (() => new Date()) }));
+  checks.set(
+    'billing_events',
+    eventChecks({ settings: options.settings, reportingCurrency: options.reportingCurrency }),
+  );
+  for (const def of options.aggregates) checks.set(def.name, aggregateChecks(def, options.settings));
+  return checks;
+}

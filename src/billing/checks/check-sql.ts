@@ -1,0 +1,181 @@
+import { ident, literal } from '../../warehouse/warehouse.js';
+import { rateJoin } from '../fx/fx-sql.js';
+import type { CheckSettings } from './quality-config.js';
+
+/**
+ * SQL of the built-in billing checks. Partitions are passed as one comma-separated parameter of
+ * `YYYY-MM-DD` days (never empty: callers skip the query when there is nothing to check).
+ */
+
+const DAY_LIST = (param: string) => `CAST(unnest(string_split(${param}, ',')) AS DATE)`;
+export const DAYS = (param: string) => `(SELECT ${DAY_LIST(param)})`;
+const PATH_DAY = 'make_date(e.year, e.month, e.day)';
+
+/** Events of the given path-day partitions, minus withheld ones (`$2`, only when `withheld`). */
+export function releasedEvents(options: { days: string | null; withheld: string | null }): string {
+  const where = [
+    options.days ? `${PATH_DAY} IN ${DAYS(options.days)}` : null,
+    options.withheld ? `${PATH_DAY} NOT IN ${DAYS(options.withheld)}` : null,
+  ].filter((x): x is string => x !== null);
+  return `billing_events e${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+}
+
+/** Column names of the profile query for a not-null / accepted-values column. */
+export const nullCount = (column: string) => `null_${column}`;
+export const badCount = (column: string) => `bad_${column}`;
+export const badSample = (column: string) => `bad_${column}_sample`;
+
+/**
+ * One scan of the checked partitions' events computing every row-level measure the event checks
+ * need. `$1`: partitions.
+ */
+export function eventProfileSql(settings: CheckSettings): string {
+  const measures = ['count(*) AS events'];
+  for (const column of settings.not_null.columns) {
+    measures.push(`count(*) FILTER (WHERE e.${ident(column)} IS NULL) AS ${ident(nullCount(column))}`);
+  }
+  for (const [column, values] of Object.entries(settings.accepted_values.columns)) {
+    if (!values || values.length === 0) continue;
+    const bad = `e.${ident(column)} IS NOT NULL AND e.${ident(column)} NOT IN (${values.map(literal).join(', ')})`;
+    measures.push(`count(*) FILTER (WHERE ${bad}) AS ${ident(badCount(column))}`);
+    measures.push(`min(e.${ident(column)}) FILTER (WHERE ${bad}) AS ${ident(badSample(column))}`);
+  }
+  const range = settings.credit_usage_range;
+  const outOfRange = [
+    range.min === null ? null : `e.credit_usage < CAST(${literal(range.min)} AS DECIMAL(18,6))`,
+    range.max === null ? null : `e.credit_usage > CAST(${literal(range.max)} AS DECIMAL(18,6))`,
+  ].filter((x) => x !== null);
+  measures.push(
+    'count(*) FILTER (WHERE e.credit_usage < 0) AS refunds',
+    `count(*) FILTER (WHERE ${outOfRange.length > 0 ? outOfRange.join(' OR ') : 'false'}) AS out_of_range`,
+    'CAST(min(e.credit_usage) AS VARCHAR) AS min_credit',
+    'CAST(max(e.credit_usage) AS VARCHAR) AS max_credit',
+  );
+  const tolerance = `to_minutes(CAST(${Math.round(settings.timestamp_window.tolerance_hours * 60)} AS BIGINT))`;
+  const dayStart = `CAST(${PATH_DAY} AS TIMESTAMP)`;
+  measures.push(
+    `count(*) FILTER (WHERE e."timestamp" < ${dayStart} - ${tolerance}
+      OR e."timestamp" >= ${dayStart} + INTERVAL 1 DAY + ${tolerance}) AS outside_window`,
+    'CAST(min(e."timestamp") AS VARCHAR) AS first_timestamp',
+    'CAST(max(e."timestamp") AS VARCHAR) AS last_timestamp',
+    'count(*) FILTER (WHERE e.normalized_credit_usage IS NULL) AS unnormalized',
+  );
+  return `SELECT CAST(${PATH_DAY} AS VARCHAR) AS partition,
+      ${measures.join(',\n      ')}
+    FROM ${releasedEvents({ days: '$1', withheld: null })}
+    GROUP BY ALL`;
+}
+
+/** Why events of one partition (`$1`) have no normalized amount; `$2`: reporting currency. */
+export const UNNORMALIZED_DETAIL = `SELECT coalesce(e.currency, '(no currency)') AS currency, count(*) AS events,
+    CAST(min(e.event_date) AS VARCHAR) AS first_day, CAST(max(e.event_date) AS VARCHAR) AS last_day,
+    count(*) FILTER (WHERE fx.rate IS NOT NULL OR e.currency = $2) AS too_large
+  FROM billing_events e ${rateJoin('e', 'fx')}
+  WHERE make_date(e.year, e.month, e.day) = CAST($1 AS DATE) AND e.normalized_credit_usage IS NULL
+  GROUP BY ALL ORDER BY events DESC, currency`;
+
+/**
+ * Per file of the partitions (`$1`) that has loaded rows: the parser's counts against what the
+ * warehouse holds. Events must equal data rows (valid + rejected, as parsed) minus stored rejected rows.
+ */
+export const FILE_ROW_RECONCILIATION = `WITH files AS (
+    SELECT source_key, CAST(partition AS VARCHAR) AS partition, row_count, rejected_row_count
+    FROM billing_files WHERE partition IN ${DAYS('$1')} AND loaded_version IS NOT NULL
+  ),
+  events AS (
+    SELECT source_key, count(*) AS n FROM billing_events
+    WHERE source_key IN (SELECT source_key FROM files) GROUP BY source_key
+  ),
+  rejects AS (
+    SELECT source_key, count(*) AS n FROM rejected_rows
+    WHERE source_key IN (SELECT source_key FROM files) GROUP BY source_key
+  )
+  SELECT f.partition, f.source_key, coalesce(f.row_count, 0) + coalesce(f.rejected_row_count, 0) AS data_rows,
+    coalesce(r.n, 0) AS rejected_rows, coalesce(v.n, 0) AS events
+  FROM files f LEFT JOIN events v USING (source_key) LEFT JOIN rejects r USING (source_key)
+  ORDER BY f.partition, f.source_key`;
+
+/** Files of the partitions (`$1`) with their rejection rate; a whole rejected file counts as 1. */
+export const FILE_REJECTION_RATES = `SELECT CAST(partition AS VARCHAR) AS partition, source_key, status,
+    CASE WHEN status = 'rejected' THEN 1.0
+      WHEN coalesce(row_count, 0) + coalesce(rejected_row_count, 0) = 0 THEN 0.0
+      ELSE CAST(rejected_row_count AS DOUBLE) / (row_count + rejected_row_count) END AS rate,
+    coalesce(rejected_row_count, 0) AS rejected_rows, coalesce(row_count, 0) + coalesce(rejected_row_count, 0) AS data_rows
+  FROM billing_files
+  WHERE partition IN ${DAYS('$1')} AND (status = 'rejected' OR loaded_version IS NOT NULL)
+  ORDER BY partition, rate DESC, source_key`;
+
+/** Partitions of files rejected whole in run `$1` (they load no rows, so no partition reports them). */
+export const PARTITIONS_REJECTED_IN_RUN = `SELECT DISTINCT CAST(f.partition AS VARCHAR) AS partition
+  FROM rejected_files r JOIN billing_files f USING (source_key) WHERE r.run_id = $1`;
+
+/** The columns and types of a table, for the schema contract. */
+export const TABLE_SCHEMA = `SELECT column_name, data_type FROM duckdb_columns()
+  WHERE table_name = $1 AND database_name <> 'temp' ORDER BY column_index`;
+
+/** Days (`$1`) that have at least one file, and the first day any file exists for. */
+export const DAYS_WITH_FILES = `SELECT DISTINCT CAST(partition AS VARCHAR) AS partition
+  FROM billing_files WHERE partition IN ${DAYS('$1')}`;
+export const FIRST_FILE_DAY = 'SELECT CAST(min(partition) AS VARCHAR) AS first_day FROM billing_files';
+
+/**
+ * An aggregate's totals against the released events they summarize: per day for a daily aggregate
+ * (`$1`: days, `$2`: withheld path days, when any), or over the whole table (`$1`: withheld days).
+ */
+export function reconciliationSql(options: {
+  table: string;
+  dayColumn: string | null;
+  normalized: boolean;
+  withheld: boolean;
+}): string {
+  const withheldParam = options.dayColumn === null ? '$1' : '$2';
+  const events = releasedEvents({ days: null, withheld: options.withheld ? withheldParam : null });
+  const evNorm = options.normalized
+    ? 'count(*) - count(e.normalized_credit_usage) AS unnormalized, sum(e.normalized_credit_usage) AS ns'
+    : '0 AS unnormalized, NULL AS ns';
+  const agNorm = options.normalized
+    ? 'count(*) FILTER (WHERE a.total_normalized_credit_usage IS NULL) AS null_groups, sum(a.total_normalized_credit_usage) AS ns'
+    : '0 AS null_groups, NULL AS ns';
+  const compare = `coalesce(ev.n, 0) AS events, coalesce(ag.n, 0) AS aggregate_events,
+      CAST(coalesce(ev.s, 0) AS VARCHAR) AS credit, CAST(coalesce(ag.s, 0) AS VARCHAR) AS aggregate_credit,
+      coalesce(ev.s, 0) = coalesce(ag.s, 0) AS credit_equal,
+      coalesce(ev.unnormalized, 0) AS unnormalized, coalesce(ag.null_groups, 0) AS null_groups,
+      CAST(coalesce(ev.ns, 0) AS VARCHAR) AS normalized, CAST(coalesce(ag.ns, 0) AS VARCHAR) AS aggregate_normalized,
+      coalesce(ev.ns, 0) = coalesce(ag.ns, 0) AS normalized_equal`;
+  const table = ident(options.table);
+  if (options.dayColumn === null) {
+    return `WITH ev AS (SELECT count(*) AS n, sum(e.credit_usage) AS s, ${evNorm} FROM ${events}),
+      ag AS (SELECT sum(a.event_count) AS n, sum(a.total_credit_usage) AS s, ${agNorm} FROM ${table} a)
+      SELECT NULL AS partition, ${compare} FROM ev, ag`;
+  }
+  const day = ident(options.dayColumn);
+  const eventsOfDays = `${events} ${options.withheld ? 'AND' : 'WHERE'} e.event_date IN ${DAYS('$1')}`;
+  return `WITH days AS (SELECT ${DAY_LIST('$1')} AS day),
+    ev AS (SELECT e.event_date AS day, count(*) AS n, sum(e.credit_usage) AS s, ${evNorm}
+      FROM ${eventsOfDays} GROUP BY e.event_date),
+    ag AS (SELECT a.${day} AS day, sum(a.event_count) AS n, sum(a.total_credit_usage) AS s, ${agNorm}
+      FROM ${table} a WHERE a.${day} IN ${DAYS('$1')} GROUP BY a.${day})
+    SELECT CAST(d.day AS VARCHAR) AS partition, ${compare}
+    FROM days d LEFT JOIN ev ON ev.day = d.day LEFT JOIN ag ON ag.day = d.day ORDER BY d.day`;
+}
+
+/**
+ * For each day (`$1`) of daily_aggregates: its volume and normalized spend and the median / MAD of
+ * the `$2` days before it.
+ */
+export const VOLUME_BASELINE = `WITH days AS (SELECT ${DAY_LIST('$1')} AS day),
+  hist AS (
+    SELECT d.day, CAST(h.event_count AS DOUBLE) AS n, CAST(h.total_normalized_credit_usage AS DOUBLE) AS s
+    FROM days d JOIN daily_aggregates h ON h.day < d.day AND h.day >= d.day - CAST($2 AS INTEGER)
+  ),
+  base AS (
+    SELECT day, count(*) AS history_days, median(n) AS median_events, mad(n) AS mad_events,
+      count(s) AS spend_days, median(s) AS median_spend, mad(s) AS mad_spend
+    FROM hist GROUP BY day
+  )
+  SELECT CAST(d.day AS VARCHAR) AS partition, t.event_count,
+    CAST(t.total_normalized_credit_usage AS DOUBLE) AS spend,
+    coalesce(b.history_days, 0) AS history_days, b.median_events, b.mad_events,
+    coalesce(b.spend_days, 0) AS spend_days, b.median_spend, b.mad_spend
+  FROM days d LEFT JOIN daily_aggregates t ON t.day = d.day LEFT JOIN base b ON b.day = d.day
+  ORDER BY d.day`;

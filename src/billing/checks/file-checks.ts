@@ -1,0 +1,61 @@
+import type { AssetCheckDefinition, CheckOutcome } from '../../orchestrator/asset-check.js';
+import { addDays, dayOf } from '../../orchestrator/days.js';
+import * as sql from './check-sql.js';
+import type { CheckSettings } from './quality-config.js';
+
+const MINUTE_MS = 60_000;
+
+/**
+ * The latest day whose files are due: day D is expected by `expected_by` (UTC) on day D+1.
+ * E.g. with 06:00, at 2025-04-24T07:00Z the latest due day is 2025-04-23; at 05:00 it is 2025-04-22.
+ */
+export function latestDueDay(now: Date, expectedBy: string): string {
+  const [h = 0, m = 0] = expectedBy.split(':').map(Number);
+  return dayOf(new Date(now.getTime() - (24 * 60 + h * 60 + m) * MINUTE_MS));
+}
+
+/** The checks on `billing_files`: freshness of the expected day partitions. */
+export function fileChecks(options: { settings: CheckSettings; now: () => Date }): AssetCheckDefinition[] {
+  const f = options.settings.freshness;
+  if (!f.enabled) return [];
+  return [
+    {
+      name: 'freshness',
+      description: `Each day has at least one file by ${f.expected_by} UTC the next day (last ${f.lookback_days} day(s) checked)`,
+      severity: f.severity,
+      async evaluate(ctx) {
+        const [first] = await ctx.warehouse.all<{ first_day: string | null }>(sql.FIRST_FILE_DAY);
+        // Nothing has ever arrived: there is no start date to expect days from.
+        if (!first?.first_day) return [];
+        const due = latestDueDay(options.now(), f.expected_by);
+        const window: string[] = [];
+        for (let i = f.lookback_days - 1; i >= 0; i--) {
+          const day = addDays(due, -i);
+          if (day >= first.first_day) window.push(day);
+        }
+        const failing = ctx.failing.filter((p): p is string => p !== null && !window.includes(p));
+        const days = [...window, ...failing];
+        if (days.length === 0) return [];
+        const present = new Set(
+          (await ctx.warehouse.all<{ partition: string }>(sql.DAYS_WITH_FILES, [days.join(',')])).map(
+            (r) => r.partition,
+          ),
+        );
+        const outcomes: CheckOutcome[] = [];
+        for (const day of days) {
+          const arrived = present.has(day);
+          // Older failures are only re-reported once they are fixed, so a long outage adds one row a day, not one per run.
+          if (!arrived && !window.includes(day)) continue;
+          outcomes.push({
+            partition: day,
+            passed: arrived,
+            observed: arrived ? 'arrived' : 'missing',
+            threshold: `by ${addDays(day, 1)}T${f.expected_by}Z`,
+            message: arrived ? null : `no file for ${day}, expected by ${addDays(day, 1)} ${f.expected_by} UTC`,
+          });
+        }
+        return outcomes.sort((a, b) => String(a.partition).localeCompare(String(b.partition)));
+      },
+    },
+  ];
+}

@@ -1,0 +1,131 @@
+import type { AssetDefinition } from '../../orchestrator/asset.js';
+import type { SqlSession, SqlValue } from '../../warehouse/warehouse.js';
+import { type FxRate, parseFxRates, readFxSource } from './fx-file.js';
+import * as sql from './fx-sql.js';
+
+export interface FxOptions {
+  /** BILLING_FX_SOURCE: `s3://bucket/key.csv` or a local path; null: only the reporting currency normalizes. */
+  source: string | null;
+  /** BILLING_REPORTING_CURRENCY. */
+  reportingCurrency: string;
+  /** For S3 credentials and endpoint. */
+  env: NodeJS.ProcessEnv;
+}
+
+interface FxState {
+  reporting_currency: string;
+  source: string | null;
+  source_version: string | null;
+  rate_count: number;
+}
+
+async function insertRates(tx: SqlSession, rates: readonly FxRate[]): Promise<void> {
+  for (let start = 0; start < rates.length; start += 500) {
+    const chunk = rates.slice(start, start + 500);
+    const tuples = chunk.map((_, r) =>
+      sql.NEW_RATE_VALUES.replace(/\$(\d+)/g, (_m, n: string) => `$${r * 3 + Number(n)}`),
+    );
+    const params: SqlValue[] = chunk.flatMap((x) => [x.date, x.currency, x.rate]);
+    await tx.exec(`${sql.INSERT_NEW_RATES} VALUES ${tuples.join(', ')}`, params);
+  }
+}
+
+/**
+ * `fx_rates`: the FX rate history from `BILLING_FX_SOURCE`. The file is the whole truth: each new
+ * version replaces the table, and every rate added, changed or removed lands in `fx_rate_history`,
+ * which billing_events follows to re-normalize exactly the events whose rate changed.
+ */
+export function fxRatesAsset(options: FxOptions): AssetDefinition {
+  return {
+    name: 'fx_rates',
+    description: `FX rates to ${options.reportingCurrency} by date and currency, with change history (fx_rate_history)`,
+    deps: [],
+    partitioning: 'none',
+    group: 'ingest',
+    async setup(warehouse) {
+      await warehouse.transaction(async (tx) => {
+        for (const statement of sql.FX_TABLES) await tx.exec(statement);
+      });
+    },
+    async materialize(ctx) {
+      const [state] = await ctx.warehouse.all<FxState>(sql.FX_STATE);
+      let rates: FxRate[] = [];
+      let version: string | null = null;
+      if (options.source) {
+        const file = await readFxSource(options.source, options.env, ctx.signal);
+        version = file.version;
+        if (
+          state?.source === options.source &&
+          state.source_version === version &&
+          state.reporting_currency === options.reportingCurrency
+        ) {
+          return { changed: false, partitions: [], metadata: { rates: state.rate_count, changes: 0 } };
+        }
+        rates = parseFxRates(file.text, { reportingCurrency: options.reportingCurrency, origin: options.source });
+      } else if (
+        state &&
+        state.source === null &&
+        state.reporting_currency === options.reportingCurrency
+      ) {
+        return { changed: false, partitions: [], metadata: { rates: 0, changes: 0 } };
+      }
+      if (!options.source) {
+        ctx.log(
+          `BILLING_FX_SOURCE is not set: only ${options.reportingCurrency} amounts can be normalized`,
+        );
+      }
+
+      let changes = 0;
+      await ctx.warehouse.transaction(async (tx) => {
+        await tx.exec(sql.CREATE_NEW_RATES);
+        await insertRates(tx, rates);
+        const [next] = await tx.all<{ id: number }>(sql.NEXT_FX_CHANGE_ID);
+        const changeId = next?.id ?? 0;
+        await tx.exec(sql.RECORD_RATE_CHANGES, [changeId, ctx.runId]);
+        if (!state || state.reporting_currency !== options.reportingCurrency) {
+          const note = state
+            ? `reporting currency changed from ${state.reporting_currency} to ${options.reportingCurrency}`
+            : `first load: normalize every event to ${options.reportingCurrency}`;
+          await tx.exec(sql.RECORD_FULL_RENORMALIZATION, [changeId, ctx.runId, note]);
+        }
+        for (const statement of sql.REPLACE_RATES) {
+          await tx.exec(statement, statement.includes('$1') ? [version ?? '(none)', ctx.runId] : []);
+        }
+        await tx.exec(sql.REPLACE_STATE[0] as string);
+        await tx.exec(sql.REPLACE_STATE[1] as string, [
+          options.reportingCurrency,
+          options.source,
+          version,
+          rates.length,
+        ]);
+        const [count] = await tx.all<{ n: number }>(sql.COUNT_CHANGES, [changeId]);
+        changes = count?.n ?? 0;
+      });
+      const [summary] = await ctx.warehouse.all<{
+        currencies: number;
+        first_date: string | null;
+        last_date: string | null;
+      }>(sql.RATE_SUMMARY);
+      const metadata = {
+        rates: rates.length,
+        changes,
+        currencies: summary?.currencies ?? 0,
+        firstDate: summary?.first_date ?? null,
+        lastDate: summary?.last_date ?? null,
+      };
+      ctx.log(`loaded ${rates.length} FX rate(s) from ${options.source ?? '(none)'}: ${changes} change(s)`, metadata);
+      return {
+        changed: changes > 0,
+        partitions: [
+          {
+            partition: null,
+            rowCount: rates.length,
+            inputs: options.source ? [`${options.source}@${version}`] : [],
+            metadata,
+          },
+        ],
+        metadata,
+      };
+    },
+  };
+}

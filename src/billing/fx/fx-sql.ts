@@ -1,0 +1,130 @@
+import { CHANGE_KEY_COLUMNS } from '../sql/tables.js';
+
+/**
+ * FX rates and currency normalization. Rates are DECIMAL(20,10); a normalized amount is the exact
+ * product `credit_usage × rate` (DECIMAL(38,16) in DuckDB) rounded half away from zero to 6 digits.
+ */
+
+export const FX_TABLES = [
+  `CREATE TABLE IF NOT EXISTS fx_rates (
+    date DATE NOT NULL,
+    currency VARCHAR NOT NULL,
+    rate DECIMAL(20,10) NOT NULL,
+    source_version VARCHAR NOT NULL,
+    loaded_run_id VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+  )`,
+  'CREATE SEQUENCE IF NOT EXISTS fx_change_seq START 1',
+  // Every rate added, changed or removed, and every switch of reporting currency (currency and date
+  // NULL: "everything"). billing_events re-normalizes from it through its cursor.
+  `CREATE TABLE IF NOT EXISTS fx_rate_history (
+    change_id BIGINT NOT NULL,
+    currency VARCHAR,
+    date DATE,
+    old_rate DECIMAL(20,10),
+    new_rate DECIMAL(20,10),
+    note VARCHAR,
+    run_id VARCHAR NOT NULL,
+    changed_at TIMESTAMP NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS fx_state (
+    reporting_currency VARCHAR NOT NULL,
+    source VARCHAR,
+    source_version VARCHAR,
+    rate_count BIGINT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+  )`,
+];
+
+/**
+ * The normalized amount of event `e` given the ASOF-joined rate row `fx`; `$param` is the reporting
+ * currency, whose rate is 1 without a row. NULL when there is no rate, or when the result does not
+ * fit DECIMAL(18,6) (the `fx_rate_available` check reports both).
+ */
+export function normalizedAmount(e: string, fx: string, reportingParam: string): string {
+  return `TRY_CAST(round(${e}.credit_usage * CASE WHEN ${e}.currency = ${reportingParam}
+      THEN CAST(1 AS DECIMAL(20,10)) ELSE ${fx}.rate END, 6) AS DECIMAL(18,6))`;
+}
+
+/** The rate valid on the event's UTC day: the latest dated on or before it. */
+export function rateJoin(e: string, fx: string): string {
+  return `ASOF LEFT JOIN fx_rates ${fx} ON ${e}.currency = ${fx}.currency AND ${e}.event_date >= ${fx}.date`;
+}
+
+/**
+ * A sum of normalized amounts that is NULL unless every amount is known: a missing rate must show
+ * as "unknown", never as a smaller total.
+ */
+export function completeSum(column: string): string {
+  return `CASE WHEN count(${column}) = count(*) THEN sum(${column}) END`;
+}
+
+export const FX_STATE = `SELECT reporting_currency, source, source_version, rate_count FROM fx_state`;
+
+export const CREATE_NEW_RATES =
+  'CREATE OR REPLACE TEMP TABLE new_fx_rates (date DATE, currency VARCHAR, rate DECIMAL(20,10))';
+export const INSERT_NEW_RATES = 'INSERT INTO new_fx_rates';
+export const NEW_RATE_VALUES = '(CAST($1 AS DATE), $2, CAST($3 AS DECIMAL(20,10)))';
+
+export const NEXT_FX_CHANGE_ID = "SELECT nextval('fx_change_seq') AS id";
+
+/** Rates added (old NULL), removed (new NULL) or changed. `$1`: change id, `$2`: run id. */
+export const RECORD_RATE_CHANGES = `INSERT INTO fx_rate_history
+  SELECT $1, coalesce(n.currency, o.currency), coalesce(n.date, o.date), o.rate, n.rate, NULL, $2, utc_now()
+  FROM fx_rates o FULL OUTER JOIN new_fx_rates n ON o.currency = n.currency AND o.date = n.date
+  WHERE o.rate IS DISTINCT FROM n.rate`;
+
+/** Everything must be normalized again (first load, or a new reporting currency). */
+export const RECORD_FULL_RENORMALIZATION = `INSERT INTO fx_rate_history
+  VALUES ($1, NULL, NULL, NULL, NULL, $3, $2, utc_now())`;
+
+export const COUNT_CHANGES = 'SELECT count(*) AS n FROM fx_rate_history WHERE change_id = $1';
+
+export const REPLACE_RATES = [
+  'DELETE FROM fx_rates',
+  `INSERT INTO fx_rates SELECT date, currency, rate, $1, $2, utc_now() FROM new_fx_rates`,
+  'DROP TABLE new_fx_rates',
+];
+
+export const REPLACE_STATE = [
+  'DELETE FROM fx_state',
+  'INSERT INTO fx_state VALUES ($1, $2, $3, $4, utc_now())',
+];
+
+export const RATE_SUMMARY = `SELECT count(DISTINCT currency) AS currencies,
+    CAST(min(date) AS VARCHAR) AS first_date, CAST(max(date) AS VARCHAR) AS last_date
+  FROM fx_rates`;
+
+const KEYS = CHANGE_KEY_COLUMNS.map((c) => c.name);
+
+/** The newest change id; `$1`: the last one billing_events applied. */
+export const FX_CHANGES_SINCE = `SELECT max(change_id) AS latest FROM fx_rate_history WHERE change_id > $1`;
+
+/**
+ * Re-normalizing after rate changes, in one transaction with billing_events' cursor move. `$1`/`$2`:
+ * change ids (exclusive/inclusive), `$3`: reporting currency. Only events inside the changed
+ * (currency, from-date) scope whose amount actually differs are touched and logged as changes.
+ */
+export const COLLECT_RENORMALIZED = `CREATE OR REPLACE TEMP TABLE fx_renormalized AS
+  WITH scope AS (
+    SELECT currency, CASE WHEN bool_or(date IS NULL) THEN NULL ELSE min(date) END AS from_date
+    FROM fx_rate_history WHERE change_id > $1 AND change_id <= $2 GROUP BY currency
+  )
+  SELECT e.source_key, e.source_line, e.year, e.month, e.day, ${KEYS.map((k) => `e.${k}`).join(', ')},
+    ${normalizedAmount('e', 'fx', '$3')} AS normalized
+  FROM billing_events e ${rateJoin('e', 'fx')}
+  WHERE EXISTS (SELECT 1 FROM scope s
+      WHERE (s.currency IS NULL OR s.currency = e.currency) AND (s.from_date IS NULL OR e.event_date >= s.from_date))
+    AND e.normalized_credit_usage IS DISTINCT FROM ${normalizedAmount('e', 'fx', '$3')}`;
+
+export const APPLY_RENORMALIZED = `UPDATE billing_events e SET normalized_credit_usage = r.normalized
+  FROM fx_renormalized r WHERE e.source_key = r.source_key AND e.source_line = r.source_line`;
+
+export const RECORD_RENORMALIZED_KEYS = `INSERT INTO billing_event_changes
+  SELECT DISTINCT $1, ${KEYS.join(', ')} FROM fx_renormalized`;
+
+export const RENORMALIZED_PARTITIONS = `SELECT CAST(make_date(year, month, day) AS VARCHAR) AS partition,
+    count(*) AS events
+  FROM fx_renormalized GROUP BY ALL ORDER BY 1`;
+
+export const DROP_RENORMALIZED = 'DROP TABLE fx_renormalized';

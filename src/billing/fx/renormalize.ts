@@ -1,0 +1,39 @@
+import type { AssetContext } from '../../orchestrator/asset.js';
+import { NEXT_CHANGE_ID } from '../sql/events.js';
+import * as sql from './fx-sql.js';
+
+export interface Renormalization {
+  /** Path-day partitions whose events got a new normalized amount, with how many. */
+  partitions: { partition: string; events: number }[];
+  events: number;
+}
+
+/**
+ * Applies FX rate changes billing_events has not seen yet (its cursor is the last `fx_rate_history`
+ * change applied): recomputes `normalized_credit_usage` where the valid rate changed and logs the
+ * touched keys in `billing_event_changes`, so each aggregate rebuilds exactly the affected groups.
+ */
+export async function applyRateChanges(ctx: AssetContext, reportingCurrency: string): Promise<Renormalization> {
+  const cursorText = await ctx.getCursor();
+  const cursor = cursorText === null ? 0 : Number(cursorText);
+  const [head] = await ctx.warehouse.all<{ latest: number | null }>(sql.FX_CHANGES_SINCE, [cursor]);
+  const latest = head?.latest ?? null;
+  if (latest === null) return { partitions: [], events: 0 };
+  let partitions: Renormalization['partitions'] = [];
+  await ctx.warehouse.transaction(async (tx) => {
+    await tx.exec(sql.COLLECT_RENORMALIZED, [cursor, latest, reportingCurrency]);
+    partitions = await tx.all<{ partition: string; events: number }>(sql.RENORMALIZED_PARTITIONS);
+    if (partitions.length > 0) {
+      await tx.exec(sql.APPLY_RENORMALIZED);
+      const [change] = await tx.all<{ id: number }>(NEXT_CHANGE_ID);
+      await tx.exec(sql.RECORD_RENORMALIZED_KEYS, [change?.id ?? 0]);
+    }
+    await tx.exec(sql.DROP_RENORMALIZED);
+    await ctx.setCursor(tx, String(latest));
+  });
+  const events = partitions.reduce((n, p) => n + Number(p.events), 0);
+  if (events > 0) {
+    ctx.log(`re-normalized ${events} event(s) in ${partitions.length} partition(s) after FX rate changes`);
+  }
+  return { partitions, events };
+}

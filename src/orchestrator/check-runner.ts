@@ -1,0 +1,200 @@
+import type { Row, SqlValue, Warehouse } from '../warehouse/warehouse.js';
+import type { AssetDefinition, AssetResult } from './asset.js';
+import type {
+  AssetCheckDefinition,
+  BlockedPartition,
+  CheckOutcome,
+  CheckResult,
+  CheckSeverity,
+} from './asset-check.js';
+import type { AssetGraph } from './asset-graph.js';
+import * as sql from './checks-sql.js';
+
+/** One check's verdicts from one evaluation, grouped for the run's log. */
+export interface CheckVerdict {
+  asset: string;
+  check: string;
+  severity: CheckSeverity;
+  passed: number;
+  /** Failed outcomes, in partition order. */
+  failed: CheckOutcome[];
+}
+
+const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const text = (value: string | number | null | undefined): string | null =>
+  value === null || value === undefined ? null : String(value);
+
+/** Describes partitions compactly for messages: `2025-04-01, 2025-04-02 and 3 more`. */
+export function describePartitions(partitions: readonly (string | null)[], max = 3): string {
+  const names = partitions.map((p) => p ?? 'the whole asset');
+  if (names.length <= max) return names.join(', ');
+  return `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
+}
+
+/** Records check results and answers "what is held back upstream of this asset?". */
+export class CheckStore {
+  constructor(private readonly warehouse: Warehouse) {}
+
+  async setup(): Promise<void> {
+    await this.warehouse.transaction(async (tx) => {
+      for (const statement of sql.CHECK_SCHEMA) await tx.exec(statement);
+    });
+  }
+
+  async record(
+    runId: string,
+    rows: readonly (CheckOutcome & { asset: string; check: string; severity: CheckSeverity })[],
+  ) {
+    if (rows.length === 0) return;
+    const width = 9;
+    await this.warehouse.transaction(async (tx) => {
+      for (let start = 0; start < rows.length; start += 500) {
+        const chunk = rows.slice(start, start + 500);
+        const tuples = chunk.map((_, r) =>
+          sql.CHECK_RESULT_VALUES.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`),
+        );
+        const params: SqlValue[] = chunk.flatMap((o) => [
+          o.asset,
+          o.partition,
+          o.check,
+          o.severity,
+          o.passed,
+          text(o.observed),
+          text(o.threshold),
+          o.message ?? null,
+          runId,
+        ]);
+        await tx.exec(`${sql.INSERT_CHECK_RESULTS} VALUES ${tuples.join(', ')}`, params);
+      }
+    });
+  }
+
+  /** Latest failures of the given (asset, check) pairs. */
+  async currentFailures(
+    pairs: readonly { asset: string; check: string }[],
+  ): Promise<{ asset: string; partition: string | null; check_name: string }[]> {
+    if (pairs.length === 0) return [];
+    return this.warehouse.all(sql.CURRENT_FAILURES, [pairs.map((p) => `${p.asset}/${p.check}`).join(',')]);
+  }
+
+  /** The latest result of every check (optionally one asset / one partition). */
+  latest(filter: { asset?: string | null; partition?: string | null } = {}): Promise<CheckResult[]> {
+    return this.warehouse.all<CheckResult>(sql.LATEST_CHECK_RESULTS, [
+      filter.asset ?? null,
+      filter.partition ?? null,
+    ]);
+  }
+
+  /** Every evaluation, newest first. */
+  history(filter: { asset?: string | null; partition?: string | null; limit?: number } = {}): Promise<Row[]> {
+    return this.warehouse.all(sql.CHECK_RESULT_HISTORY, [
+      filter.asset ?? null,
+      filter.partition ?? null,
+      filter.limit ?? 100,
+    ]);
+  }
+}
+
+/**
+ * Runs an asset's checks after it materialized and works out, before an asset runs, which upstream
+ * partitions failed `error` checks. Knows nothing about what the checks test.
+ */
+export class CheckRunner {
+  readonly store: CheckStore;
+
+  constructor(private readonly options: { warehouse: Warehouse; graph: AssetGraph; runId: string }) {
+    this.store = new CheckStore(options.warehouse);
+  }
+
+  /** Upstream partitions (or whole assets) that failed an `error` check, as `asset` must see them. */
+  async upstreamBlocks(asset: AssetDefinition): Promise<BlockedPartition[]> {
+    const pairs = asset.deps.flatMap((dep) =>
+      (this.options.graph.get(dep).checks ?? [])
+        .filter((c) => c.severity === 'error')
+        .map((c) => ({ asset: dep, check: c.name })),
+    );
+    const failures = await this.store.currentFailures(pairs);
+    const grouped = new Map<string, BlockedPartition>();
+    for (const f of failures) {
+      const key = `${f.asset}\u0000${f.partition ?? ''}`;
+      const entry = grouped.get(key) ?? { asset: f.asset, partition: f.partition, checks: [] };
+      if (!entry.checks.includes(f.check_name)) entry.checks.push(f.check_name);
+      grouped.set(key, entry);
+    }
+    return [...grouped.values()].sort(
+      (a, b) => a.asset.localeCompare(b.asset) || String(a.partition).localeCompare(String(b.partition)),
+    );
+  }
+
+  /** Evaluates every check of `asset` against what it just materialized and records the results. */
+  async evaluate(
+    asset: AssetDefinition,
+    result: AssetResult,
+    blockedUpstream: readonly BlockedPartition[],
+    signal: AbortSignal,
+  ): Promise<CheckVerdict[]> {
+    const checks = asset.checks ?? [];
+    if (checks.length === 0) return [];
+    const failing = await this.store.currentFailures(
+      checks.map((c) => ({ asset: asset.name, check: c.name })),
+    );
+    const partitions = [
+      ...new Set(result.partitions.map((p) => p.partition).filter((p): p is string => p !== null)),
+    ].sort();
+    const verdicts: CheckVerdict[] = [];
+    const rows: (CheckOutcome & { asset: string; check: string; severity: CheckSeverity })[] = [];
+    for (const check of checks) {
+      const outcomes = await this.evaluateOne(check, {
+        runId: this.options.runId,
+        asset: asset.name,
+        warehouse: this.options.warehouse,
+        partitions,
+        changed: result.changed,
+        failing: failing.filter((f) => f.check_name === check.name).map((f) => f.partition),
+        blockedUpstream,
+        signal,
+      });
+      const verdict: CheckVerdict = {
+        asset: asset.name,
+        check: check.name,
+        severity: check.severity,
+        passed: 0,
+        failed: [],
+      };
+      for (const outcome of outcomes) {
+        rows.push({ ...outcome, asset: asset.name, check: check.name, severity: check.severity });
+        if (outcome.passed) verdict.passed++;
+        else verdict.failed.push(outcome);
+      }
+      if (outcomes.length > 0) verdicts.push(verdict);
+    }
+    await this.store.record(this.options.runId, rows);
+    return verdicts;
+  }
+
+  private async evaluateOne(
+    check: AssetCheckDefinition,
+    context: Parameters<AssetCheckDefinition['evaluate']>[0],
+  ): Promise<CheckOutcome[]> {
+    try {
+      const outcomes = await check.evaluate(context);
+      // One verdict per partition: the last one a check reports wins.
+      const byPartition = new Map<string | null, CheckOutcome>();
+      for (const o of outcomes) byPartition.set(o.partition, o);
+      // A per-partition check that crashed last time left a whole-asset failure; running cleanly clears it.
+      if (context.failing.includes(null) && !byPartition.has(null)) {
+        byPartition.set(null, { partition: null, passed: true, message: 'evaluated without error' });
+      }
+      return [...byPartition.values()];
+    } catch (error) {
+      // A check that cannot run proves nothing: fail closed so an `error` check still blocks.
+      return [
+        {
+          partition: null,
+          passed: false,
+          message: `check could not be evaluated: ${errorMessage(error)}`,
+        },
+      ];
+    }
+  }
+}

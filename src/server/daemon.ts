@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Config, ConfigError } from '../config.js';
+import { AutomationLoop } from '../orchestrator/automation-loop.js';
+import { AutomationStore } from '../orchestrator/automation-store.js';
+import { Backfills } from '../orchestrator/backfill.js';
+import { RunEmitter } from '../orchestrator/run-events.js';
+import { RunQueue } from '../orchestrator/run-queue.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+import { createApp } from './app.js';
+import { AutomationService } from './automation-service.js';
+import { type DaemonInfo, findLiveDaemon, removeDaemonFile, writeDaemonFile } from './daemon-file.js';
+import type { DaemonAppDeps } from './daemon-services.js';
+import { isLoopback, listen } from './serve.js';
+
+export type DaemonMode = 'dev' | 'serve';
+
+export interface DaemonOptions {
+  config: Config;
+  /** `dev` switches every sensor and schedule on at start; `serve` keeps their saved state. */
+  mode: DaemonMode;
+  host: string;
+  /** 0 picks a free port; the real one is printed and written to daemon.json. */
+  port: number;
+  log?: (line: string) => void;
+  /** Built web UI to serve; by default `web/dist` of this package when it exists. */
+  webRoot?: string;
+}
+
+export interface Daemon {
+  info: DaemonInfo;
+  runtime: Runtime;
+  queue: RunQueue;
+  automation: AutomationService;
+  backfills: Backfills;
+  /** Graceful: stop ticking and launching, checkpoint the current run, close DuckDB. */
+  stop(): Promise<void>;
+}
+
+function defaultWebRoot(): string | undefined {
+  for (const relative of ['../../web/dist', '../../../web/dist']) {
+    const path = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+function runLogger(emitter: RunEmitter, log: (line: string) => void, verbose: boolean): void {
+  emitter.on('run:started', ({ runId, assets }) => log(`run ${runId} started: ${assets.join(' -> ')}`));
+  emitter.on('asset:finished', ({ runId, asset, status, durationMs, error }) => {
+    if (verbose || status === 'failed')
+      log(`run ${runId} ${asset} ${status} in ${durationMs} ms${error ? `: ${error}` : ''}`);
+  });
+  emitter.on('run:finished', ({ runId, status, error }) =>
+    log(`run ${runId} ${status}${error && status !== 'success' ? `: ${error}` : ''}`),
+  );
+}
+
+/**
+ * The long-running process that owns the DuckDB file: one writer, with the run queue, sensors,
+ * schedules and the HTTP API in the same process, so reads stay concurrent and clients never
+ * meet a lock error. Found by clients through `$BILLING_HOME/daemon.json`.
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { config, mode } = options;
+  const log =
+    options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const token = config.automation.apiToken;
+  if (!isLoopback(options.host) && !token) {
+    throw new ConfigError(
+      `listening on ${options.host} exposes the API beyond this machine: set BILLING_API_TOKEN (clients send it as a bearer token)`,
+    );
+  }
+  const existing = await findLiveDaemon(config.home, config.warehousePath);
+  if (existing) {
+    throw new ConfigError(
+      `a daemon (pid ${existing.pid}) already serves ${config.warehousePath} at ${existing.url}`,
+    );
+  }
+
+  const runtime = await openRuntime(config, { restrictFileAccess: true });
+  try {
+    const emitter = new RunEmitter();
+    runLogger(emitter, log, mode === 'dev');
+    let backfills: Backfills | null = null;
+    const queue = new RunQueue({
+      graph: runtime.graph,
+      ledger: runtime.ledger,
+      warehouse: runtime.warehouse,
+      emitter,
+      log,
+      onRequeued: async (_previous, runId, request) => backfills?.relink(runId, request),
+    });
+    backfills = new Backfills({
+      warehouse: runtime.warehouse,
+      launcher: queue,
+      allAssets: runtime.graph.assets.map((a) => a.name),
+    });
+    const automation = new AutomationService({
+      config,
+      store: new AutomationStore(runtime.warehouse),
+      live: { loop: new AutomationLoop({ log }), submitter: queue, log },
+    });
+
+    if (runtime.orphanedRunIds && runtime.orphanedRunIds.length > 0) {
+      log(`marked ${runtime.orphanedRunIds.length} run(s) interrupted by a crash as failed`);
+      await queue.resume(runtime.orphanedRunIds);
+    }
+    await queue.start();
+
+    const deps: DaemonAppDeps = {
+      runtime,
+      launcher: queue,
+      token: token ?? undefined,
+      webRoot: options.webRoot ?? defaultWebRoot(),
+      services: { automation, backfills },
+    };
+    const app = createApp(deps);
+    const server = await listen(app.fetch, { host: options.host, port: options.port });
+    const urlHost =
+      options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
+    const info: DaemonInfo = {
+      version: 1,
+      pid: process.pid,
+      mode,
+      url: `http://${urlHost === '0.0.0.0' ? '127.0.0.1' : urlHost}:${server.port}`,
+      host: options.host,
+      port: server.port,
+      token,
+      warehouse: config.warehousePath,
+      started_at: new Date().toISOString(),
+    };
+    await writeDaemonFile(config.home, info);
+    await automation.start({ enableAll: mode === 'dev' });
+
+    let stopping: Promise<void> | null = null;
+    const stop = () => {
+      stopping ??= (async () => {
+        log(
+          'shutting down: no new runs or ticks; the current run stops at its next safe point and is re-queued',
+        );
+        await removeDaemonFile(config.home, process.pid);
+        await automation.close();
+        await queue.stop({ requeue: true });
+        await server.close();
+        await runtime.close();
+        log('stopped; the warehouse is closed');
+      })();
+      return stopping;
+    };
+    return { info, runtime, queue, automation, backfills, stop };
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}
+
+/** Runs a daemon until SIGINT/SIGTERM; a second signal exits at once. */
+export async function runDaemonUntilSignal(options: DaemonOptions): Promise<void> {
+  const daemon = await startDaemon(options);
+  const log =
+    options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const sensors = await daemon.automation.listSensors();
+  const schedules = await daemon.automation.listSchedules();
+  const state = (items: { name: string; enabled: boolean }[]) =>
+    items.map((i) => `${i.name} (${i.enabled ? 'on' : 'off'})`).join(', ') || 'none';
+  log(`billing-pipeline ${options.mode} listening on ${daemon.info.url}`);
+  log(`warehouse ${daemon.info.warehouse}; sensors: ${state(sensors)}; schedules: ${state(schedules)}`);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.once(signal, () => process.exit(130));
+      log(`${signal} received (again to force)`);
+      daemon.stop().then(resolve, (error: unknown) => {
+        log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}

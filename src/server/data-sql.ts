@@ -1,0 +1,57 @@
+/**
+ * Rejected input and the drill-down from an aggregate figure to its files and source lines.
+ * Filters over events come from `eventWhere` (alias `e`); limits and offsets are the last parameters.
+ */
+
+/** A rejected row's reason starts with the column it failed on; field-count errors have their own class. */
+const CATEGORY = `CASE WHEN reason LIKE 'expected % fields%' THEN 'field count' ELSE split_part(reason, ' ', 1) END`;
+
+export const REJECTED_REASONS = `SELECT ${CATEGORY} AS category, count(*) AS rows, count(DISTINCT source_key) AS files,
+    any_value(reason) AS example
+  FROM rejected_rows GROUP BY ALL ORDER BY rows DESC, category`;
+
+/** $1 source_key or NULL, $2 category or NULL, $3 limit, $4 offset. */
+const REJECTED_ROWS_WHERE = `WHERE ($1 IS NULL OR source_key = $1) AND ($2 IS NULL OR ${CATEGORY} = $2)`;
+export const REJECTED_ROWS = `SELECT source_key, line_number, reason, ${CATEGORY} AS category, raw, source_version,
+    run_id, rejected_at
+  FROM rejected_rows ${REJECTED_ROWS_WHERE}
+  ORDER BY source_key, line_number LIMIT $3 OFFSET $4`;
+export const REJECTED_ROWS_COUNT = `SELECT count(*) AS total FROM rejected_rows ${REJECTED_ROWS_WHERE}`;
+
+export const REJECTED_FILES = `SELECT r.source_key, r.source_version, r.reason, r.run_id, r.rejected_at,
+    f.status AS current_status
+  FROM rejected_files r LEFT JOIN billing_files f USING (source_key)
+  ORDER BY r.rejected_at DESC, r.source_key`;
+
+/** The file inventory; $1 day or NULL, $2 status or NULL, $3 limit, $4 offset. */
+const FILES_WHERE = 'WHERE ($1 IS NULL OR partition = CAST($1 AS DATE)) AND ($2 IS NULL OR status = $2)';
+export const FILES = `SELECT source_key, CAST(partition AS VARCHAR) AS partition, size, version, status, loaded_version,
+    loaded_at, loaded_run_id, row_count, rejected_row_count, error, first_seen_at, last_seen_at
+  FROM billing_files ${FILES_WHERE} ORDER BY partition DESC, source_key LIMIT $3 OFFSET $4`;
+export const FILES_COUNT = `SELECT count(*) AS total FROM billing_files ${FILES_WHERE}`;
+export const FILE_STATUS_COUNTS = 'SELECT status, count(*) AS files FROM billing_files GROUP BY ALL ORDER BY status';
+
+/** The files behind a (filtered) figure, with the share of it each holds and where its lines are. */
+export function filesBehind(where: string): string {
+  return `SELECT e.source_key, f.loaded_version AS version, f.loaded_run_id AS run_id, f.loaded_at,
+      CAST(f.partition AS VARCHAR) AS partition,
+      count(*) AS events, sum(e.credit_usage) AS total_credit_usage,
+      min(e.source_line) AS first_line, max(e.source_line) AS last_line
+    FROM billing_events e LEFT JOIN billing_files f USING (source_key)
+    ${where}
+    GROUP BY ALL ORDER BY e.source_key`;
+}
+
+/** The events behind a figure, each with its file and line. */
+export function sourceRows(where: string, limit: string, offset: string): string {
+  return `SELECT e.source_key, e.source_line, e."timestamp", CAST(e.event_date AS VARCHAR) AS event_date,
+      e.user_id, e.credit_usage, e.currency, e.region, e.service_tier, e.operation_type, e.resource_type,
+      e.resource_id, e.success, e.invoice_id
+    FROM billing_events e ${where}
+    ORDER BY e.source_key, e.source_line LIMIT ${limit} OFFSET ${offset}`;
+}
+
+export function sourceRowsTotals(where: string): string {
+  return `SELECT count(*) AS events, coalesce(sum(e.credit_usage), 0) AS total_credit_usage
+    FROM billing_events e ${where}`;
+}

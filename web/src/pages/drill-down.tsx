@@ -1,0 +1,163 @@
+import { withQuery } from '../api.js';
+import { DataTable } from '../components/data-table.js';
+import { Async, Card, StatusBadge } from '../components/ui.js';
+import { count, dateTime } from '../format.js';
+import { useApi } from '../hooks.js';
+import { Link, navigate, setQuery, useLocation } from '../router.js';
+import { DIMENSIONS, type Filters, type Row } from '../types.js';
+
+/**
+ * "Where did this number come from?": the days behind a total, the files behind a day, the source
+ * lines behind a file. Each level keeps the dashboard's filters, so a region's figure drills into
+ * that region's events only, and each level's sum equals the figure above it.
+ */
+export function DrillDown(props: { filters: Filters }) {
+  const { query } = useLocation();
+  const day = query.get('day');
+  const file = query.get('file');
+  const dims = Object.fromEntries(DIMENSIONS.filter((d) => props.filters[d]).map((d) => [d, props.filters[d]]));
+  const scope = Object.entries(dims).map(([k, v]) => `${k} = ${v}`).join(', ');
+  const close = () => setQuery({ drill: null, day: null, file: null, offset: null });
+
+  return (
+    <Card
+      className="drill"
+      title={
+        <nav className="crumbs" aria-label="drill-down">
+          <button type="button" className="ghost" onClick={() => setQuery({ drill: 'days', day: null, file: null, offset: null })}>
+            All days
+          </button>
+          {day && (
+            <>
+              <span className="sep">›</span>
+              <button type="button" className="ghost" onClick={() => setQuery({ drill: 'day', file: null, offset: null })}>
+                {day}
+              </button>
+            </>
+          )}
+          {file && (
+            <>
+              <span className="sep">›</span>
+              <code>{file.split('/').pop()}</code>
+            </>
+          )}
+          {scope && <span className="hint">({scope})</span>}
+        </nav>
+      }
+      actions={
+        <button type="button" onClick={close} aria-label="close drill-down">
+          Close
+        </button>
+      }
+    >
+      {!day && <DaysLevel filters={props.filters} />}
+      {day && !file && <DayLevel day={day} dims={dims} />}
+      {day && file && <FileLevel day={day} file={file} dims={dims} offset={Number(query.get('offset') ?? 0)} />}
+    </Card>
+  );
+}
+
+function DaysLevel(props: { filters: Filters }) {
+  const state = useApi<{ days: Row[] }>(withQuery('/api/insights/daily', props.filters));
+  return (
+    <Async state={state} lines={5} empty={(d) => (d.days.length === 0 ? 'No days in this range.' : null)}>
+      {(d) => (
+        <DataTable
+          label="days"
+          rows={[...d.days].reverse()}
+          rowKey={(r) => String(r.day)}
+          maxHeight={360}
+          onRowClick={(r) => setQuery({ drill: 'day', day: String(r.day) })}
+          columns={[
+            { key: 'day', label: 'Day' },
+            { key: 'event_count', label: 'Events', num: true, render: (r) => count(r.event_count) },
+            { key: 'total_credit_usage', label: 'Spend (exact)', num: true, render: (r) => <span className="mono">{String(r.total_credit_usage)}</span> },
+            { key: 'failure_count', label: 'Failed', num: true, render: (r) => count(r.failure_count) },
+          ]}
+        />
+      )}
+    </Async>
+  );
+}
+
+function DayLevel(props: { day: string; dims: Record<string, string | undefined> }) {
+  const state = useApi<{ totals: Row; files: Row[]; materializations: Row[] }>(withQuery('/api/lineage/day', { day: props.day, ...props.dims }));
+  return (
+    <Async state={state} lines={5}>
+      {(d) => (
+        <div className="stack" style={{ gap: 12 }}>
+          <div className="row">
+            <span>
+              <b>{count(d.totals.events)}</b> events, <b className="mono">{String(d.totals.total_credit_usage)}</b> credit usage on {props.day}
+            </span>
+            <span className="hint grow">
+              from {d.files.length} file(s); built by {d.materializations.length} run(s) of daily_aggregates
+            </span>
+            <Link to={`/assets/daily_aggregates?from=${props.day}&to=${props.day}`}>Open the partition</Link>
+          </div>
+          <DataTable
+            label="files behind the day"
+            rows={d.files}
+            rowKey={(r) => String(r.source_key)}
+            onRowClick={(r) => setQuery({ file: String(r.source_key), offset: null })}
+            empty="No events match on this day."
+            columns={[
+              { key: 'source_key', label: 'Source file', wrap: true, render: (r) => <code>{String(r.source_key)}</code> },
+              { key: 'events', label: 'Events', num: true, render: (r) => count(r.events) },
+              { key: 'total_credit_usage', label: 'Credit usage', num: true, render: (r) => <span className="mono">{String(r.total_credit_usage)}</span> },
+              { key: 'lines', label: 'Lines', render: (r) => `${r.first_line}–${r.last_line}` },
+              { key: 'version', label: 'Version', render: (r) => <span className="hint mono">{String(r.version ?? '—').slice(0, 24)}</span> },
+              { key: 'run_id', label: 'Loaded by', render: (r) => (r.run_id ? <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> : '—') },
+            ]}
+          />
+          {d.materializations.length > 0 && (
+            <div className="hint row">
+              Aggregated by:
+              {d.materializations.slice(0, 5).map((m) => (
+                <span key={`${m.run_id}${m.created_at}`} className="row" style={{ gap: 4 }}>
+                  <Link to={`/runs/${m.run_id}`}>{String(m.run_id)}</Link>
+                  <StatusBadge status={String(m.status)} />
+                  <span>{dateTime(m.created_at)}</span>
+                </span>
+              ))}
+            </div>
+          )}
+        </div>
+      )}
+    </Async>
+  );
+}
+
+function FileLevel(props: { day: string; file: string; dims: Record<string, string | undefined>; offset: number }) {
+  const limit = 50;
+  const state = useApi<{ rows: Row[]; total: number }>(
+    withQuery('/api/lineage/rows', { day: props.day, source_key: props.file, ...props.dims, limit, offset: props.offset }),
+  );
+  return (
+    <Async state={state} lines={6}>
+      {(d) => (
+        <DataTable
+          label="source rows"
+          rows={d.rows}
+          rowKey={(r) => `${r.source_key}:${r.source_line}`}
+          paging={{ offset: props.offset, limit, total: d.total, onPage: (offset) => setQuery({ offset: String(offset) }, { replace: true }) }}
+          onRowClick={(r) => r.user_id !== null && navigate(withQuery('/insights', { user_id: String(r.user_id) }))}
+          columns={[
+            { key: 'source_line', label: 'Line', num: true },
+            { key: 'timestamp', label: 'Timestamp', render: (r) => <span className="mono">{String(r.timestamp)}</span> },
+            { key: 'user_id', label: 'User', num: true },
+            { key: 'credit_usage', label: 'Credit usage', num: true, render: (r) => <span className="mono">{String(r.credit_usage)}</span> },
+            { key: 'currency', label: 'Cur.' },
+            { key: 'region', label: 'Region' },
+            { key: 'service_tier', label: 'Tier' },
+            { key: 'operation_type', label: 'Operation' },
+            { key: 'resource_id', label: 'Resource' },
+            { key: 'success', label: 'OK', render: (r) => (r.success ? '✓' : <span className="level-error">✗</span>) },
+            { key: 'invoice_id', label: 'Invoice' },
+          ]}
+        />
+      )}
+    </Async>
+  );
+}
+

@@ -1,0 +1,166 @@
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import { DataTable } from '../components/data-table.js';
+import { PageHead } from '../components/layout.js';
+import { Async, Card, ErrorBanner, StatusBadge } from '../components/ui.js';
+import { cellText, count, dateTime, duration } from '../format.js';
+import { useAction, useApi } from '../hooks.js';
+import { Link, navigate } from '../router.js';
+import type { RunAsset, RunDetail } from '../types.js';
+
+const ACTIVE = new Set(['queued', 'running']);
+
+export function RunPage(props: { runId: string }) {
+  const path = `/api/runs/${encodeURIComponent(props.runId)}`;
+  const [live, setLive] = useState(true);
+  // Poll fast while the run is live; once it has finished the page is a record and stops asking.
+  const detail = useApi<RunDetail>(path, { pollMs: live ? 1000 : null });
+  const run = detail.data?.run;
+  useEffect(() => {
+    if (run) setLive(ACTIVE.has(run.status));
+  }, [run]);
+  const action = useAction();
+
+  const cancel = () =>
+    action.run(async () => {
+      await api(`${path}/cancel`, { method: 'POST' });
+      setLive(true);
+      detail.reload();
+    });
+  const reexecute = () =>
+    action.run(async () => {
+      const { runId } = await api<{ runId: string }>(`${path}/reexecute`, { method: 'POST' });
+      navigate(`/runs/${encodeURIComponent(runId)}`);
+    });
+
+  return (
+    <div className="stack">
+      <PageHead
+        title={
+          <span className="row">
+            Run <code>{props.runId}</code> {run && <StatusBadge status={run.status} />}
+          </span>
+        }
+        sub={run && `${run.trigger} · ${run.selection.length} asset(s) · ${run.partition_from ? `days ${run.partition_from} … ${run.partition_to}` : 'new and changed data'}`}
+        actions={
+          run && (
+            <>
+              {ACTIVE.has(run.status) && (
+                <button type="button" className="danger" onClick={cancel} disabled={action.pending}>
+                  Cancel run
+                </button>
+              )}
+              {(run.status === 'failed' || run.status === 'canceled') && (
+                <button type="button" className="primary" onClick={reexecute} disabled={action.pending}>
+                  Re-execute
+                </button>
+              )}
+            </>
+          )
+        }
+      />
+      <ErrorBanner error={action.error} onClose={action.clear} />
+      <Async state={detail} lines={6}>
+        {(d) => (
+          <>
+            {d.run.error && <div className="banner">{d.run.error}</div>}
+            <Card>
+              <dl className="kv">
+                <dt>Created</dt>
+                <dd>{dateTime(d.run.created_at)}</dd>
+                <dt>Started</dt>
+                <dd>{dateTime(d.run.started_at)}</dd>
+                <dt>Finished</dt>
+                <dd>{dateTime(d.run.finished_at)}</dd>
+                <dt>Duration</dt>
+                <dd>{duration(d.run.duration_ms)}</dd>
+                {d.run.run_key && (
+                  <>
+                    <dt>Run key</dt>
+                    <dd>
+                      <code>{d.run.run_key}</code>
+                    </dd>
+                  </>
+                )}
+              </dl>
+            </Card>
+            <Card title="Asset timings">
+              <Timeline assets={d.assets} selection={d.run.selection} runStart={d.run.started_at} running={d.run.status === 'running'} />
+            </Card>
+            <Card title={`Event log (${d.events.length})`} flush>
+              <DataTable
+                label="event log"
+                rows={d.events}
+                rowKey={(e) => String(e.seq)}
+                maxHeight={520}
+                empty={ACTIVE.has(d.run.status) ? 'Waiting for the first event…' : 'No events.'}
+                columns={[
+                  { key: 'logged_at', label: 'Time', render: (e) => <span className="mono">{String(e.logged_at).slice(11, 23)}</span> },
+                  { key: 'level', label: 'Level', render: (e) => <span className={`level-${e.level}`}>{e.level}</span> },
+                  { key: 'type', label: 'Event', render: (e) => <code>{e.type}</code> },
+                  { key: 'asset', label: 'Asset', render: (e) => (e.asset ? <Link to={`/assets/${e.asset}`}>{e.asset}</Link> : '') },
+                  { key: 'message', label: 'Message', wrap: true },
+                  { key: 'data', label: 'Details', wrap: true, render: (e) => <DataChips data={e.data} /> },
+                ]}
+              />
+            </Card>
+          </>
+        )}
+      </Async>
+    </div>
+  );
+}
+
+/** Event data as labelled values, not a JSON blob. */
+function DataChips(props: { data: unknown }) {
+  let data = props.data;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      return <span className="hint">{data as string}</span>;
+    }
+  }
+  if (!data || typeof data !== 'object') return null;
+  return (
+    <span className="hint">
+      {Object.entries(data as Record<string, unknown>).map(([k, v]) => (
+        <span key={k} style={{ marginRight: 10, whiteSpace: 'nowrap' }}>
+          {k} <b>{typeof v === 'number' ? count(v) : cellText(v)}</b>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** A Gantt strip per asset: when it started and how long it took, relative to the run. */
+function Timeline(props: { assets: RunAsset[]; selection: string[]; runStart: string | null; running: boolean }) {
+  const byName = new Map(props.assets.map((a) => [a.asset, a]));
+  const t0 = props.runStart ? Date.parse(props.runStart) : Math.min(...props.assets.map((a) => Date.parse(a.started_at)));
+  const end = Math.max(t0 + 1, ...props.assets.map((a) => Date.parse(a.finished_at ?? a.started_at) || t0));
+  const span = end - t0;
+  const color = (status: string) => (status === 'success' ? 'var(--ok)' : status === 'failed' ? 'var(--fail)' : status === 'skipped' ? 'var(--stale)' : 'var(--running)');
+  const current = props.running ? props.selection.find((name) => !byName.has(name)) : undefined;
+  return (
+    <div className="gantt">
+      {props.selection.map((name) => {
+        const a = byName.get(name);
+        const start = a ? Date.parse(a.started_at) - t0 : 0;
+        const width = a ? Math.max(0, (a.duration_ms ?? 0) / span) : 0;
+        return (
+          <div key={name} style={{ display: 'contents' }}>
+            <Link to={`/assets/${name}`} className="mono">
+              {name}
+            </Link>
+            <div className="track" title={a ? `${a.status} · ${duration(a.duration_ms)}${a.row_count !== null ? ` · ${count(a.row_count)} rows` : ''}` : 'waiting'}>
+              {a && <div className="seg" style={{ left: `${(start / span) * 100}%`, width: `${width * 100}%`, background: color(a.status) }} />}
+            </div>
+            <span className="hint" style={{ textAlign: 'right' }}>
+              {a ? (a.status === 'success' ? duration(a.duration_ms) : a.status) : name === current ? 'running…' : 'waiting'}
+            </span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
