@@ -9,8 +9,8 @@ export function money(value: unknown): string {
   const text = String(value);
   const negative = text.startsWith('-');
   const [int = '0', frac = ''] = text.replace('-', '').split('.');
-  let cents = BigInt(int) * 100n + BigInt((frac + '00').slice(0, 2));
-  if (Number((frac + '000').charAt(2)) >= 5) cents += 1n;
+  let cents = BigInt(int) * 100n + BigInt(`${frac}00`.slice(0, 2));
+  if (Number(`${frac}000`.charAt(2)) >= 5) cents += 1n;
   const whole = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   return `${negative && cents > 0n ? '-' : ''}${whole}.${(cents % 100n).toString().padStart(2, '0')}`;
 }
@@ -93,17 +93,21 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
     ]),
     '',
     'Day over day (latest 7 days)',
-    table(['day', 'events', 'credit_usage', 'change', 'change_%', currency, `${currency}_change_%`], days, (r) => [
-      r.day,
-      r.event_count,
-      money(r.total_credit_usage),
-      r.credit_usage_change === null ? '-' : money(r.credit_usage_change),
-      r.credit_usage_change_pct === null ? '-' : `${cellText(r.credit_usage_change_pct)}%`,
-      money(r.total_normalized_credit_usage),
-      r.normalized_change_pct === null || r.normalized_change_pct === undefined
-        ? '-'
-        : `${cellText(r.normalized_change_pct)}%`,
-    ]),
+    table(
+      ['day', 'events', 'credit_usage', 'change', 'change_%', currency, `${currency}_change_%`],
+      days,
+      (r) => [
+        r.day,
+        r.event_count,
+        money(r.total_credit_usage),
+        r.credit_usage_change === null ? '-' : money(r.credit_usage_change),
+        r.credit_usage_change_pct === null ? '-' : `${cellText(r.credit_usage_change_pct)}%`,
+        money(r.total_normalized_credit_usage),
+        r.normalized_change_pct === null || r.normalized_change_pct === undefined
+          ? '-'
+          : `${cellText(r.normalized_change_pct)}%`,
+      ],
+    ),
     '',
     `Spend anomalies (${cellText(totals.spend_anomalies ?? 0)}; robust z against each user's and region's trailing days)`,
     anomalies.length === 0

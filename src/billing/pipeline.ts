@@ -41,7 +41,10 @@ export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
       reportingCurrency: fx.reportingCurrency,
     }),
     ...aggregates.map((def) => aggregateAsset(def, names)),
-    insightsAsset(names, { reportingCurrency: fx.reportingCurrency, spendAnomalies: quality.anomalies.spend }),
+    insightsAsset(names, {
+      reportingCurrency: fx.reportingCurrency,
+      spendAnomalies: quality.anomalies.spend,
+    }),
   ];
   const checks = billingChecks({
     settings: quality.checks,

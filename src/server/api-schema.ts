@@ -41,7 +41,10 @@ export const limitParam = (max: number, fallback: number) =>
 export const offsetParam = z.coerce.number().int().min(0).max(1_000_000_000).default(0);
 
 export const AssetParam = z.object({
-  name: z.string().min(1).openapi({ param: { name: 'name', in: 'path' }, example: 'daily_aggregates' }),
+  name: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'daily_aggregates' }),
 });
 
 /** Dimension filters shared by the insights and the lineage drill-down. */

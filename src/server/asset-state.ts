@@ -77,7 +77,12 @@ export async function partitionStrip(runtime: Runtime, asset: AssetDefinition): 
     [asset.name],
   );
   if (!row || row.first === null) return { first: null, last: null, states: '', counts: { ...EMPTY_COUNTS } };
-  return { first: String(row.first), last: String(row.last), states: String(row.states), counts: toCounts(row) };
+  return {
+    first: String(row.first),
+    last: String(row.last),
+    states: String(row.states),
+    counts: toCounts(row),
+  };
 }
 
 export async function partitionCounts(runtime: Runtime, asset: AssetDefinition): Promise<PartitionCounts> {
@@ -109,7 +114,8 @@ interface OverviewRow {
   last_change_at: string | null;
 }
 
-const text = (cell: Cell | undefined): string | null => (cell === null || cell === undefined ? null : String(cell));
+const text = (cell: Cell | undefined): string | null =>
+  cell === null || cell === undefined ? null : String(cell);
 
 /**
  * Every asset with its latest status and freshness. An asset is stale when an upstream changed
@@ -125,8 +131,7 @@ export async function assetSummaries(runtime: Runtime, only?: string): Promise<A
     if (only !== undefined && asset.name !== only) continue;
     const row = overview.get(asset.name);
     const runningRunId = running.find((r) => r.selection.includes(asset.name))?.run_id ?? null;
-    const counts =
-      asset.partitioning === 'daily' ? await partitionCounts(runtime, asset) : null;
+    const counts = asset.partitioning === 'daily' ? await partitionCounts(runtime, asset) : null;
     const lastSuccess = text(row?.last_success_at);
     const upstreamChanged = asset.deps.some((dep) => {
       const theirs = text(overview.get(dep)?.last_change_at);

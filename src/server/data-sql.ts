@@ -29,7 +29,8 @@ export const FILES = `SELECT source_key, CAST(partition AS VARCHAR) AS partition
     loaded_at, loaded_run_id, row_count, rejected_row_count, error, first_seen_at, last_seen_at
   FROM billing_files ${FILES_WHERE} ORDER BY partition DESC, source_key LIMIT $3 OFFSET $4`;
 export const FILES_COUNT = `SELECT count(*) AS total FROM billing_files ${FILES_WHERE}`;
-export const FILE_STATUS_COUNTS = 'SELECT status, count(*) AS files FROM billing_files GROUP BY ALL ORDER BY status';
+export const FILE_STATUS_COUNTS =
+  'SELECT status, count(*) AS files FROM billing_files GROUP BY ALL ORDER BY status';
 
 /** The files behind a (filtered) figure, with the share of it each holds and where its lines are. */
 export function filesBehind(where: string): string {

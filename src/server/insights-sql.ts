@@ -125,7 +125,8 @@ export function breakdownFromAggregates(dimension: Dimension, order: BreakdownOr
 /** The values each filter can take and the days with data, for the dashboard's pickers. */
 export const FILTER_OPTIONS = {
   region: 'SELECT region AS v FROM region_aggregates WHERE region IS NOT NULL ORDER BY 1',
-  service_tier: 'SELECT DISTINCT service_tier AS v FROM service_aggregates WHERE service_tier IS NOT NULL ORDER BY 1',
+  service_tier:
+    'SELECT DISTINCT service_tier AS v FROM service_aggregates WHERE service_tier IS NOT NULL ORDER BY 1',
   operation_type:
     'SELECT DISTINCT operation_type AS v FROM service_aggregates WHERE operation_type IS NOT NULL ORDER BY 1',
   resource_type:

@@ -131,7 +131,9 @@ describe('cli', () => {
     ]);
     expect(parsed.rows.map((r: { source_line: number }) => r.source_line)).toEqual([2, 3]);
     const insights = await cli('insights');
-    expect(insights.stdout).toMatch(/Credit usage\s+0\.30 \(exact: 0\.300000\)/);
+    expect(insights.stdout).toMatch(
+      /Credit usage\s+0\.30 \(exact: 0\.300000; each event in its own currency\)/,
+    );
   });
 
   it('backfills from a YAML config in the Dagster shape', async () => {

@@ -84,7 +84,7 @@ describe('ingest: row rules', () => {
     const header =
       'Currency, INVOICE_ID ,resource_type,success,operation_type,service_tier,region,credit_usage,user_id,resource_id,timestamp,note';
     const body = [
-      '\uFEFF' + header,
+      `\uFEFF${header}`,
       'EUR,INV-9,vm,true,compute,standard,"us-east-1",2.25,7,"res,with,commas",2025-04-23 08:00:00,"say ""hi"""',
       'EUR,INV-9,vm,true,compute,standard,us-east-1,0.75,7,res-2,2025-04-23T09:00:00.123456Z,"two',
       'lines"',

@@ -50,8 +50,14 @@ describe('assets API', () => {
     expect(before).toMatchObject({ first: FROM, last: TO, states: 'm'.repeat(10) });
 
     // A second file for an existing day, a file for a new day (with a gap), and a corrupt gzip.
-    await h.pipeline.put('year=2025/month=03/day=05/late.csv', csv(row({ timestamp: '2025-03-05T12:00:00Z' })));
-    await h.pipeline.put('year=2025/month=03/day=12/new.csv', csv(row({ timestamp: '2025-03-12T12:00:00Z' })));
+    await h.pipeline.put(
+      'year=2025/month=03/day=05/late.csv',
+      csv(row({ timestamp: '2025-03-05T12:00:00Z' })),
+    );
+    await h.pipeline.put(
+      'year=2025/month=03/day=12/new.csv',
+      csv(row({ timestamp: '2025-03-12T12:00:00Z' })),
+    );
     await h.pipeline.put('year=2025/month=03/day=07/broken.csv.gz', Buffer.from('not gzip at all'));
     await h.runtime.materialize({ trigger: 'test', selection: ['billing_files'] });
 
@@ -84,7 +90,12 @@ describe('assets API', () => {
 
     // A run in progress over a range shows those days as running.
     const runId = await h.runtime.ledger.createRun(
-      { trigger: 'test', selection: ['daily_aggregates'], range: { from: '2025-03-02', to: '2025-03-03' }, fullRefresh: false },
+      {
+        trigger: 'test',
+        selection: ['daily_aggregates'],
+        range: { from: '2025-03-02', to: '2025-03-03' },
+        fullRefresh: false,
+      },
       'running',
     );
     const running = await states('daily_aggregates');
@@ -112,9 +123,9 @@ describe('assets API', () => {
   });
 
   it('returns the materialization history with parsed metadata', async () => {
-    const { body } = await h.get<{ materializations: { status: string; metadata: unknown; row_count: number }[] }>(
-      '/api/assets/billing_events/materializations',
-    );
+    const { body } = await h.get<{
+      materializations: { status: string; metadata: unknown; row_count: number }[];
+    }>('/api/assets/billing_events/materializations');
     expect(body.materializations.length).toBeGreaterThanOrEqual(3);
     const first = body.materializations.at(-1);
     expect(first?.status).toBe('success');

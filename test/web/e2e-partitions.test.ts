@@ -2,7 +2,14 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/runtime.js';
 import { testPipeline } from '../support/pipeline.js';
-import { buildWebUi, chromiumAvailable, launchBrowser, screenshot, serveApp, type TestServer } from './e2e-support.js';
+import {
+  buildWebUi,
+  chromiumAvailable,
+  launchBrowser,
+  screenshot,
+  serveApp,
+  type TestServer,
+} from './e2e-support.js';
 import { inProcessLauncher } from './support.js';
 
 const DAYS = 100_000;

@@ -15,7 +15,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** Debian's chromium (installed by .ci/run). Without it the browser tests cannot run; in CI that is an error. */
 export function chromiumAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get install chromium`);
+  if (process.env.CI === 'true')
+    throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get install chromium`);
   return false;
 }
 
@@ -52,7 +53,11 @@ export interface TestServer {
 }
 
 /** The app on 127.0.0.1 with a random port, in this process. */
-export async function serveApp(runtime: Runtime, launcher: RunLauncher, webRoot: string): Promise<TestServer> {
+export async function serveApp(
+  runtime: Runtime,
+  launcher: RunLauncher,
+  webRoot: string,
+): Promise<TestServer> {
   const app = createApp({ runtime, launcher, webRoot });
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
@@ -68,9 +73,15 @@ export async function serveApp(runtime: Runtime, launcher: RunLauncher, webRoot:
  * Saves a screenshot. With UPDATE_SCREENSHOTS=1 it goes to docs/screenshots (for the README);
  * otherwise to a temp folder, so an ordinary test run never changes tracked files.
  */
-export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<string> {
   const dir =
-    process.env.UPDATE_SCREENSHOTS === '1' ? path.join(repoRoot, 'docs/screenshots') : await tmpDir('screens');
+    process.env.UPDATE_SCREENSHOTS === '1'
+      ? path.join(repoRoot, 'docs/screenshots')
+      : await tmpDir('screens');
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: options.fullPage ?? false });

@@ -100,9 +100,10 @@ describe.skipIf(!chromiumAvailable())('web UI end to end (Chromium + daemon)', (
     const day = new URL(page.url()).searchParams.get('day') ?? '';
     const files = page.getByRole('table', { name: 'files behind the day' });
     await files.locator('tbody tr').first().waitFor();
-    const lineage = await api<{ files: { source_key: string; events: number }[]; totals: { events: number } }>(
-      `/api/lineage/day?day=${day}`,
-    );
+    const lineage = await api<{
+      files: { source_key: string; events: number }[];
+      totals: { events: number };
+    }>(`/api/lineage/day?day=${day}`);
     expect(await files.locator('tbody tr').count()).toBe(lineage.files.length);
     expect(lineage.files.reduce((n, f) => n + f.events, 0)).toBe(lineage.totals.events);
 
@@ -129,7 +130,9 @@ describe.skipIf(!chromiumAvailable())('web UI end to end (Chromium + daemon)', (
     await screenshot(page, 'data');
 
     await page.goto(`${daemon.info.url}/sql`);
-    await page.getByRole('textbox', { name: 'SQL query' }).fill('SELECT day, event_count, total_credit_usage FROM daily_aggregates ORDER BY day');
+    await page
+      .getByRole('textbox', { name: 'SQL query' })
+      .fill('SELECT day, event_count, total_credit_usage FROM daily_aggregates ORDER BY day');
     await page.getByRole('button', { name: 'Run' }).click();
     await page.getByRole('table', { name: 'query result' }).getByText('2025-04-15').waitFor();
     await screenshot(page, 'sql');

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { generate } from '../../src/billing/generate/generator.js';
-import { type RunRequest, describeRun, executeRun } from '../../src/orchestrator/run-executor.js';
+import { describeRun, executeRun, type RunRequest } from '../../src/orchestrator/run-executor.js';
 import type { Runtime } from '../../src/runtime.js';
 import { type App, createApp } from '../../src/server/app.js';
 import type { RunLauncher } from '../../src/server/app-deps.js';
@@ -46,7 +46,14 @@ export function inProcessLauncher(runtime: Runtime): InProcessLauncher {
 /** Writes generated billing files (the `generate` command's generator) into the pipeline's source. */
 export async function seed(
   pipeline: TestPipeline,
-  options: { from: string; to: string; rowsPerDay: number; seed?: number; dirtyRate?: number; filesPerDay?: number },
+  options: {
+    from: string;
+    to: string;
+    rowsPerDay: number;
+    seed?: number;
+    dirtyRate?: number;
+    filesPerDay?: number;
+  },
 ): Promise<void> {
   const sink = createSource(pipeline.source, pipeline.env);
   try {

@@ -35,7 +35,10 @@ export function authHeaders(): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 
-export async function api<T>(path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -56,11 +59,20 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
-    throw new ApiError(res.status, 'bad_response', `the server answered ${res.status} with something that is not JSON`);
+    throw new ApiError(
+      res.status,
+      'bad_response',
+      `the server answered ${res.status} with something that is not JSON`,
+    );
   }
   if (!res.ok) {
     const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-    throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${res.status}`, error?.details);
+    throw new ApiError(
+      res.status,
+      error?.code ?? 'http_error',
+      error?.message ?? `HTTP ${res.status}`,
+      error?.details,
+    );
   }
   return body as T;
 }

@@ -31,7 +31,10 @@ function route(path: string) {
     default:
       return (
         <div className="state">
-          No page at {path}. <button type="button" onClick={() => navigate('/insights')}>Open the dashboard</button>
+          No page at {path}.{' '}
+          <button type="button" onClick={() => navigate('/insights')}>
+            Open the dashboard
+          </button>
         </div>
       );
   }
@@ -47,10 +50,22 @@ function TokenGate(props: { onDone(): void }) {
   };
   return (
     <div className="state">
-      <form className="card stack" style={{ maxWidth: 420, margin: '60px auto', textAlign: 'left' }} onSubmit={submit}>
+      <form
+        className="card stack"
+        style={{ maxWidth: 420, margin: '60px auto', textAlign: 'left' }}
+        onSubmit={submit}
+      >
         <h2>This server needs a token</h2>
-        <div className="hint">It was started with BILLING_API_TOKEN. Paste the token to continue; it stays in this browser.</div>
-        <input type="password" value={value} onChange={(e) => setValue(e.target.value)} placeholder="token" aria-label="API token" />
+        <div className="hint">
+          It was started with BILLING_API_TOKEN. Paste the token to continue; it stays in this browser.
+        </div>
+        <input
+          type="password"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          placeholder="token"
+          aria-label="API token"
+        />
         <button type="submit" className="primary" disabled={!value.trim()}>
           Continue
         </button>

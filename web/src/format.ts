@@ -11,7 +11,8 @@ export function money(value: unknown, fractionDigits = 2): string {
   const negative = text.startsWith('-');
   const [int = '0', frac = ''] = text.replace(/^[-+]/, '').split('.');
   const scale = 10n ** BigInt(fractionDigits);
-  let scaled = BigInt(int || '0') * scale + BigInt((frac + '0'.repeat(fractionDigits)).slice(0, fractionDigits) || '0');
+  let scaled =
+    BigInt(int || '0') * scale + BigInt((frac + '0'.repeat(fractionDigits)).slice(0, fractionDigits) || '0');
   if (Number(frac.charAt(fractionDigits) || '0') >= 5) scaled += 1n;
   const whole = groupThousands((scaled / scale).toString());
   const part = fractionDigits > 0 ? `.${(scaled % scale).toString().padStart(fractionDigits, '0')}` : '';
@@ -66,7 +67,13 @@ export function relative(iso: unknown, now = Date.now()): string {
   const future = seconds < 0;
   const s = Math.abs(seconds);
   const text =
-    s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : s < 86_400 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86_400)} d`;
+    s < 60
+      ? `${s} s`
+      : s < 3600
+        ? `${Math.round(s / 60)} min`
+        : s < 86_400
+          ? `${Math.round(s / 3600)} h`
+          : `${Math.round(s / 86_400)} d`;
   return future ? `in ${text}` : `${text} ago`;
 }
 

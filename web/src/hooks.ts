@@ -13,7 +13,10 @@ export interface ApiState<T> {
  * answer on screen while the next loads; a new path clears it, unless `keep` says the old answer
  * is still a fair picture (a chart under a changed filter) and a flash of skeleton would be worse.
  */
-export function useApi<T>(path: string | null, options: { pollMs?: number | null; keep?: boolean } = {}): ApiState<T> {
+export function useApi<T>(
+  path: string | null,
+  options: { pollMs?: number | null; keep?: boolean } = {},
+): ApiState<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(path !== null);
@@ -66,7 +69,7 @@ export interface Action {
 export function useAction(): Action {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const run = useCallback(async <T,>(fn: () => Promise<T>) => {
+  const run = useCallback(async <T>(fn: () => Promise<T>) => {
     setPending(true);
     setError(null);
     try {

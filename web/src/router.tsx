@@ -23,11 +23,14 @@ export interface Location {
   query: URLSearchParams;
 }
 
+function readLocation(): Location {
+  return { path: window.location.pathname, query: new URLSearchParams(window.location.search) };
+}
+
 export function useLocation(): Location {
-  const read = () => ({ path: window.location.pathname, query: new URLSearchParams(window.location.search) });
-  const [location, setLocation] = useState(read);
+  const [location, setLocation] = useState(readLocation);
   useEffect(() => {
-    const update = () => setLocation(read());
+    const update = () => setLocation(readLocation());
     listeners.add(update);
     return () => {
       listeners.delete(update);
@@ -37,7 +40,10 @@ export function useLocation(): Location {
 }
 
 /** Replaces some query parameters of the current address (e.g. filters), keeping the rest. */
-export function setQuery(changes: Record<string, string | null | undefined>, options: { replace?: boolean } = {}): void {
+export function setQuery(
+  changes: Record<string, string | null | undefined>,
+  options: { replace?: boolean } = {},
+): void {
   const query = new URLSearchParams(window.location.search);
   for (const [key, value] of Object.entries(changes)) {
     if (value === null || value === undefined || value === '') query.delete(key);
@@ -49,7 +55,8 @@ export function setQuery(changes: Record<string, string | null | undefined>, opt
 
 export function Link(props: { to: string; children: ReactNode; className?: string; title?: string }) {
   const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey)
+      return;
     event.preventDefault();
     navigate(props.to);
   };

@@ -141,6 +141,13 @@ export interface SqlResult {
   elapsed_ms: number;
 }
 
-export const DIMENSIONS = ['region', 'service_tier', 'operation_type', 'resource_type', 'currency', 'user_id'] as const;
+export const DIMENSIONS = [
+  'region',
+  'service_tier',
+  'operation_type',
+  'resource_type',
+  'currency',
+  'user_id',
+] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 export type Filters = Partial<Record<Dimension | 'from' | 'to', string>>;

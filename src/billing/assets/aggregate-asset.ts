@@ -58,10 +58,10 @@ async function migrate(warehouse: Warehouse, def: AggregateDefinition, sql: Aggr
   await warehouse.transaction(async (tx) => {
     await tx.exec(sql.create);
     await tx.exec(sql.createProbe);
-    const columns = await tx.all<{ table_name: string; column_name: string; data_type: string }>(TABLE_COLUMNS, [
-      def.name,
-      sql.probeName,
-    ]);
+    const columns = await tx.all<{ table_name: string; column_name: string; data_type: string }>(
+      TABLE_COLUMNS,
+      [def.name, sql.probeName],
+    );
     await tx.exec(`DROP TABLE "${sql.probeName}"`);
     const shape = (table: string) =>
       columns

@@ -109,13 +109,19 @@ function withRenormalized(
     if (existing) {
       existing.metadata = { ...existing.metadata, renormalizedEvents: events };
     } else {
-      partitions.set(r.partition, { partition: r.partition, rowCount: 0, metadata: { renormalizedEvents: events } });
+      partitions.set(r.partition, {
+        partition: r.partition,
+        rowCount: 0,
+        metadata: { renormalizedEvents: events },
+      });
     }
   }
   return {
     ...result,
     changed: true,
-    partitions: [...partitions.values()].sort((a, b) => String(a.partition).localeCompare(String(b.partition))),
+    partitions: [...partitions.values()].sort((a, b) =>
+      String(a.partition).localeCompare(String(b.partition)),
+    ),
     metadata: {
       ...result.metadata,
       renormalizedEvents: renormalized.reduce((n, r) => n + Number(r.events), 0),

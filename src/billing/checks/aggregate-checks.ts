@@ -31,13 +31,16 @@ function verdict(r: Reconciliation, table: string): { passed: boolean; message: 
   if (Number(r.events) !== Number(r.aggregate_events)) {
     problems.push(`event count ${r.aggregate_events} in ${table}, ${r.events} in billing_events`);
   }
-  if (!r.credit_equal) problems.push(`credit total ${r.aggregate_credit} in ${table}, ${r.credit} in billing_events`);
+  if (!r.credit_equal)
+    problems.push(`credit total ${r.aggregate_credit} in ${table}, ${r.credit} in billing_events`);
   // With every event normalized the totals must match exactly; otherwise some group must say "unknown".
   if (Number(r.unnormalized) === 0) {
     if (Number(r.null_groups) > 0) {
       problems.push(`${r.null_groups} group(s) lack a normalized total although every event has one`);
     } else if (!r.normalized_equal) {
-      problems.push(`normalized total ${r.aggregate_normalized} in ${table}, ${r.normalized} in billing_events`);
+      problems.push(
+        `normalized total ${r.aggregate_normalized} in ${table}, ${r.normalized} in billing_events`,
+      );
     }
   } else if (Number(r.null_groups) === 0) {
     problems.push(`${r.unnormalized} event(s) lack a normalized amount but every normalized total is set`);
@@ -112,20 +115,45 @@ function volumeAnomalyCheck(settings: CheckSettings): AssetCheckDefinition | nul
       }>(sql.VOLUME_BASELINE, [partitions.join(','), v.window_days]);
       return rows.map((r) => {
         const metrics = [
-          { name: 'events', value: r.event_count, median: r.median_events, mad: r.mad_events, days: r.history_days },
-          { name: 'normalized spend', value: r.spend, median: r.median_spend, mad: r.mad_spend, days: r.spend_days },
+          {
+            name: 'events',
+            value: r.event_count,
+            median: r.median_events,
+            mad: r.mad_events,
+            days: r.history_days,
+          },
+          {
+            name: 'normalized spend',
+            value: r.spend,
+            median: r.median_spend,
+            mad: r.mad_spend,
+            days: r.spend_days,
+          },
         ];
         const scored = metrics.flatMap((m) => {
           if (m.value === null || m.median === null || m.mad === null) return [];
-          const o = { value: Number(m.value), median: Number(m.median), mad: Number(m.mad), historyDays: Number(m.days) };
+          const o = {
+            value: Number(m.value),
+            median: Number(m.median),
+            mad: Number(m.mad),
+            historyDays: Number(m.days),
+          };
           const z = robustZ(o);
-          return [{ ...m, z, anomalous: isAnomalous(o, v), text: `${m.name} ${o.value} (median ${o.median}, z ${z === null ? 'n/a' : z.toFixed(1)})` }];
+          return [
+            {
+              ...m,
+              z,
+              anomalous: isAnomalous(o, v),
+              text: `${m.name} ${o.value} (median ${o.median}, z ${z === null ? 'n/a' : z.toFixed(1)})`,
+            },
+          ];
         });
         const anomalies = scored.filter((m) => m.anomalous);
         return {
           partition: r.partition,
           passed: anomalies.length === 0,
-          observed: scored.length > 0 ? scored.map((m) => m.text).join('; ') : `history ${r.history_days} day(s)`,
+          observed:
+            scored.length > 0 ? scored.map((m) => m.text).join('; ') : `history ${r.history_days} day(s)`,
           threshold: `|z| >= ${v.max_robust_z} and change >= ${v.min_relative_change * 100}% over >= ${v.min_history_days} day(s)`,
           message: anomalies.length > 0 ? `unusual ${anomalies.map((m) => m.text).join('; ')}` : null,
         };

@@ -16,7 +16,10 @@ export interface BillingChecksOptions {
 /** The built-in checks of every billing asset, by asset name, as configured. */
 export function billingChecks(options: BillingChecksOptions): Map<string, AssetCheckDefinition[]> {
   const checks = new Map<string, AssetCheckDefinition[]>();
-  checks.set('billing_files', fileChecks({ settings: options.settings, now: options.now ?? (() => new Date()) }));
+  checks.set(
+    'billing_files',
+    fileChecks({ settings: options.settings, now: options.now ?? (() => new Date()) }),
+  );
   checks.set(
     'billing_events',
     eventChecks({ settings: options.settings, reportingCurrency: options.reportingCurrency }),

@@ -1,4 +1,8 @@
-import type { AssetCheckContext, AssetCheckDefinition, CheckOutcome } from '../../orchestrator/asset-check.js';
+import type {
+  AssetCheckContext,
+  AssetCheckDefinition,
+  CheckOutcome,
+} from '../../orchestrator/asset-check.js';
 import type { Cell } from '../../warehouse/warehouse.js';
 import * as sql from './check-sql.js';
 import type { CheckSettings } from './quality-config.js';
@@ -63,7 +67,11 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
     name: string,
     description: string,
     severity: AssetCheckDefinition['severity'],
-    judge: (row: ProfileRow | undefined, partition: string, ctx: AssetCheckContext) => Promise<CheckOutcome> | CheckOutcome,
+    judge: (
+      row: ProfileRow | undefined,
+      partition: string,
+      ctx: AssetCheckContext,
+    ) => Promise<CheckOutcome> | CheckOutcome,
   ): AssetCheckDefinition => ({
     name,
     description,
@@ -164,7 +172,9 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
           const outside = count(row, 'out_of_range');
           const refundShare = events === 0 ? 0 : refunds / events;
           const problems = [
-            outside > 0 ? `${outside} amount(s) outside ${bounds} (min ${row?.min_credit}, max ${row?.max_credit})` : null,
+            outside > 0
+              ? `${outside} amount(s) outside ${bounds} (min ${row?.min_credit}, max ${row?.max_credit})`
+              : null,
             refundShare > r.max_refund_share
               ? `${refunds} refund(s) of ${events} events, share ${share(refunds, events)} > ${r.max_refund_share}`
               : null,
@@ -223,7 +233,10 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
           }>(sql.UNNORMALIZED_DETAIL, [partition, options.reportingCurrency]);
           const parts = detail.map((d) => {
             const span = d.first_day === d.last_day ? d.first_day : `${d.first_day}..${d.last_day}`;
-            const why = Number(d.too_large) > 0 ? 'amount too large for DECIMAL(18,6) after conversion' : 'no rate on or before';
+            const why =
+              Number(d.too_large) > 0
+                ? 'amount too large for DECIMAL(18,6) after conversion'
+                : 'no rate on or before';
             return `${d.currency} ×${d.events} (${span}: ${why})`;
           });
           return {
@@ -244,8 +257,13 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
       description: `Each file rejects at most ${max} of its rows (a file rejected whole counts as 1)`,
       severity: s.rejected_row_rate.severity,
       async evaluate(ctx) {
-        const rejectedNow = await ctx.warehouse.all<{ partition: string }>(sql.PARTITIONS_REJECTED_IN_RUN, [ctx.runId]);
-        const partitions = checkedPartitions(ctx, rejectedNow.map((r) => r.partition));
+        const rejectedNow = await ctx.warehouse.all<{ partition: string }>(sql.PARTITIONS_REJECTED_IN_RUN, [
+          ctx.runId,
+        ]);
+        const partitions = checkedPartitions(
+          ctx,
+          rejectedNow.map((r) => r.partition),
+        );
         if (partitions.length === 0) return [];
         const files = await ctx.warehouse.all<{
           partition: string;
@@ -297,7 +315,8 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
         }>(sql.FILE_ROW_RECONCILIATION, [partitions.join(',')]);
         return partitions.map((partition) => {
           const off = files.filter(
-            (f) => f.partition === partition && Number(f.events) !== Number(f.data_rows) - Number(f.rejected_rows),
+            (f) =>
+              f.partition === partition && Number(f.events) !== Number(f.data_rows) - Number(f.rejected_rows),
           );
           return {
             partition,

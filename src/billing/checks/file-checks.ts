@@ -51,7 +51,9 @@ export function fileChecks(options: { settings: CheckSettings; now: () => Date }
             passed: arrived,
             observed: arrived ? 'arrived' : 'missing',
             threshold: `by ${addDays(day, 1)}T${f.expected_by}Z`,
-            message: arrived ? null : `no file for ${day}, expected by ${addDays(day, 1)} ${f.expected_by} UTC`,
+            message: arrived
+              ? null
+              : `no file for ${day}, expected by ${addDays(day, 1)} ${f.expected_by} UTC`,
           });
         }
         return outcomes.sort((a, b) => String(a.partition).localeCompare(String(b.partition)));

@@ -70,9 +70,7 @@ const QualityConfigSchema = z
         file_row_reconciliation: z.object(base).strict(),
       })
       .strict(),
-    anomalies: z
-      .object({ spend: z.object({ ...anomaly, min_spend: amount }).strict() })
-      .strict(),
+    anomalies: z.object({ spend: z.object({ ...anomaly, min_spend: amount }).strict() }).strict(),
   })
   .strict();
 
@@ -221,7 +219,8 @@ export function parseQualityYaml(text: string, origin: string): unknown {
     throw new ConfigError(`${origin} is not valid YAML: ${error instanceof Error ? error.message : error}`);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (!isPlain(parsed)) throw new ConfigError(`${origin} must be a mapping with "checks:" and/or "anomalies:"`);
+  if (!isPlain(parsed))
+    throw new ConfigError(`${origin} must be a mapping with "checks:" and/or "anomalies:"`);
   return parsed;
 }
 
@@ -257,6 +256,8 @@ export async function loadQualityConfig(options: LoadQualityConfigOptions): Prom
     overlay = parseQualityYaml(text, options.file);
   }
   const merged = applyEnv(merge(DEFAULT_QUALITY_CONFIG, overlay), options.env);
-  const origin = options.file ? `${options.file} (with BILLING_CHECKS_* overrides)` : 'BILLING_CHECKS_* variables';
+  const origin = options.file
+    ? `${options.file} (with BILLING_CHECKS_* overrides)`
+    : 'BILLING_CHECKS_* variables';
   return validateQualityConfig(merged, origin);
 }

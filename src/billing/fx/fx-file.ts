@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
+import { parseDay } from '../../orchestrator/days.js';
 import { createSource, parseS3Uri } from '../../sources/create-source.js';
 import { SourceError } from '../../sources/source.js';
-import { parseDay } from '../../orchestrator/days.js';
 
 /** One FX rate: units of the reporting currency for one unit of `currency`, from `date` on. */
 export interface FxRate {
@@ -68,7 +68,12 @@ function canonical(rate: string): string {
 
 /** Splits one line into fields; a field may be wrapped in double quotes (no embedded commas expected). */
 function fields(line: string): string[] {
-  return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1').trim());
+  return line.split(',').map((f) =>
+    f
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .trim(),
+  );
 }
 
 /**
@@ -80,7 +85,8 @@ export function parseFxRates(text: string, options: { reportingCurrency: string;
   const lines = text.replace(/^\uFEFF/, '').split('\n');
   const problems: string[] = [];
   const headerIndex = lines.findIndex((l) => l.trim() !== '');
-  if (headerIndex < 0) throw new FxFileError(`${options.origin} is empty; expected a header date,currency,rate`);
+  if (headerIndex < 0)
+    throw new FxFileError(`${options.origin} is empty; expected a header date,currency,rate`);
   const header = fields(lines[headerIndex] ?? '').map((h) => h.toLowerCase());
   const missing = REQUIRED.filter((c) => !header.includes(c));
   if (missing.length > 0) {
@@ -134,7 +140,9 @@ export function parseFxRates(text: string, options: { reportingCurrency: string;
     const previous = seen.get(key);
     if (previous) {
       if (canonical(previous.rate) !== canonical(rate)) {
-        problems.push(`line ${line}: a second, different rate for ${currency} on ${date} (line ${previous.line})`);
+        problems.push(
+          `line ${line}: a second, different rate for ${currency} on ${date} (line ${previous.line})`,
+        );
       }
       continue;
     }

@@ -79,13 +79,20 @@ export function generateFxRates(options: FxGenerateOptions): string {
 }
 
 /** Writes an FX file to `s3://bucket/key.csv` or a local path. */
-export async function writeFxFile(destination: string, body: string, env: NodeJS.ProcessEnv): Promise<string> {
+export async function writeFxFile(
+  destination: string,
+  body: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   if (/^s3:\/\//i.test(destination)) {
     const match = /^s3:\/\/([^/]+)\/(.+)$/i.exec(destination.trim());
     if (!match || (match[2] ?? '').endsWith('/')) {
-      throw new SourceError(`FX destination "${destination}" must name a file, e.g. s3://bucket/fx/rates.csv`, {
-        transient: false,
-      });
+      throw new SourceError(
+        `FX destination "${destination}" must name a file, e.g. s3://bucket/fx/rates.csv`,
+        {
+          transient: false,
+        },
+      );
     }
     const key = match[2] as string;
     const slash = key.lastIndexOf('/');

@@ -61,18 +61,15 @@ export function fxRatesAsset(options: FxOptions): AssetDefinition {
         ) {
           return { changed: false, partitions: [], metadata: { rates: state.rate_count, changes: 0 } };
         }
-        rates = parseFxRates(file.text, { reportingCurrency: options.reportingCurrency, origin: options.source });
-      } else if (
-        state &&
-        state.source === null &&
-        state.reporting_currency === options.reportingCurrency
-      ) {
+        rates = parseFxRates(file.text, {
+          reportingCurrency: options.reportingCurrency,
+          origin: options.source,
+        });
+      } else if (state && state.source === null && state.reporting_currency === options.reportingCurrency) {
         return { changed: false, partitions: [], metadata: { rates: 0, changes: 0 } };
       }
       if (!options.source) {
-        ctx.log(
-          `BILLING_FX_SOURCE is not set: only ${options.reportingCurrency} amounts can be normalized`,
-        );
+        ctx.log(`BILLING_FX_SOURCE is not set: only ${options.reportingCurrency} amounts can be normalized`);
       }
 
       let changes = 0;
@@ -113,7 +110,10 @@ export function fxRatesAsset(options: FxOptions): AssetDefinition {
         firstDate: summary?.first_date ?? null,
         lastDate: summary?.last_date ?? null,
       };
-      ctx.log(`loaded ${rates.length} FX rate(s) from ${options.source ?? '(none)'}: ${changes} change(s)`, metadata);
+      ctx.log(
+        `loaded ${rates.length} FX rate(s) from ${options.source ?? '(none)'}: ${changes} change(s)`,
+        metadata,
+      );
       return {
         changed: changes > 0,
         partitions: [

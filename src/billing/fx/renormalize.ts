@@ -13,7 +13,10 @@ export interface Renormalization {
  * change applied): recomputes `normalized_credit_usage` where the valid rate changed and logs the
  * touched keys in `billing_event_changes`, so each aggregate rebuilds exactly the affected groups.
  */
-export async function applyRateChanges(ctx: AssetContext, reportingCurrency: string): Promise<Renormalization> {
+export async function applyRateChanges(
+  ctx: AssetContext,
+  reportingCurrency: string,
+): Promise<Renormalization> {
   const cursorText = await ctx.getCursor();
   const cursor = cursorText === null ? 0 : Number(cursorText);
   const [head] = await ctx.warehouse.all<{ latest: number | null }>(sql.FX_CHANGES_SINCE, [cursor]);

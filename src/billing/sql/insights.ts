@@ -1,5 +1,5 @@
-import { anomalySql } from '../checks/robust-z.js';
 import { DEFAULT_QUALITY_CONFIG, type SpendAnomalySettings } from '../checks/quality-config.js';
+import { anomalySql } from '../checks/robust-z.js';
 import { exactMean, ratio } from './money.js';
 
 /** A total of normalized amounts over aggregate rows: NULL (unknown) if any row's is. */

@@ -13,7 +13,16 @@ interface ChecksFlags extends CommonOptions {
   format: string;
 }
 
-const COLUMNS = ['asset', 'partition', 'check_name', 'severity', 'status', 'observed', 'threshold', 'message'];
+const COLUMNS = [
+  'asset',
+  'partition',
+  'check_name',
+  'severity',
+  'status',
+  'observed',
+  'threshold',
+  'message',
+];
 
 export function registerChecks(program: Command): void {
   commonOptions(
@@ -60,7 +69,9 @@ Examples:
       }
       if (rows.length === 0) {
         process.stdout.write(
-          flags.failed ? 'No failing checks.\n' : 'No check results yet: run `billing-pipeline materialize` first.\n',
+          flags.failed
+            ? 'No failing checks.\n'
+            : 'No check results yet: run `billing-pipeline materialize` first.\n',
         );
         return;
       }

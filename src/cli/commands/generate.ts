@@ -94,7 +94,9 @@ Examples:
       );
       const reportingCurrency = flags.reportingCurrency.trim().toUpperCase();
       if (!/^[A-Z]{3}$/.test(reportingCurrency))
-        throw new UsageError(`--reporting-currency must be a three-letter code; got "${flags.reportingCurrency}"`);
+        throw new UsageError(
+          `--reporting-currency must be a three-letter code; got "${flags.reportingCurrency}"`,
+        );
       // Rates start a week early: events just after local midnight fall on the UTC day before.
       const fxBody = flags.fxRates
         ? generateFxRates({ from: addDays(range.from, -7), to: range.to, seed, reportingCurrency })

@@ -173,7 +173,9 @@ Examples:
  */
 async function backfillInDaemon(daemon: DaemonClient, range: DayRange): Promise<void> {
   const { backfillId } = await daemon.createBackfill(range);
-  process.stderr.write(`backfill ${backfillId}: one run per day, ${range.from}..${range.to}, queued in the daemon\n`);
+  process.stderr.write(
+    `backfill ${backfillId}: one run per day, ${range.from}..${range.to}, queued in the daemon\n`,
+  );
   const controller = new AbortController();
   const onSignal = () => {
     process.stderr.write('\ncanceling the backfill (runs stop at their next safe point)...\n');

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
 import type { Row } from '../../warehouse/warehouse.js';
+import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../format.js';
 
 export function parseFormat(value: string): OutputFormat {
@@ -33,9 +33,13 @@ Examples:
       if (daemon) {
         // The daemon owns the warehouse: its SQL endpoint is read-only and returns 10,000 rows at most.
         const result = await daemon.sql(sql, { limit: 10_000 });
-        process.stdout.write(`${formatResult({ columns: result.columns, rows: result.rows as Row[] }, format)}\n`);
+        process.stdout.write(
+          `${formatResult({ columns: result.columns, rows: result.rows as Row[] }, format)}\n`,
+        );
         if (result.truncated)
-          process.stderr.write('note: only the first 10,000 rows are shown (the daemon\'s limit); add LIMIT/OFFSET\n');
+          process.stderr.write(
+            "note: only the first 10,000 rows are shown (the daemon's limit); add LIMIT/OFFSET\n",
+          );
         return;
       }
       const result = await withRuntime(flags, (runtime) => runtime.warehouse.query(sql));

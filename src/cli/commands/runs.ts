@@ -121,7 +121,9 @@ export function registerRuns(program: Command): void {
       return { canceled: await runtime.ledger.cancelQueuedRun(runId), status: stored.status };
     });
     process.stdout.write(
-      outcome.canceled ? `run ${runId} canceled (it was queued)\n` : `run ${runId} is ${outcome.status}; nothing to cancel\n`,
+      outcome.canceled
+        ? `run ${runId} canceled (it was queued)\n`
+        : `run ${runId} is ${outcome.status}; nothing to cancel\n`,
     );
   });
 }

@@ -3,9 +3,9 @@ import { partitionLineage } from '../../billing/lineage.js';
 import type { AssetDefinition } from '../../orchestrator/asset.js';
 import type { Runtime } from '../../runtime.js';
 import type { Row } from '../../warehouse/warehouse.js';
+import { AssetParam, DaySchema, json, limitParam, RowSchema } from '../api-schema.js';
 import type { App } from '../app.js';
 import type { AppDeps } from '../app-deps.js';
-import { AssetParam, DaySchema, json, limitParam, RowSchema } from '../api-schema.js';
 import { assetSummaries, PARTITION_CODES, partitionState, partitionStrip } from '../asset-state.js';
 import { MATERIALIZATION_HISTORY } from '../asset-status-sql.js';
 import { HttpError } from '../http-error.js';
@@ -102,7 +102,9 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
       path: '/api/assets/{name}/partitions',
       tags: ['assets'],
       summary: 'The current state of every day of a daily asset, one character per day',
-      description: `\`states\` has one character per day from \`first\` to \`last\`: ${Object.entries(PARTITION_CODES)
+      description: `\`states\` has one character per day from \`first\` to \`last\`: ${Object.entries(
+        PARTITION_CODES,
+      )
         .map(([status, code]) => `\`${code}\` ${status}`)
         .join(', ')}.`,
       request: { params: AssetParam },
@@ -130,7 +132,8 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
       method: 'get',
       path: '/api/assets/{name}/partitions/{day}',
       tags: ['assets'],
-      summary: 'One day of a daily asset: its state, the runs that built it, the files and sample source rows',
+      summary:
+        'One day of a daily asset: its state, the runs that built it, the files and sample source rows',
       request: {
         params: AssetParam.extend({ day: DaySchema.openapi({ param: { name: 'day', in: 'path' } }) }),
         query: z.object({ rows: limitParam(500, 20) }),
@@ -181,7 +184,10 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
     }),
     async (c) => {
       const asset = findAsset(runtime, c.req.valid('param').name);
-      const rows = await runtime.warehouse.all(MATERIALIZATION_HISTORY, [asset.name, c.req.valid('query').limit]);
+      const rows = await runtime.warehouse.all(MATERIALIZATION_HISTORY, [
+        asset.name,
+        c.req.valid('query').limit,
+      ]);
       return c.json({ materializations: rows.map(withParsedMetadata) }, 200);
     },
   );

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { partitionLineage } from '../../billing/lineage.js';
 import type { SqlValue } from '../../warehouse/warehouse.js';
+import { DaySchema, FilterQuery, json, limitParam, offsetParam, RowSchema } from '../api-schema.js';
 import type { App } from '../app.js';
 import type { AppDeps } from '../app-deps.js';
-import { DaySchema, FilterQuery, json, limitParam, offsetParam, RowSchema } from '../api-schema.js';
 import * as sql from '../data-sql.js';
 import { eventWhere, type WhereClause } from '../event-filters.js';
 

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Row } from '../../warehouse/warehouse.js';
+import { FilterQuery, json, limitParam, RowSchema } from '../api-schema.js';
 import type { App } from '../app.js';
 import type { AppDeps } from '../app-deps.js';
-import { FilterQuery, json, limitParam, RowSchema } from '../api-schema.js';
 import { DIMENSIONS, eventWhere, hasDimensionFilter } from '../event-filters.js';
 import * as sql from '../insights-sql.js';
 
@@ -30,7 +30,8 @@ const DimensionParam = z.object({
 export function registerInsightRoutes(app: App, deps: AppDeps): void {
   const { warehouse } = deps.runtime;
   /** Whether a question needs raw events: any dimension filter does; a date range alone does not. */
-  const source = (filters: z.infer<typeof FilterQuery>) => (hasDimensionFilter(filters) ? 'events' : 'aggregates');
+  const source = (filters: z.infer<typeof FilterQuery>) =>
+    hasDimensionFilter(filters) ? 'events' : 'aggregates';
 
   app.openapi(
     createRoute({
@@ -45,13 +46,19 @@ export function registerInsightRoutes(app: App, deps: AppDeps): void {
       const filters = c.req.valid('query');
       const ranged = filters.from !== undefined || filters.to !== undefined;
       if (source(filters) === 'aggregates') {
-        const [totals] = await warehouse.all(sql.SUMMARY_FROM_AGGREGATES, [filters.from ?? null, filters.to ?? null]);
+        const [totals] = await warehouse.all(sql.SUMMARY_FROM_AGGREGATES, [
+          filters.from ?? null,
+          filters.to ?? null,
+        ]);
         // Distinct users over a sub-range can only be counted from events.
         const where = eventWhere(filters);
         const [users] = ranged
           ? await warehouse.all(sql.usersFromEvents(where.sql), where.params)
           : await warehouse.all(sql.ALL_TIME_USERS);
-        return c.json({ ...totals, unique_users: users?.unique_users ?? 0, source: 'aggregates' } as never, 200);
+        return c.json(
+          { ...totals, unique_users: users?.unique_users ?? 0, source: 'aggregates' } as never,
+          200,
+        );
       }
       const where = eventWhere(filters);
       const [totals] = await warehouse.all(sql.summaryFromEvents(where.sql), where.params);
@@ -74,7 +81,10 @@ export function registerInsightRoutes(app: App, deps: AppDeps): void {
     async (c) => {
       const filters = c.req.valid('query');
       if (source(filters) === 'aggregates') {
-        const days = await warehouse.all(sql.DAILY_FROM_AGGREGATES, [filters.from ?? null, filters.to ?? null]);
+        const days = await warehouse.all(sql.DAILY_FROM_AGGREGATES, [
+          filters.from ?? null,
+          filters.to ?? null,
+        ]);
         return c.json({ days, source: 'aggregates' as const }, 200);
       }
       const where = eventWhere(filters);
@@ -153,7 +163,10 @@ export function registerInsightRoutes(app: App, deps: AppDeps): void {
       path: '/api/insights/report',
       tags: ['insights'],
       summary: 'The precomputed insight tables (as `billing-pipeline insights` prints them)',
-      responses: json(z.record(z.string(), z.array(RowSchema)), 'Insight tables; empty before the first materialization'),
+      responses: json(
+        z.record(z.string(), z.array(RowSchema)),
+        'Insight tables; empty before the first materialization',
+      ),
     }),
     async (c) => {
       const [exists] = await warehouse.all<{ n: number }>(

@@ -33,7 +33,11 @@ export function registerWebRoutes(app: App, deps: AppDeps): void {
   const root = deps.webRoot ? resolve(deps.webRoot) : null;
   app.get('*', async (c) => {
     if (!root) {
-      throw new HttpError(404, 'no_web_ui', 'this server was started without a web UI; the API is under /api');
+      throw new HttpError(
+        404,
+        'no_web_ui',
+        'this server was started without a web UI; the API is under /api',
+      );
     }
     let pathname: string;
     try {

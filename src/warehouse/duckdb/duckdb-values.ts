@@ -33,7 +33,7 @@ const timestampCell: DuckDBValueConverter<Cell> = (value) => {
   return ts.isFinite ? isoFromMicros(ts.micros) : String(ts);
 };
 
-const byType = (typeId: DuckDBTypeId, value: unknown, type: unknown): Cell =>
+const byType = (_typeId: DuckDBTypeId, value: unknown, type: unknown): Cell =>
   JsonDuckDBValueConverter(value as never, type as never, JsonDuckDBValueConverter) as Cell;
 
 /**

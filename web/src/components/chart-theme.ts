@@ -37,7 +37,13 @@ export function useChartColors(): ChartColors {
 
 export function tooltipStyle(colors: ChartColors) {
   return {
-    contentStyle: { background: colors.panel, border: `1px solid ${colors.grid}`, borderRadius: 8, color: colors.text, fontSize: 12.5 },
+    contentStyle: {
+      background: colors.panel,
+      border: `1px solid ${colors.grid}`,
+      borderRadius: 8,
+      color: colors.text,
+      fontSize: 12.5,
+    },
     labelStyle: { color: colors.text, fontWeight: 600 },
     itemStyle: { color: colors.text },
   };

@@ -37,7 +37,11 @@ export function DataTable<T>(props: {
           <thead>
             <tr>
               {columns.map((c) => (
-                <th key={c.key} className={c.num ? 'num' : undefined} style={c.width ? { width: c.width } : undefined}>
+                <th
+                  key={c.key}
+                  className={c.num ? 'num' : undefined}
+                  style={c.width ? { width: c.width } : undefined}
+                >
                   {c.label}
                 </th>
               ))}
@@ -76,10 +80,15 @@ export function DataTable<T>(props: {
       {paging && paging.total > paging.limit && (
         <div className="pager">
           <span>
-            {count(paging.offset + 1)}–{count(Math.min(paging.offset + paging.limit, paging.total))} of {count(paging.total)}
+            {count(paging.offset + 1)}–{count(Math.min(paging.offset + paging.limit, paging.total))} of{' '}
+            {count(paging.total)}
           </span>
           <span className="row">
-            <button type="button" disabled={paging.offset === 0} onClick={() => paging.onPage(Math.max(0, paging.offset - paging.limit))}>
+            <button
+              type="button"
+              disabled={paging.offset === 0}
+              onClick={() => paging.onPage(Math.max(0, paging.offset - paging.limit))}
+            >
               Previous
             </button>
             <button

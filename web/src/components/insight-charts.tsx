@@ -29,7 +29,12 @@ const axis = (muted: string) => ({ tick: { fontSize: 11, fill: muted }, stroke: 
 
 export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void }) {
   const c = useChartColors();
-  const data = props.days.map((d) => ({ day: String(d.day), spend: num(d.total_credit_usage), events: num(d.event_count), exact: d.total_credit_usage }));
+  const data = props.days.map((d) => ({
+    day: String(d.day),
+    spend: num(d.total_credit_usage),
+    events: num(d.event_count),
+    exact: d.total_credit_usage,
+  }));
   return (
     <div style={{ height: 280 }} data-chart="spend-volume">
       <ResponsiveContainer width="100%" height="100%">
@@ -42,16 +47,45 @@ export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void 
           <CartesianGrid vertical={false} stroke={c.grid} />
           <XAxis dataKey="day" {...axis(c.muted)} minTickGap={28} tickFormatter={(d: string) => d.slice(5)} />
           <YAxis yAxisId="spend" {...axis(c.muted)} tickFormatter={compactMoney} width={52} />
-          <YAxis yAxisId="events" orientation="right" {...axis(c.muted)} tickFormatter={compactMoney} width={44} />
+          <YAxis
+            yAxisId="events"
+            orientation="right"
+            {...axis(c.muted)}
+            tickFormatter={compactMoney}
+            width={44}
+          />
           <Tooltip
             {...tooltipStyle(c)}
             formatter={(value, name, item) =>
-              name === 'Spend' ? [`${money((item.payload as { exact: string }).exact)} (exact ${(item.payload as { exact: string }).exact})`, name] : [count(value), name]
+              name === 'Spend'
+                ? [
+                    `${money((item.payload as { exact: string }).exact)} (exact ${(item.payload as { exact: string }).exact})`,
+                    name,
+                  ]
+                : [count(value), name]
             }
           />
           <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Bar yAxisId="events" dataKey="events" name="Events" fill={c.series[1]} fillOpacity={0.55} radius={[3, 3, 0, 0]} maxBarSize={22} isAnimationActive={false} />
-          <Line yAxisId="spend" dataKey="spend" name="Spend" stroke={c.series[0]} strokeWidth={2.2} dot={false} activeDot={{ r: 4 }} isAnimationActive={false} />
+          <Bar
+            yAxisId="events"
+            dataKey="events"
+            name="Events"
+            fill={c.series[1]}
+            fillOpacity={0.55}
+            radius={[3, 3, 0, 0]}
+            maxBarSize={22}
+            isAnimationActive={false}
+          />
+          <Line
+            yAxisId="spend"
+            dataKey="spend"
+            name="Spend"
+            stroke={c.series[0]}
+            strokeWidth={2.2}
+            dot={false}
+            activeDot={{ r: 4 }}
+            isAnimationActive={false}
+          />
         </ComposedChart>
       </ResponsiveContainer>
     </div>
@@ -60,16 +94,42 @@ export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void 
 
 export function SuccessChart(props: { days: Row[]; onDay(day: string): void }) {
   const c = useChartColors();
-  const data = props.days.map((d) => ({ day: String(d.day), rate: num(d.success_rate) * 100, failures: num(d.failure_count) }));
+  const data = props.days.map((d) => ({
+    day: String(d.day),
+    rate: num(d.success_rate) * 100,
+    failures: num(d.failure_count),
+  }));
   return (
     <div style={{ height: 220 }} data-chart="success">
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }} onClick={(state) => state?.activeLabel && props.onDay(String(state.activeLabel))} style={{ cursor: 'pointer' }}>
+        <LineChart
+          data={data}
+          margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+          onClick={(state) => state?.activeLabel && props.onDay(String(state.activeLabel))}
+          style={{ cursor: 'pointer' }}
+        >
           <CartesianGrid vertical={false} stroke={c.grid} />
           <XAxis dataKey="day" {...axis(c.muted)} minTickGap={28} tickFormatter={(d: string) => d.slice(5)} />
-          <YAxis {...axis(c.muted)} domain={['auto', 'auto']} tickFormatter={(v: number) => `${v.toFixed(1)}%`} width={52} />
-          <Tooltip {...tooltipStyle(c)} formatter={(value, name) => (name === 'Success rate' ? `${Number(value).toFixed(2)}%` : count(value))} />
-          <Line dataKey="rate" name="Success rate" stroke={c.ok} strokeWidth={2} dot={false} isAnimationActive={false} />
+          <YAxis
+            {...axis(c.muted)}
+            domain={['auto', 'auto']}
+            tickFormatter={(v: number) => `${v.toFixed(1)}%`}
+            width={52}
+          />
+          <Tooltip
+            {...tooltipStyle(c)}
+            formatter={(value, name) =>
+              name === 'Success rate' ? `${Number(value).toFixed(2)}%` : count(value)
+            }
+          />
+          <Line
+            dataKey="rate"
+            name="Success rate"
+            stroke={c.ok}
+            strokeWidth={2}
+            dot={false}
+            isAnimationActive={false}
+          />
         </LineChart>
       </ResponsiveContainer>
     </div>
@@ -97,7 +157,13 @@ export function BreakdownBars(props: {
         <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid horizontal={false} stroke={c.grid} />
           <XAxis type="number" {...axis(c.muted)} tickFormatter={compactMoney} />
-          <YAxis type="category" dataKey="key" {...axis(c.muted)} width={110} tick={{ fontSize: 12, fill: c.text }} />
+          <YAxis
+            type="category"
+            dataKey="key"
+            {...axis(c.muted)}
+            width={110}
+            tick={{ fontSize: 12, fill: c.text }}
+          />
           <Tooltip
             {...tooltipStyle(c)}
             cursor={{ fill: c.grid, opacity: 0.4 }}
@@ -131,7 +197,11 @@ export function BreakdownBars(props: {
 export function MixDonut(props: { rows: Row[]; onPick(key: string): void }) {
   const c = useChartColors();
   const total = props.rows.reduce((n, r) => n + num(r.event_count), 0);
-  const data = props.rows.map((r) => ({ key: String(r.key ?? '(none)'), value: num(r.event_count), spend: r.total_credit_usage }));
+  const data = props.rows.map((r) => ({
+    key: String(r.key ?? '(none)'),
+    value: num(r.event_count),
+    spend: r.total_credit_usage,
+  }));
   return (
     <div style={{ height: 240 }} data-chart="operation-mix">
       <ResponsiveContainer width="100%" height="100%">

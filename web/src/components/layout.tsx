@@ -22,7 +22,15 @@ const NAV = [
 
 function Icon(props: { name: string }) {
   return (
-    <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+    <svg
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="1.8"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+    >
       <path d={ICONS[props.name] ?? ''} />
     </svg>
   );
@@ -43,14 +51,24 @@ export function Layout(props: { path: string; children: ReactNode }) {
           <span>billing-pipeline</span>
         </div>
         {NAV.map((item) => (
-          <Link key={item.path} to={item.path} className={`nav-link${props.path.startsWith(item.path) ? ' active' : ''}`}>
+          <Link
+            key={item.path}
+            to={item.path}
+            className={`nav-link${props.path.startsWith(item.path) ? ' active' : ''}`}
+          >
             <Icon name={item.icon} />
             <span>{item.label}</span>
           </Link>
         ))}
         <div className="sidebar-foot">
-          <button type="button" onClick={toggle} aria-label="toggle dark mode" title="Toggle light/dark theme">
-            {theme === 'dark' ? '☀' : '☾'} <span className="label">{theme === 'dark' ? 'Light theme' : 'Dark theme'}</span>
+          <button
+            type="button"
+            onClick={toggle}
+            aria-label="toggle dark mode"
+            title="Toggle light/dark theme"
+          >
+            {theme === 'dark' ? '☀' : '☾'}{' '}
+            <span className="label">{theme === 'dark' ? 'Light theme' : 'Dark theme'}</span>
           </button>
           <a href="/api/openapi.json" className="label" target="_blank" rel="noreferrer">
             API (OpenAPI)

@@ -20,7 +20,11 @@ const VARS: Record<string, string> = {
   '.': '--empty',
 };
 
-export const PARTITION_LEGEND = ORDER.slice(0, 5).map((code) => ({ code, name: NAMES[code] ?? code, color: `var(${VARS[code]})` }));
+export const PARTITION_LEGEND = ORDER.slice(0, 5).map((code) => ({
+  code,
+  name: NAMES[code] ?? code,
+  color: `var(${VARS[code]})`,
+}));
 
 export interface DayRange {
   from: string;
@@ -126,7 +130,8 @@ export function PartitionBar(props: {
     }
   }, [prio, width, columns, dpr, n, first, shown?.from, shown?.to, themeTick]);
 
-  const xOf = (event: PointerEvent<HTMLCanvasElement>) => event.clientX - event.currentTarget.getBoundingClientRect().left;
+  const xOf = (event: PointerEvent<HTMLCanvasElement>) =>
+    event.clientX - event.currentTarget.getBoundingClientRect().left;
 
   /** A click on a bucket of many days picks its most important day, so a red pixel opens the failure. */
   const pick = (x: number): number => {
@@ -166,9 +171,17 @@ export function PartitionBar(props: {
     }
     if (step === 0) return;
     event.preventDefault();
-    const current = selection ? dayIndex(first, event.shiftKey ? selection.to : selection.from) : step > 0 ? -1 : n;
+    const current = selection
+      ? dayIndex(first, event.shiftKey ? selection.to : selection.from)
+      : step > 0
+        ? -1
+        : n;
     const next = addDays(first, Math.min(n - 1, Math.max(0, current + step)));
-    onSelect(event.shiftKey && selection ? { from: selection.from, to: next < selection.from ? selection.from : next } : { from: next, to: next });
+    onSelect(
+      event.shiftKey && selection
+        ? { from: selection.from, to: Math.max(next, selection.from) }
+        : { from: next, to: next },
+    );
   };
 
   const label = useMemo(() => {

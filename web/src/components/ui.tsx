@@ -27,12 +27,14 @@ const TONES: Record<string, Tone> = {
 /** A coloured status pill; unknown statuses show neutral rather than guessing. */
 export function StatusBadge(props: { status: string | null | undefined; label?: string }) {
   const status = props.status ?? 'never';
-  return <span className={`badge ${TONES[status] ?? 'idle'}`}>{props.label ?? status.replaceAll('_', ' ')}</span>;
+  return (
+    <span className={`badge ${TONES[status] ?? 'idle'}`}>{props.label ?? status.replaceAll('_', ' ')}</span>
+  );
 }
 
 export function Loading(props: { lines?: number }) {
   return (
-    <div aria-busy="true" aria-label="loading">
+    <div role="status" aria-busy="true" aria-label="loading">
       {Array.from({ length: props.lines ?? 4 }, (_, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
         <div key={i} className="skeleton" style={{ width: `${90 - ((i * 17) % 40)}%` }} />
@@ -72,7 +74,13 @@ export function ErrorBanner(props: { error: ApiError | null; onClose?: () => voi
   );
 }
 
-export function Card(props: { title?: ReactNode; actions?: ReactNode; children: ReactNode; flush?: boolean; className?: string }) {
+export function Card(props: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  flush?: boolean;
+  className?: string;
+}) {
   return (
     <section className={`card${props.flush ? ' flush' : ''} ${props.className ?? ''}`}>
       {(props.title || props.actions) && (
@@ -86,7 +94,13 @@ export function Card(props: { title?: ReactNode; actions?: ReactNode; children: 
   );
 }
 
-export function Kpi(props: { label: string; value: ReactNode; note?: ReactNode; onClick?: () => void; title?: string }) {
+export function Kpi(props: {
+  label: string;
+  value: ReactNode;
+  note?: ReactNode;
+  onClick?: () => void;
+  title?: string;
+}) {
   const body = (
     <>
       <div className="label">{props.label}</div>

@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { api } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { HistoryChart } from '../components/history-chart.js';
@@ -25,7 +24,10 @@ export function AssetPage(props: { name: string }) {
 
   const materialize = () =>
     action.run(async () => {
-      const { runId } = await api<{ runId: string }>('/api/runs', { method: 'POST', body: { selection: [name] } });
+      const { runId } = await api<{ runId: string }>('/api/runs', {
+        method: 'POST',
+        body: { selection: [name] },
+      });
       navigate(`/runs/${encodeURIComponent(runId)}`);
     });
 
@@ -39,9 +41,19 @@ export function AssetPage(props: { name: string }) {
         sub={asset?.description}
         actions={
           <>
-            {asset && <StatusBadge status={asset.status} label={asset.status ? `latest run: ${asset.status}` : 'never run'} />}
+            {asset && (
+              <StatusBadge
+                status={asset.status}
+                label={asset.status ? `latest run: ${asset.status}` : 'never run'}
+              />
+            )}
             {asset && <StatusBadge status={asset.freshness} />}
-            <button type="button" className="primary" onClick={materialize} disabled={action.pending || !asset}>
+            <button
+              type="button"
+              className="primary"
+              onClick={materialize}
+              disabled={action.pending || !asset}
+            >
               {action.pending ? 'Launching…' : 'Materialize'}
             </button>
           </>
@@ -54,18 +66,35 @@ export function AssetPage(props: { name: string }) {
             <Card>
               <dl className="kv">
                 <dt>Upstream</dt>
-                <dd>{data.asset.deps.length ? data.asset.deps.map((d) => <AssetLink key={d} name={d} />) : <span className="hint">none: reads the source bucket</span>}</dd>
+                <dd>
+                  {data.asset.deps.length ? (
+                    data.asset.deps.map((d) => <AssetLink key={d} name={d} />)
+                  ) : (
+                    <span className="hint">none: reads the source bucket</span>
+                  )}
+                </dd>
                 <dt>Downstream</dt>
-                <dd>{data.asset.downstream.length ? data.asset.downstream.map((d) => <AssetLink key={d} name={d} />) : <span className="hint">none</span>}</dd>
+                <dd>
+                  {data.asset.downstream.length ? (
+                    data.asset.downstream.map((d) => <AssetLink key={d} name={d} />)
+                  ) : (
+                    <span className="hint">none</span>
+                  )}
+                </dd>
                 <dt>Partitioned</dt>
                 <dd>{data.asset.partitioning === 'daily' ? 'by day' : 'no (one table for all time)'}</dd>
                 <dt>Last success</dt>
                 <dd>
-                  {dateTime(data.asset.last_success_at)} <span className="hint">({relative(data.asset.last_success_at)})</span>
+                  {dateTime(data.asset.last_success_at)}{' '}
+                  <span className="hint">({relative(data.asset.last_success_at)})</span>
                 </dd>
                 <dt>Latest run</dt>
                 <dd>
-                  {data.asset.latest_run_id ? <Link to={`/runs/${data.asset.latest_run_id}`}>{data.asset.latest_run_id}</Link> : '—'}
+                  {data.asset.latest_run_id ? (
+                    <Link to={`/runs/${data.asset.latest_run_id}`}>{data.asset.latest_run_id}</Link>
+                  ) : (
+                    '—'
+                  )}
                   {data.asset.latest_error && <div className="level-error">{data.asset.latest_error}</div>}
                 </dd>
               </dl>
@@ -89,9 +118,12 @@ function AssetLink(props: { name: string }) {
 
 function PartitionsSection(props: { name: string; selection: DayRange | null }) {
   const { name, selection } = props;
-  const state = useApi<PartitionsResponse>(`/api/assets/${encodeURIComponent(name)}/partitions`, { pollMs: 3000 });
+  const state = useApi<PartitionsResponse>(`/api/assets/${encodeURIComponent(name)}/partitions`, {
+    pollMs: 3000,
+  });
   const action = useAction();
-  const select = (range: DayRange | null) => setQuery({ from: range?.from, to: range?.to }, { replace: true });
+  const select = (range: DayRange | null) =>
+    setQuery({ from: range?.from, to: range?.to }, { replace: true });
 
   const launch = (kind: 'run' | 'backfill') =>
     action.run(async () => {
@@ -103,7 +135,10 @@ function PartitionsSection(props: { name: string; selection: DayRange | null }) 
         });
         navigate(`/runs/${encodeURIComponent(runId)}`);
       } else {
-        await api('/api/backfills', { method: 'POST', body: { selection: [name], from: selection.from, to: selection.to } });
+        await api('/api/backfills', {
+          method: 'POST',
+          body: { selection: [name], from: selection.from, to: selection.to },
+        });
         navigate('/runs?view=backfills');
       }
     });
@@ -122,24 +157,65 @@ function PartitionsSection(props: { name: string; selection: DayRange | null }) 
         </div>
       }
     >
-      <Async state={state} lines={2} empty={(d) => (d.states.length === 0 ? 'No days yet: the source has no files for this asset.' : null)}>
+      <Async
+        state={state}
+        lines={2}
+        empty={(d) => (d.states.length === 0 ? 'No days yet: the source has no files for this asset.' : null)}
+      >
         {(data) => (
           <div className="stack" style={{ gap: 12 }}>
-            <PartitionBar states={data.states} first={data.first ?? ''} selection={selection} onSelect={select} />
+            <PartitionBar
+              states={data.states}
+              first={data.first ?? ''}
+              selection={selection}
+              onSelect={select}
+            />
             <div className="row">
               <label className="field">
                 From
-                <input type="date" value={selection?.from ?? ''} min={data.first ?? undefined} max={data.last ?? undefined} onChange={(e) => e.target.value && select({ from: e.target.value, to: selection?.to && selection.to >= e.target.value ? selection.to : e.target.value })} />
+                <input
+                  type="date"
+                  value={selection?.from ?? ''}
+                  min={data.first ?? undefined}
+                  max={data.last ?? undefined}
+                  onChange={(e) =>
+                    e.target.value &&
+                    select({
+                      from: e.target.value,
+                      to: selection?.to && selection.to >= e.target.value ? selection.to : e.target.value,
+                    })
+                  }
+                />
               </label>
               <label className="field">
                 To
-                <input type="date" value={selection?.to ?? ''} min={selection?.from ?? data.first ?? undefined} max={data.last ?? undefined} onChange={(e) => e.target.value && select({ from: selection?.from ?? e.target.value, to: e.target.value })} />
+                <input
+                  type="date"
+                  value={selection?.to ?? ''}
+                  min={selection?.from ?? data.first ?? undefined}
+                  max={data.last ?? undefined}
+                  onChange={(e) =>
+                    e.target.value && select({ from: selection?.from ?? e.target.value, to: e.target.value })
+                  }
+                />
               </label>
-              <span className="hint grow">Click a day, drag across the bar, or use ← → to pick the days to (re)build.</span>
+              <span className="hint grow">
+                Click a day, drag across the bar, or use ← → to pick the days to (re)build.
+              </span>
               <button type="button" disabled={!selection || action.pending} onClick={() => launch('run')}>
-                Materialize {selection ? (selection.from === selection.to ? selection.from : `${selection.from} … ${selection.to}`) : 'selection'}
+                Materialize{' '}
+                {selection
+                  ? selection.from === selection.to
+                    ? selection.from
+                    : `${selection.from} … ${selection.to}`
+                  : 'selection'}
               </button>
-              <button type="button" className="primary" disabled={!selection || action.pending || selection.from === selection.to} onClick={() => launch('backfill')}>
+              <button
+                type="button"
+                className="primary"
+                disabled={!selection || action.pending || selection.from === selection.to}
+                onClick={() => launch('backfill')}
+              >
                 Backfill range
               </button>
             </div>
@@ -147,13 +223,17 @@ function PartitionsSection(props: { name: string; selection: DayRange | null }) 
           </div>
         )}
       </Async>
-      {selection && selection.from === selection.to && <PartitionDetailView name={name} day={selection.from} />}
+      {selection && selection.from === selection.to && (
+        <PartitionDetailView name={name} day={selection.from} />
+      )}
     </Card>
   );
 }
 
 function PartitionDetailView(props: { name: string; day: string }) {
-  const state = useApi<PartitionDetail>(`/api/assets/${encodeURIComponent(props.name)}/partitions/${props.day}?rows=10`);
+  const state = useApi<PartitionDetail>(
+    `/api/assets/${encodeURIComponent(props.name)}/partitions/${props.day}?rows=10`,
+  );
   return (
     <div className="stack" style={{ marginTop: 18 }}>
       <Async state={state} lines={4}>
@@ -175,7 +255,11 @@ function PartitionDetailView(props: { name: string; day: string }) {
                   onRowClick={(r) => navigate(`/runs/${r.run_id}`)}
                   columns={[
                     { key: 'run_id', label: 'Run', render: (r) => <code>{String(r.run_id)}</code> },
-                    { key: 'status', label: 'Status', render: (r) => <StatusBadge status={String(r.status)} /> },
+                    {
+                      key: 'status',
+                      label: 'Status',
+                      render: (r) => <StatusBadge status={String(r.status)} />,
+                    },
                     { key: 'trigger', label: 'Trigger' },
                     { key: 'row_count', label: 'Rows', num: true, render: (r) => count(r.row_count) },
                     { key: 'created_at', label: 'When', render: (r) => relative(r.created_at) },
@@ -190,12 +274,35 @@ function PartitionDetailView(props: { name: string; day: string }) {
                   rowKey={(r) => String(r.source_key)}
                   empty="No source files."
                   columns={[
-                    { key: 'source_key', label: 'File', wrap: true, render: (r) => <code>{String(r.source_key)}</code> },
+                    {
+                      key: 'source_key',
+                      label: 'File',
+                      wrap: true,
+                      render: (r) => <code>{String(r.source_key)}</code>,
+                    },
                     { key: 'events', label: 'Events', num: true, render: (r) => count(r.events) },
                     ...(d.files[0] && 'status' in d.files[0]
-                      ? [{ key: 'status', label: 'Status', render: (r: Row) => <StatusBadge status={String(r.status)} /> }]
-                      : [{ key: 'total_credit_usage', label: 'Credit usage', num: true, render: (r: Row) => money(r.total_credit_usage) }]),
-                    { key: 'run_id', label: 'Loaded by', render: (r) => (r.run_id ? <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> : '—') },
+                      ? [
+                          {
+                            key: 'status',
+                            label: 'Status',
+                            render: (r: Row) => <StatusBadge status={String(r.status)} />,
+                          },
+                        ]
+                      : [
+                          {
+                            key: 'total_credit_usage',
+                            label: 'Credit usage',
+                            num: true,
+                            render: (r: Row) => money(r.total_credit_usage),
+                          },
+                        ]),
+                    {
+                      key: 'run_id',
+                      label: 'Loaded by',
+                      render: (r) =>
+                        r.run_id ? <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> : '—',
+                    },
                   ]}
                 />
               </div>
@@ -208,7 +315,11 @@ function PartitionDetailView(props: { name: string; day: string }) {
                 rowKey={(r) => `${r.source_key}:${r.source_line}`}
                 empty="No events on this day."
                 columns={[
-                  { key: 'source', label: 'File : line', render: (r) => <code>{`${String(r.source_key).split('/').pop()}:${r.source_line}`}</code> },
+                  {
+                    key: 'source',
+                    label: 'File : line',
+                    render: (r) => <code>{`${String(r.source_key).split('/').pop()}:${r.source_line}`}</code>,
+                  },
                   { key: 'timestamp', label: 'Timestamp' },
                   { key: 'user_id', label: 'User', num: true },
                   { key: 'credit_usage', label: 'Credit usage', num: true },
@@ -225,10 +336,19 @@ function PartitionDetailView(props: { name: string; day: string }) {
 }
 
 function HistorySection(props: { name: string }) {
-  const state = useApi<{ materializations: Row[] }>(`/api/assets/${encodeURIComponent(props.name)}/materializations?limit=200`, { pollMs: 5000 });
+  const state = useApi<{ materializations: Row[] }>(
+    `/api/assets/${encodeURIComponent(props.name)}/materializations?limit=200`,
+    { pollMs: 5000 },
+  );
   return (
     <Card title="Materialization history" flush>
-      <Async state={state} lines={5} empty={(d) => (d.materializations.length === 0 ? 'Never materialized yet. Press Materialize to build it.' : null)}>
+      <Async
+        state={state}
+        lines={5}
+        empty={(d) =>
+          d.materializations.length === 0 ? 'Never materialized yet. Press Materialize to build it.' : null
+        }
+      >
         {(d) => (
           <>
             <div style={{ padding: '0 16px 8px' }}>
@@ -244,12 +364,21 @@ function HistorySection(props: { name: string }) {
                 { key: 'run_id', label: 'Run', render: (r) => <code>{String(r.run_id)}</code> },
                 { key: 'status', label: 'Status', render: (r) => <StatusBadge status={String(r.status)} /> },
                 { key: 'trigger', label: 'Trigger' },
-                { key: 'range', label: 'Days', render: (r) => (r.partition_from ? `${r.partition_from} … ${r.partition_to}` : 'new data') },
+                {
+                  key: 'range',
+                  label: 'Days',
+                  render: (r) => (r.partition_from ? `${r.partition_from} … ${r.partition_to}` : 'new data'),
+                },
                 { key: 'partitions', label: 'Partitions', num: true, render: (r) => count(r.partitions) },
                 { key: 'row_count', label: 'Rows', num: true, render: (r) => count(r.row_count) },
                 { key: 'duration_ms', label: 'Duration', num: true, render: (r) => duration(r.duration_ms) },
                 { key: 'finished_at', label: 'Finished', render: (r) => dateTime(r.finished_at) },
-                { key: 'error', label: 'Error', wrap: true, render: (r) => (r.error ? <span className="level-error">{String(r.error)}</span> : '') },
+                {
+                  key: 'error',
+                  label: 'Error',
+                  wrap: true,
+                  render: (r) => (r.error ? <span className="level-error">{String(r.error)}</span> : ''),
+                },
               ]}
             />
           </>

@@ -1,5 +1,14 @@
 import { Graph, layout } from '@dagrejs/dagre';
-import { Background, Controls, type Edge, Handle, type Node, type NodeProps, Position, ReactFlow } from '@xyflow/react';
+import {
+  Background,
+  Controls,
+  type Edge,
+  Handle,
+  type Node,
+  type NodeProps,
+  Position,
+  ReactFlow,
+} from '@xyflow/react';
 import { useMemo } from 'react';
 import { DataTable } from '../components/data-table.js';
 import { PageHead } from '../components/layout.js';
@@ -44,10 +53,17 @@ export function PartitionMiniBar(props: { counts: PartitionCounts }) {
   const total = Object.values(props.counts).reduce((n, v) => n + v, 0);
   if (total === 0) return <div className="minibar" />;
   return (
-    <div className="minibar" title={PARTITION_LEGEND.map((l) => `${props.counts[l.name as keyof PartitionCounts] ?? 0} ${l.name}`).join(', ')}>
+    <div
+      className="minibar"
+      title={PARTITION_LEGEND.map(
+        (l) => `${props.counts[l.name as keyof PartitionCounts] ?? 0} ${l.name}`,
+      ).join(', ')}
+    >
       {PARTITION_LEGEND.map((l) => {
         const n = props.counts[l.name as keyof PartitionCounts] ?? 0;
-        return n > 0 ? <div key={l.code} style={{ width: `${(n / total) * 100}%`, background: l.color }} /> : null;
+        return n > 0 ? (
+          <div key={l.code} style={{ width: `${(n / total) * 100}%`, background: l.color }} />
+        ) : null;
       })}
     </div>
   );
@@ -65,7 +81,11 @@ function AssetNode(props: NodeProps<Node<{ asset: AssetSummary }>>) {
       </div>
       {a.partitions && <PartitionMiniBar counts={a.partitions} />}
       <div className="meta">
-        <span>{a.partitioning === 'daily' ? `${count(a.partitions ? Object.values(a.partitions).reduce((n, v) => n + v, 0) : 0)} days` : a.group}</span>
+        <span>
+          {a.partitioning === 'daily'
+            ? `${count(a.partitions ? Object.values(a.partitions).reduce((n, v) => n + v, 0) : 0)} days`
+            : a.group}
+        </span>
         <span>{relative(a.last_success_at)}</span>
       </div>
       <Handle type="source" position={Position.Right} />
@@ -80,9 +100,16 @@ export function AssetsPage() {
   const graph = useMemo(() => (state.data ? layoutGraph(state.data) : null), [state.data]);
   return (
     <div className="stack">
-      <PageHead title="Assets" sub="The lineage graph: every table the pipeline maintains, its latest run and whether it is up to date." />
+      <PageHead
+        title="Assets"
+        sub="The lineage graph: every table the pipeline maintains, its latest run and whether it is up to date."
+      />
       <Card flush>
-        <Async state={state} lines={8} empty={(d) => (d.assets.length === 0 ? 'No assets are defined.' : null)}>
+        <Async
+          state={state}
+          lines={8}
+          empty={(d) => (d.assets.length === 0 ? 'No assets are defined.' : null)}
+        >
           {() =>
             graph && (
               <div className="graph" style={{ height: 430, minHeight: 0 }}>
@@ -113,17 +140,41 @@ export function AssetsPage() {
             rowKey={(a) => a.name}
             onRowClick={(a) => navigate(`/assets/${encodeURIComponent(a.name)}`)}
             columns={[
-              { key: 'name', label: 'Asset', render: (a) => <Link to={`/assets/${a.name}`}><code>{a.name}</code></Link> },
-              { key: 'status', label: 'Latest run', render: (a) => <StatusBadge status={a.status} label={a.status ?? 'never run'} /> },
+              {
+                key: 'name',
+                label: 'Asset',
+                render: (a) => (
+                  <Link to={`/assets/${a.name}`}>
+                    <code>{a.name}</code>
+                  </Link>
+                ),
+              },
+              {
+                key: 'status',
+                label: 'Latest run',
+                render: (a) => <StatusBadge status={a.status} label={a.status ?? 'never run'} />,
+              },
               { key: 'freshness', label: 'Freshness', render: (a) => <StatusBadge status={a.freshness} /> },
               {
                 key: 'partitions',
                 label: 'Days',
-                render: (a) => (a.partitions ? <div style={{ width: 140 }}><PartitionMiniBar counts={a.partitions} /></div> : <span className="hint">not partitioned</span>),
+                render: (a) =>
+                  a.partitions ? (
+                    <div style={{ width: 140 }}>
+                      <PartitionMiniBar counts={a.partitions} />
+                    </div>
+                  ) : (
+                    <span className="hint">not partitioned</span>
+                  ),
               },
               { key: 'last', label: 'Last success', render: (a) => relative(a.last_success_at) },
               { key: 'dur', label: 'Duration', num: true, render: (a) => duration(a.latest_duration_ms) },
-              { key: 'description', label: 'What it is', wrap: true, render: (a) => <span className="hint">{a.description}</span> },
+              {
+                key: 'description',
+                label: 'What it is',
+                wrap: true,
+                render: (a) => <span className="hint">{a.description}</span>,
+              },
             ]}
           />
         )}

@@ -13,7 +13,10 @@ type Kind = 'sensors' | 'schedules';
 export function AutomationPage() {
   return (
     <div className="stack">
-      <PageHead title="Automation" sub="Sensors react to new files in the bucket; schedules run on a clock. Both only queue runs." />
+      <PageHead
+        title="Automation"
+        sub="Sensors react to new files in the bucket; schedules run on a clock. Both only queue runs."
+      />
       <AutomationList kind="sensors" />
       <AutomationList kind="schedules" />
     </div>
@@ -34,7 +37,9 @@ function AutomationList(props: { kind: Kind }) {
   const [open, setOpen] = useState<string | null>(null);
   const toggle = (item: Automation) =>
     action.run(async () => {
-      await api(`/api/${kind}/${encodeURIComponent(item.name)}/${item.enabled ? 'stop' : 'start'}`, { method: 'POST' });
+      await api(`/api/${kind}/${encodeURIComponent(item.name)}/${item.enabled ? 'stop' : 'start'}`, {
+        method: 'POST',
+      });
       state.reload();
     });
   return (
@@ -74,16 +79,50 @@ function AutomationList(props: { kind: Kind }) {
                 {
                   key: 'when',
                   label: kind === 'sensors' ? 'Checks' : 'Cron',
-                  render: (s) => (kind === 'sensors' ? every(s.interval_seconds) : <code>{`${s.cron ?? ''} ${s.timezone ? `(${s.timezone})` : ''}`}</code>),
+                  render: (s) =>
+                    kind === 'sensors' ? (
+                      every(s.interval_seconds)
+                    ) : (
+                      <code>{`${s.cron ?? ''} ${s.timezone ? `(${s.timezone})` : ''}`}</code>
+                    ),
                 },
-                { key: 'description', label: 'What it does', wrap: true, render: (s) => <span className="hint">{s.description ?? s.kind ?? ''}</span> },
-                { key: 'next', label: 'Next tick', render: (s) => (s.enabled ? <span title={dateTime(s.next_tick_at)}>{relative(s.next_tick_at)}</span> : <span className="hint">stopped</span>) },
+                {
+                  key: 'description',
+                  label: 'What it does',
+                  wrap: true,
+                  render: (s) => <span className="hint">{s.description ?? s.kind ?? ''}</span>,
+                },
+                {
+                  key: 'next',
+                  label: 'Next tick',
+                  render: (s) =>
+                    s.enabled ? (
+                      <span title={dateTime(s.next_tick_at)}>{relative(s.next_tick_at)}</span>
+                    ) : (
+                      <span className="hint">stopped</span>
+                    ),
+                },
                 {
                   key: 'last',
                   label: 'Last tick',
-                  render: (s) => (s.last_tick ? <span className="row"><StatusBadge status={s.last_tick.outcome} /> <span className="hint">{relative(s.last_tick.started_at)}</span></span> : <span className="hint">never</span>),
+                  render: (s) =>
+                    s.last_tick ? (
+                      <span className="row">
+                        <StatusBadge status={s.last_tick.outcome} />{' '}
+                        <span className="hint">{relative(s.last_tick.started_at)}</span>
+                      </span>
+                    ) : (
+                      <span className="hint">never</span>
+                    ),
                 },
-                { key: 'cursor', label: 'Cursor', wrap: true, render: (s) => <span className="hint mono">{s.cursor ? String(s.cursor).slice(0, 40) : '—'}</span> },
+                {
+                  key: 'cursor',
+                  label: 'Cursor',
+                  wrap: true,
+                  render: (s) => (
+                    <span className="hint mono">{s.cursor ? String(s.cursor).slice(0, 40) : '—'}</span>
+                  ),
+                },
               ]}
             />
             {open && <TickHistory kind={kind} name={open} />}
@@ -95,7 +134,9 @@ function AutomationList(props: { kind: Kind }) {
 }
 
 function TickHistory(props: { kind: Kind; name: string }) {
-  const state = useApi<{ ticks: Tick[] }>(`/api/${props.kind}/${encodeURIComponent(props.name)}/ticks`, { pollMs: 3000 });
+  const state = useApi<{ ticks: Tick[] }>(`/api/${props.kind}/${encodeURIComponent(props.name)}/ticks`, {
+    pollMs: 3000,
+  });
   return (
     <div style={{ borderTop: '1px solid var(--border)', padding: '12px 0 0' }}>
       <h3 style={{ padding: '0 16px' }}>Tick history: {props.name}</h3>
@@ -114,13 +155,23 @@ function TickHistory(props: { kind: Kind; name: string }) {
               {
                 key: 'runs',
                 label: 'Runs',
-                render: (t) => (t.run_ids ?? []).map((id) => (
-                  <Link key={id} to={`/runs/${id}`}>
-                    <code style={{ marginRight: 8 }}>{id}</code>
-                  </Link>
-                )),
+                render: (t) =>
+                  (t.run_ids ?? []).map((id) => (
+                    <Link key={id} to={`/runs/${id}`}>
+                      <code style={{ marginRight: 8 }}>{id}</code>
+                    </Link>
+                  )),
               },
-              { key: 'cursor', label: 'Cursor', wrap: true, render: (t) => <span className="hint mono">{t.cursor_after ? String(t.cursor_after).slice(0, 40) : '—'}</span> },
+              {
+                key: 'cursor',
+                label: 'Cursor',
+                wrap: true,
+                render: (t) => (
+                  <span className="hint mono">
+                    {t.cursor_after ? String(t.cursor_after).slice(0, 40) : '—'}
+                  </span>
+                ),
+              },
             ]}
           />
         )}

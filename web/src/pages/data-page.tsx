@@ -18,15 +18,27 @@ export function DataPage() {
   const tab = TABS.find((t) => t.id === query.get('tab'))?.id ?? 'rejected';
   return (
     <div className="stack">
-      <PageHead title="Data" sub="What came in, and what was kept aside: every rejected row and file with the reason, the file and the line." />
+      <PageHead
+        title="Data"
+        sub="What came in, and what was kept aside: every rejected row and file with the reason, the file and the line."
+      />
       <div className="tabs" role="tablist">
         {TABS.map((t) => (
-          <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className={tab === t.id ? 'on' : ''} onClick={() => setQuery({ tab: t.id, offset: null, category: null, status: null })}>
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            aria-selected={tab === t.id}
+            className={tab === t.id ? 'on' : ''}
+            onClick={() => setQuery({ tab: t.id, offset: null, category: null, status: null })}
+          >
             {t.label}
           </button>
         ))}
       </div>
-      {tab === 'rejected' && <RejectedRows category={query.get('category')} offset={Number(query.get('offset') ?? 0)} />}
+      {tab === 'rejected' && (
+        <RejectedRows category={query.get('category')} offset={Number(query.get('offset') ?? 0)} />
+      )}
       {tab === 'files-rejected' && <RejectedFiles />}
       {tab === 'files' && <Files status={query.get('status')} offset={Number(query.get('offset') ?? 0)} />}
     </div>
@@ -36,15 +48,27 @@ export function DataPage() {
 function RejectedRows(props: { category: string | null; offset: number }) {
   const reasons = useApi<{ reasons: Row[] }>('/api/data/rejected-reasons', { pollMs: 10000 });
   const limit = 50;
-  const rows = useApi<{ rows: Row[]; total: number }>(withQuery('/api/data/rejected-rows', { category: props.category, limit, offset: props.offset }));
+  const rows = useApi<{ rows: Row[]; total: number }>(
+    withQuery('/api/data/rejected-rows', { category: props.category, limit, offset: props.offset }),
+  );
   const total = (reasons.data?.reasons ?? []).reduce((n, r) => n + Number(r.rows), 0);
   return (
     <>
       <Card title="Why rows were rejected">
-        <Async state={reasons} lines={2} empty={(d) => (d.reasons.length === 0 ? 'No rejected rows: every line of every file passed the row rules.' : null)}>
+        <Async
+          state={reasons}
+          lines={2}
+          empty={(d) =>
+            d.reasons.length === 0 ? 'No rejected rows: every line of every file passed the row rules.' : null
+          }
+        >
           {(d) => (
             <div className="row">
-              <button type="button" className={`chip ${props.category ? '' : 'on'}`} onClick={() => setQuery({ category: null, offset: null })}>
+              <button
+                type="button"
+                className={`chip ${props.category ? '' : 'on'}`}
+                onClick={() => setQuery({ category: null, offset: null })}
+              >
                 All {count(total)}
               </button>
               {d.reasons.map((r) => (
@@ -70,13 +94,37 @@ function RejectedRows(props: { category: string | null; offset: number }) {
               rows={d.rows}
               rowKey={(r) => `${r.source_key}:${r.line_number}`}
               empty="No rejected rows."
-              paging={{ offset: props.offset, limit, total: d.total, onPage: (offset) => setQuery({ offset: String(offset) }, { replace: true }) }}
+              paging={{
+                offset: props.offset,
+                limit,
+                total: d.total,
+                onPage: (offset) => setQuery({ offset: String(offset) }, { replace: true }),
+              }}
               columns={[
-                { key: 'source_key', label: 'File', wrap: true, render: (r) => <code>{String(r.source_key)}</code> },
+                {
+                  key: 'source_key',
+                  label: 'File',
+                  wrap: true,
+                  render: (r) => <code>{String(r.source_key)}</code>,
+                },
                 { key: 'line_number', label: 'Line', num: true },
-                { key: 'reason', label: 'Reason', wrap: true, render: (r) => <span className="level-error">{String(r.reason)}</span> },
-                { key: 'raw', label: 'Raw line', wrap: true, render: (r) => <code className="hint">{String(r.raw ?? '')}</code> },
-                { key: 'run_id', label: 'Run', render: (r) => <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> },
+                {
+                  key: 'reason',
+                  label: 'Reason',
+                  wrap: true,
+                  render: (r) => <span className="level-error">{String(r.reason)}</span>,
+                },
+                {
+                  key: 'raw',
+                  label: 'Raw line',
+                  wrap: true,
+                  render: (r) => <code className="hint">{String(r.raw ?? '')}</code>,
+                },
+                {
+                  key: 'run_id',
+                  label: 'Run',
+                  render: (r) => <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link>,
+                },
               ]}
             />
           )}
@@ -98,12 +146,34 @@ function RejectedFiles() {
             rowKey={(r, i) => `${r.source_key}@${r.source_version}:${i}`}
             empty="No rejected files: every file had all 11 columns and could be read."
             columns={[
-              { key: 'source_key', label: 'File', wrap: true, render: (r) => <code>{String(r.source_key)}</code> },
-              { key: 'reason', label: 'Reason', wrap: true, render: (r) => <span className="level-error">{String(r.reason)}</span> },
-              { key: 'current_status', label: 'Now', render: (r) => <StatusBadge status={String(r.current_status ?? 'missing')} /> },
-              { key: 'source_version', label: 'Version', render: (r) => <span className="hint mono">{String(r.source_version).slice(0, 28)}</span> },
+              {
+                key: 'source_key',
+                label: 'File',
+                wrap: true,
+                render: (r) => <code>{String(r.source_key)}</code>,
+              },
+              {
+                key: 'reason',
+                label: 'Reason',
+                wrap: true,
+                render: (r) => <span className="level-error">{String(r.reason)}</span>,
+              },
+              {
+                key: 'current_status',
+                label: 'Now',
+                render: (r) => <StatusBadge status={String(r.current_status ?? 'missing')} />,
+              },
+              {
+                key: 'source_version',
+                label: 'Version',
+                render: (r) => <span className="hint mono">{String(r.source_version).slice(0, 28)}</span>,
+              },
               { key: 'rejected_at', label: 'When', render: (r) => dateTime(r.rejected_at) },
-              { key: 'run_id', label: 'Run', render: (r) => <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> },
+              {
+                key: 'run_id',
+                label: 'Run',
+                render: (r) => <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link>,
+              },
             ]}
           />
         )}
@@ -114,17 +184,29 @@ function RejectedFiles() {
 
 function Files(props: { status: string | null; offset: number }) {
   const limit = 50;
-  const state = useApi<{ files: Row[]; total: number; statuses: Row[] }>(withQuery('/api/data/files', { status: props.status, limit, offset: props.offset }), { pollMs: 10000 });
+  const state = useApi<{ files: Row[]; total: number; statuses: Row[] }>(
+    withQuery('/api/data/files', { status: props.status, limit, offset: props.offset }),
+    { pollMs: 10000 },
+  );
   return (
     <Card
       flush
       title={
         <div className="row">
-          <button type="button" className={`chip ${props.status ? '' : 'on'}`} onClick={() => setQuery({ status: null, offset: null })}>
+          <button
+            type="button"
+            className={`chip ${props.status ? '' : 'on'}`}
+            onClick={() => setQuery({ status: null, offset: null })}
+          >
             All
           </button>
           {(state.data?.statuses ?? []).map((s) => (
-            <button key={String(s.status)} type="button" className={`chip ${props.status === s.status ? 'on' : ''}`} onClick={() => setQuery({ status: String(s.status), offset: null })}>
+            <button
+              key={String(s.status)}
+              type="button"
+              className={`chip ${props.status === s.status ? 'on' : ''}`}
+              onClick={() => setQuery({ status: String(s.status), offset: null })}
+            >
               {String(s.status)} · {count(s.files)}
             </button>
           ))}
@@ -138,16 +220,44 @@ function Files(props: { status: string | null; offset: number }) {
             rows={d.files}
             rowKey={(r) => String(r.source_key)}
             empty="No files seen yet. Materialize billing_files to list the source."
-            paging={{ offset: props.offset, limit, total: d.total, onPage: (offset) => setQuery({ offset: String(offset) }, { replace: true }) }}
+            paging={{
+              offset: props.offset,
+              limit,
+              total: d.total,
+              onPage: (offset) => setQuery({ offset: String(offset) }, { replace: true }),
+            }}
             columns={[
-              { key: 'source_key', label: 'File', wrap: true, render: (r) => <code>{String(r.source_key)}</code> },
-              { key: 'partition', label: 'Day', render: (r) => <Link to={`/assets/billing_events?from=${r.partition}&to=${r.partition}`}>{String(r.partition)}</Link> },
+              {
+                key: 'source_key',
+                label: 'File',
+                wrap: true,
+                render: (r) => <code>{String(r.source_key)}</code>,
+              },
+              {
+                key: 'partition',
+                label: 'Day',
+                render: (r) => (
+                  <Link to={`/assets/billing_events?from=${r.partition}&to=${r.partition}`}>
+                    {String(r.partition)}
+                  </Link>
+                ),
+              },
               { key: 'status', label: 'Status', render: (r) => <StatusBadge status={String(r.status)} /> },
               { key: 'size', label: 'Size', num: true, render: (r) => bytes(r.size) },
               { key: 'row_count', label: 'Rows', num: true, render: (r) => count(r.row_count) },
-              { key: 'rejected_row_count', label: 'Rejected', num: true, render: (r) => count(r.rejected_row_count) },
+              {
+                key: 'rejected_row_count',
+                label: 'Rejected',
+                num: true,
+                render: (r) => count(r.rejected_row_count),
+              },
               { key: 'loaded_at', label: 'Loaded', render: (r) => dateTime(r.loaded_at) },
-              { key: 'error', label: 'Error', wrap: true, render: (r) => (r.error ? <span className="level-error">{String(r.error)}</span> : '') },
+              {
+                key: 'error',
+                label: 'Error',
+                wrap: true,
+                render: (r) => (r.error ? <span className="level-error">{String(r.error)}</span> : ''),
+              },
             ]}
           />
         )}

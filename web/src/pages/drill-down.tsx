@@ -15,8 +15,12 @@ export function DrillDown(props: { filters: Filters }) {
   const { query } = useLocation();
   const day = query.get('day');
   const file = query.get('file');
-  const dims = Object.fromEntries(DIMENSIONS.filter((d) => props.filters[d]).map((d) => [d, props.filters[d]]));
-  const scope = Object.entries(dims).map(([k, v]) => `${k} = ${v}`).join(', ');
+  const dims = Object.fromEntries(
+    DIMENSIONS.filter((d) => props.filters[d]).map((d) => [d, props.filters[d]]),
+  );
+  const scope = Object.entries(dims)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join(', ');
   const close = () => setQuery({ drill: null, day: null, file: null, offset: null });
 
   return (
@@ -24,13 +28,21 @@ export function DrillDown(props: { filters: Filters }) {
       className="drill"
       title={
         <nav className="crumbs" aria-label="drill-down">
-          <button type="button" className="ghost" onClick={() => setQuery({ drill: 'days', day: null, file: null, offset: null })}>
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => setQuery({ drill: 'days', day: null, file: null, offset: null })}
+          >
             All days
           </button>
           {day && (
             <>
               <span className="sep">›</span>
-              <button type="button" className="ghost" onClick={() => setQuery({ drill: 'day', file: null, offset: null })}>
+              <button
+                type="button"
+                className="ghost"
+                onClick={() => setQuery({ drill: 'day', file: null, offset: null })}
+              >
                 {day}
               </button>
             </>
@@ -52,7 +64,9 @@ export function DrillDown(props: { filters: Filters }) {
     >
       {!day && <DaysLevel filters={props.filters} />}
       {day && !file && <DayLevel day={day} dims={dims} />}
-      {day && file && <FileLevel day={day} file={file} dims={dims} offset={Number(query.get('offset') ?? 0)} />}
+      {day && file && (
+        <FileLevel day={day} file={file} dims={dims} offset={Number(query.get('offset') ?? 0)} />
+      )}
     </Card>
   );
 }
@@ -71,7 +85,12 @@ function DaysLevel(props: { filters: Filters }) {
           columns={[
             { key: 'day', label: 'Day' },
             { key: 'event_count', label: 'Events', num: true, render: (r) => count(r.event_count) },
-            { key: 'total_credit_usage', label: 'Spend (exact)', num: true, render: (r) => <span className="mono">{String(r.total_credit_usage)}</span> },
+            {
+              key: 'total_credit_usage',
+              label: 'Spend (exact)',
+              num: true,
+              render: (r) => <span className="mono">{String(r.total_credit_usage)}</span>,
+            },
             { key: 'failure_count', label: 'Failed', num: true, render: (r) => count(r.failure_count) },
           ]}
         />
@@ -81,14 +100,17 @@ function DaysLevel(props: { filters: Filters }) {
 }
 
 function DayLevel(props: { day: string; dims: Record<string, string | undefined> }) {
-  const state = useApi<{ totals: Row; files: Row[]; materializations: Row[] }>(withQuery('/api/lineage/day', { day: props.day, ...props.dims }));
+  const state = useApi<{ totals: Row; files: Row[]; materializations: Row[] }>(
+    withQuery('/api/lineage/day', { day: props.day, ...props.dims }),
+  );
   return (
     <Async state={state} lines={5}>
       {(d) => (
         <div className="stack" style={{ gap: 12 }}>
           <div className="row">
             <span>
-              <b>{count(d.totals.events)}</b> events, <b className="mono">{String(d.totals.total_credit_usage)}</b> credit usage on {props.day}
+              <b>{count(d.totals.events)}</b> events,{' '}
+              <b className="mono">{String(d.totals.total_credit_usage)}</b> credit usage on {props.day}
             </span>
             <span className="hint grow">
               from {d.files.length} file(s); built by {d.materializations.length} run(s) of daily_aggregates
@@ -102,12 +124,30 @@ function DayLevel(props: { day: string; dims: Record<string, string | undefined>
             onRowClick={(r) => setQuery({ file: String(r.source_key), offset: null })}
             empty="No events match on this day."
             columns={[
-              { key: 'source_key', label: 'Source file', wrap: true, render: (r) => <code>{String(r.source_key)}</code> },
+              {
+                key: 'source_key',
+                label: 'Source file',
+                wrap: true,
+                render: (r) => <code>{String(r.source_key)}</code>,
+              },
               { key: 'events', label: 'Events', num: true, render: (r) => count(r.events) },
-              { key: 'total_credit_usage', label: 'Credit usage', num: true, render: (r) => <span className="mono">{String(r.total_credit_usage)}</span> },
+              {
+                key: 'total_credit_usage',
+                label: 'Credit usage',
+                num: true,
+                render: (r) => <span className="mono">{String(r.total_credit_usage)}</span>,
+              },
               { key: 'lines', label: 'Lines', render: (r) => `${r.first_line}–${r.last_line}` },
-              { key: 'version', label: 'Version', render: (r) => <span className="hint mono">{String(r.version ?? '—').slice(0, 24)}</span> },
-              { key: 'run_id', label: 'Loaded by', render: (r) => (r.run_id ? <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> : '—') },
+              {
+                key: 'version',
+                label: 'Version',
+                render: (r) => <span className="hint mono">{String(r.version ?? '—').slice(0, 24)}</span>,
+              },
+              {
+                key: 'run_id',
+                label: 'Loaded by',
+                render: (r) => (r.run_id ? <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> : '—'),
+              },
             ]}
           />
           {d.materializations.length > 0 && (
@@ -128,10 +168,21 @@ function DayLevel(props: { day: string; dims: Record<string, string | undefined>
   );
 }
 
-function FileLevel(props: { day: string; file: string; dims: Record<string, string | undefined>; offset: number }) {
+function FileLevel(props: {
+  day: string;
+  file: string;
+  dims: Record<string, string | undefined>;
+  offset: number;
+}) {
   const limit = 50;
   const state = useApi<{ rows: Row[]; total: number }>(
-    withQuery('/api/lineage/rows', { day: props.day, source_key: props.file, ...props.dims, limit, offset: props.offset }),
+    withQuery('/api/lineage/rows', {
+      day: props.day,
+      source_key: props.file,
+      ...props.dims,
+      limit,
+      offset: props.offset,
+    }),
   );
   return (
     <Async state={state} lines={6}>
@@ -140,19 +191,39 @@ function FileLevel(props: { day: string; file: string; dims: Record<string, stri
           label="source rows"
           rows={d.rows}
           rowKey={(r) => `${r.source_key}:${r.source_line}`}
-          paging={{ offset: props.offset, limit, total: d.total, onPage: (offset) => setQuery({ offset: String(offset) }, { replace: true }) }}
-          onRowClick={(r) => r.user_id !== null && navigate(withQuery('/insights', { user_id: String(r.user_id) }))}
+          paging={{
+            offset: props.offset,
+            limit,
+            total: d.total,
+            onPage: (offset) => setQuery({ offset: String(offset) }, { replace: true }),
+          }}
+          onRowClick={(r) =>
+            r.user_id !== null && navigate(withQuery('/insights', { user_id: String(r.user_id) }))
+          }
           columns={[
             { key: 'source_line', label: 'Line', num: true },
-            { key: 'timestamp', label: 'Timestamp', render: (r) => <span className="mono">{String(r.timestamp)}</span> },
+            {
+              key: 'timestamp',
+              label: 'Timestamp',
+              render: (r) => <span className="mono">{String(r.timestamp)}</span>,
+            },
             { key: 'user_id', label: 'User', num: true },
-            { key: 'credit_usage', label: 'Credit usage', num: true, render: (r) => <span className="mono">{String(r.credit_usage)}</span> },
+            {
+              key: 'credit_usage',
+              label: 'Credit usage',
+              num: true,
+              render: (r) => <span className="mono">{String(r.credit_usage)}</span>,
+            },
             { key: 'currency', label: 'Cur.' },
             { key: 'region', label: 'Region' },
             { key: 'service_tier', label: 'Tier' },
             { key: 'operation_type', label: 'Operation' },
             { key: 'resource_id', label: 'Resource' },
-            { key: 'success', label: 'OK', render: (r) => (r.success ? '✓' : <span className="level-error">✗</span>) },
+            {
+              key: 'success',
+              label: 'OK',
+              render: (r) => (r.success ? '✓' : <span className="level-error">✗</span>),
+            },
             { key: 'invoice_id', label: 'Invoice' },
           ]}
         />
@@ -160,4 +231,3 @@ function FileLevel(props: { day: string; file: string; dims: Record<string, stri
     </Async>
   );
 }
-

@@ -46,16 +46,30 @@ export function InsightsPage() {
   const { query } = useLocation();
   const filters = readFilters(query);
   const options = useApi<Options>('/api/insights/options');
-  const q = (path: string, extra: Record<string, string | number> = {}) => withQuery(path, { ...filters, ...extra });
+  const q = (path: string, extra: Record<string, string | number> = {}) =>
+    withQuery(path, { ...filters, ...extra });
   const summary = useApi<Summary>(q('/api/insights/summary'), { pollMs: 15000, keep: true });
   const daily = useApi<{ days: Row[] }>(q('/api/insights/daily'), { pollMs: 15000, keep: true });
-  const users = useApi<{ rows: Row[] }>(q('/api/insights/breakdown/user_id', { order: 'events', limit: 10 }), { keep: true });
-  const regions = useApi<{ rows: Row[] }>(q('/api/insights/breakdown/region', { order: 'spend', limit: 12 }), { keep: true });
-  const operations = useApi<{ rows: Row[] }>(q('/api/insights/breakdown/operation_type', { order: 'events', limit: 12 }), { keep: true });
-  const tiers = useApi<{ rows: Row[] }>(q('/api/insights/breakdown/service_tier', { order: 'spend', limit: 12 }), { keep: true });
+  const users = useApi<{ rows: Row[] }>(
+    q('/api/insights/breakdown/user_id', { order: 'events', limit: 10 }),
+    { keep: true },
+  );
+  const regions = useApi<{ rows: Row[] }>(
+    q('/api/insights/breakdown/region', { order: 'spend', limit: 12 }),
+    { keep: true },
+  );
+  const operations = useApi<{ rows: Row[] }>(
+    q('/api/insights/breakdown/operation_type', { order: 'events', limit: 12 }),
+    { keep: true },
+  );
+  const tiers = useApi<{ rows: Row[] }>(
+    q('/api/insights/breakdown/service_tier', { order: 'spend', limit: 12 }),
+    { keep: true },
+  );
 
   const drillDay = (day: string) => setQuery({ drill: 'day', day, file: null, offset: null });
-  const filter = (dimension: Dimension, value: string) => setQuery({ [dimension]: value, drill: null, day: null, file: null });
+  const filter = (dimension: Dimension, value: string) =>
+    setQuery({ [dimension]: value, drill: null, day: null, file: null });
   const s = summary.data;
 
   return (
@@ -68,27 +82,73 @@ export function InsightsPage() {
       <FilterBar filters={filters} options={options.data} />
       {query.get('drill') && <DrillDown filters={filters} />}
       <div className="kpis">
-        <Kpi label="Spend" value={s ? money(s.total_credit_usage) : '…'} note={s ? `exact ${s.total_credit_usage}` : undefined} onClick={() => setQuery({ drill: 'days', day: null, file: null })} title="Show the days behind this total" />
-        <Kpi label="Events" value={s ? count(s.event_count) : '…'} note={s ? `${count(s.failure_count)} failed` : undefined} onClick={() => setQuery({ drill: 'days', day: null, file: null })} />
+        <Kpi
+          label="Spend"
+          value={s ? money(s.total_credit_usage) : '…'}
+          note={s ? `exact ${s.total_credit_usage}` : undefined}
+          onClick={() => setQuery({ drill: 'days', day: null, file: null })}
+          title="Show the days behind this total"
+        />
+        <Kpi
+          label="Events"
+          value={s ? count(s.event_count) : '…'}
+          note={s ? `${count(s.failure_count)} failed` : undefined}
+          onClick={() => setQuery({ drill: 'days', day: null, file: null })}
+        />
         <Kpi label="Users" value={s ? count(s.unique_users) : '…'} note="distinct in range" />
-        <Kpi label="Success rate" value={s ? percent(s.success_rate, 2) : '…'} note={s ? `${count(s.success_count)} succeeded` : undefined} />
-        <Kpi label="Avg per day" value={s ? money(s.avg_daily_credit_usage) : '…'} note={s ? `${count(s.days)} days with data` : undefined} onClick={() => setQuery({ drill: 'days', day: null, file: null })} />
-        <Kpi label="Avg per event" value={s ? money(s.avg_credit_usage, 4) : '…'} note={s?.first_day ? `${s.first_day} … ${s.last_day}` : 'no data in range'} />
+        <Kpi
+          label="Success rate"
+          value={s ? percent(s.success_rate, 2) : '…'}
+          note={s ? `${count(s.success_count)} succeeded` : undefined}
+        />
+        <Kpi
+          label="Avg per day"
+          value={s ? money(s.avg_daily_credit_usage) : '…'}
+          note={s ? `${count(s.days)} days with data` : undefined}
+          onClick={() => setQuery({ drill: 'days', day: null, file: null })}
+        />
+        <Kpi
+          label="Avg per event"
+          value={s ? money(s.avg_credit_usage, 4) : '…'}
+          note={s?.first_day ? `${s.first_day} … ${s.last_day}` : 'no data in range'}
+        />
       </div>
-      <Card title="Spend and volume per day" actions={<span className="hint">click a day for its files and source lines</span>}>
-        <Async state={daily} lines={6} empty={(d) => (d.days.length === 0 ? 'No billing events in this range.' : null)}>
+      <Card
+        title="Spend and volume per day"
+        actions={<span className="hint">click a day for its files and source lines</span>}
+      >
+        <Async
+          state={daily}
+          lines={6}
+          empty={(d) => (d.days.length === 0 ? 'No billing events in this range.' : null)}
+        >
           {(d) => <SpendVolumeChart days={d.days} onDay={drillDay} />}
         </Async>
       </Card>
       <div className="grid-2">
         <Card title="Top users by activity" actions={<span className="hint">click to filter</span>}>
           <Async state={users} lines={5} empty={(d) => (d.rows.length === 0 ? 'No users.' : null)}>
-            {(d) => <BreakdownBars name="top-users" rows={d.rows} measure="events" onPick={(k) => filter('user_id', k)} colorIndex={4} />}
+            {(d) => (
+              <BreakdownBars
+                name="top-users"
+                rows={d.rows}
+                measure="events"
+                onPick={(k) => filter('user_id', k)}
+                colorIndex={4}
+              />
+            )}
           </Async>
         </Card>
         <Card title="Spend by region" actions={<span className="hint">click to filter</span>}>
           <Async state={regions} lines={5} empty={(d) => (d.rows.length === 0 ? 'No regions.' : null)}>
-            {(d) => <BreakdownBars name="regions" rows={d.rows} measure="spend" onPick={(k) => filter('region', k)} />}
+            {(d) => (
+              <BreakdownBars
+                name="regions"
+                rows={d.rows}
+                measure="spend"
+                onPick={(k) => filter('region', k)}
+              />
+            )}
           </Async>
         </Card>
         <Card title="Operation mix">
@@ -113,13 +173,35 @@ export function InsightsPage() {
               columns={[
                 { key: 'key', label: 'Tier', render: (r) => <b>{String(r.key ?? '(none)')}</b> },
                 { key: 'event_count', label: 'Events', num: true, render: (r) => count(r.event_count) },
-                { key: 'total_credit_usage', label: 'Spend', num: true, render: (r) => <span title={String(r.total_credit_usage)}>{money(r.total_credit_usage)}</span> },
-                { key: 'avg_credit_usage', label: 'Avg per event', num: true, render: (r) => money(r.avg_credit_usage, 4) },
-                { key: 'success_rate', label: 'Success rate', num: true, render: (r) => percent(r.success_rate, 2) },
+                {
+                  key: 'total_credit_usage',
+                  label: 'Spend',
+                  num: true,
+                  render: (r) => (
+                    <span title={String(r.total_credit_usage)}>{money(r.total_credit_usage)}</span>
+                  ),
+                },
+                {
+                  key: 'avg_credit_usage',
+                  label: 'Avg per event',
+                  num: true,
+                  render: (r) => money(r.avg_credit_usage, 4),
+                },
+                {
+                  key: 'success_rate',
+                  label: 'Success rate',
+                  num: true,
+                  render: (r) => percent(r.success_rate, 2),
+                },
                 {
                   key: 'bar',
                   label: 'Share of spend',
-                  render: (r) => <ShareBar value={Number(r.total_credit_usage)} total={Number(s?.total_credit_usage ?? 0)} />,
+                  render: (r) => (
+                    <ShareBar
+                      value={Number(r.total_credit_usage)}
+                      total={Number(s?.total_credit_usage ?? 0)}
+                    />
+                  ),
                 },
               ]}
             />
@@ -135,7 +217,9 @@ function ShareBar(props: { value: number; total: number }) {
   return (
     <div className="row" style={{ gap: 8, flexWrap: 'nowrap' }}>
       <div style={{ width: 120, height: 8, background: 'var(--panel-2)', borderRadius: 4 }}>
-        <div style={{ width: `${share * 100}%`, height: '100%', background: 'var(--chart-1)', borderRadius: 4 }} />
+        <div
+          style={{ width: `${share * 100}%`, height: '100%', background: 'var(--chart-1)', borderRadius: 4 }}
+        />
       </div>
       <span className="hint">{(share * 100).toFixed(1)}%</span>
     </div>
@@ -145,20 +229,48 @@ function ShareBar(props: { value: number; total: number }) {
 function RangePicker(props: { filters: Filters; options: Options | null }) {
   const last = props.options?.last_day ?? null;
   const preset = (days: number | null) =>
-    setQuery({ from: days && last ? addDays(last, -(days - 1)) : null, to: days && last ? last : null, drill: null, day: null, file: null });
+    setQuery({
+      from: days && last ? addDays(last, -(days - 1)) : null,
+      to: days && last ? last : null,
+      drill: null,
+      day: null,
+      file: null,
+    });
   const active = (days: number | null) =>
-    days === null ? !props.filters.from && !props.filters.to : last !== null && props.filters.to === last && props.filters.from === addDays(last, -(days - 1));
+    days === null
+      ? !props.filters.from && !props.filters.to
+      : last !== null && props.filters.to === last && props.filters.from === addDays(last, -(days - 1));
   return (
-    <div className="row" role="group" aria-label="date range">
+    <fieldset className="row" aria-label="date range">
       {([7, 30, 90, null] as const).map((d) => (
-        <button key={String(d)} type="button" className={`chip ${active(d) ? 'on' : ''}`} onClick={() => preset(d)} disabled={!last}>
+        <button
+          key={String(d)}
+          type="button"
+          className={`chip ${active(d) ? 'on' : ''}`}
+          onClick={() => preset(d)}
+          disabled={!last}
+        >
           {d === null ? 'All time' : `Last ${d} days`}
         </button>
       ))}
-      <input type="date" aria-label="from" value={props.filters.from ?? ''} min={props.options?.first_day ?? undefined} max={last ?? undefined} onChange={(e) => setQuery({ from: e.target.value || null })} />
+      <input
+        type="date"
+        aria-label="from"
+        value={props.filters.from ?? ''}
+        min={props.options?.first_day ?? undefined}
+        max={last ?? undefined}
+        onChange={(e) => setQuery({ from: e.target.value || null })}
+      />
       <span className="hint">to</span>
-      <input type="date" aria-label="to" value={props.filters.to ?? ''} min={props.filters.from ?? props.options?.first_day ?? undefined} max={last ?? undefined} onChange={(e) => setQuery({ to: e.target.value || null })} />
-    </div>
+      <input
+        type="date"
+        aria-label="to"
+        value={props.filters.to ?? ''}
+        min={props.filters.from ?? props.options?.first_day ?? undefined}
+        max={last ?? undefined}
+        onChange={(e) => setQuery({ to: e.target.value || null })}
+      />
+    </fieldset>
   );
 }
 
@@ -183,12 +295,22 @@ function FilterBar(props: { filters: Filters; options: Options | null }) {
         </select>
       ))}
       {active.map((d) => (
-        <button key={d} type="button" className="chip on" onClick={() => setQuery({ [d]: null })} title="Remove this filter">
+        <button
+          key={d}
+          type="button"
+          className="chip on"
+          onClick={() => setQuery({ [d]: null })}
+          title="Remove this filter"
+        >
           {LABELS[d]}: {props.filters[d]} ✕
         </button>
       ))}
       {active.length > 0 && (
-        <button type="button" className="ghost" onClick={() => setQuery(Object.fromEntries(DIMENSIONS.map((d) => [d, null])))}>
+        <button
+          type="button"
+          className="ghost"
+          onClick={() => setQuery(Object.fromEntries(DIMENSIONS.map((d) => [d, null])))}
+        >
           Clear filters
         </button>
       )}

@@ -41,7 +41,10 @@ export function RunPage(props: { runId: string }) {
             Run <code>{props.runId}</code> {run && <StatusBadge status={run.status} />}
           </span>
         }
-        sub={run && `${run.trigger} · ${run.selection.length} asset(s) · ${run.partition_from ? `days ${run.partition_from} … ${run.partition_to}` : 'new and changed data'}`}
+        sub={
+          run &&
+          `${run.trigger} · ${run.selection.length} asset(s) · ${run.partition_from ? `days ${run.partition_from} … ${run.partition_to}` : 'new and changed data'}`
+        }
         actions={
           run && (
             <>
@@ -85,7 +88,12 @@ export function RunPage(props: { runId: string }) {
               </dl>
             </Card>
             <Card title="Asset timings">
-              <Timeline assets={d.assets} selection={d.run.selection} runStart={d.run.started_at} running={d.run.status === 'running'} />
+              <Timeline
+                assets={d.assets}
+                selection={d.run.selection}
+                runStart={d.run.started_at}
+                running={d.run.status === 'running'}
+              />
             </Card>
             <Card title={`Event log (${d.events.length})`} flush>
               <DataTable
@@ -95,10 +103,22 @@ export function RunPage(props: { runId: string }) {
                 maxHeight={520}
                 empty={ACTIVE.has(d.run.status) ? 'Waiting for the first event…' : 'No events.'}
                 columns={[
-                  { key: 'logged_at', label: 'Time', render: (e) => <span className="mono">{String(e.logged_at).slice(11, 23)}</span> },
-                  { key: 'level', label: 'Level', render: (e) => <span className={`level-${e.level}`}>{e.level}</span> },
+                  {
+                    key: 'logged_at',
+                    label: 'Time',
+                    render: (e) => <span className="mono">{String(e.logged_at).slice(11, 23)}</span>,
+                  },
+                  {
+                    key: 'level',
+                    label: 'Level',
+                    render: (e) => <span className={`level-${e.level}`}>{e.level}</span>,
+                  },
                   { key: 'type', label: 'Event', render: (e) => <code>{e.type}</code> },
-                  { key: 'asset', label: 'Asset', render: (e) => (e.asset ? <Link to={`/assets/${e.asset}`}>{e.asset}</Link> : '') },
+                  {
+                    key: 'asset',
+                    label: 'Asset',
+                    render: (e) => (e.asset ? <Link to={`/assets/${e.asset}`}>{e.asset}</Link> : ''),
+                  },
                   { key: 'message', label: 'Message', wrap: true },
                   { key: 'data', label: 'Details', wrap: true, render: (e) => <DataChips data={e.data} /> },
                 ]}
@@ -134,12 +154,26 @@ function DataChips(props: { data: unknown }) {
 }
 
 /** A Gantt strip per asset: when it started and how long it took, relative to the run. */
-function Timeline(props: { assets: RunAsset[]; selection: string[]; runStart: string | null; running: boolean }) {
+function Timeline(props: {
+  assets: RunAsset[];
+  selection: string[];
+  runStart: string | null;
+  running: boolean;
+}) {
   const byName = new Map(props.assets.map((a) => [a.asset, a]));
-  const t0 = props.runStart ? Date.parse(props.runStart) : Math.min(...props.assets.map((a) => Date.parse(a.started_at)));
+  const t0 = props.runStart
+    ? Date.parse(props.runStart)
+    : Math.min(...props.assets.map((a) => Date.parse(a.started_at)));
   const end = Math.max(t0 + 1, ...props.assets.map((a) => Date.parse(a.finished_at ?? a.started_at) || t0));
   const span = end - t0;
-  const color = (status: string) => (status === 'success' ? 'var(--ok)' : status === 'failed' ? 'var(--fail)' : status === 'skipped' ? 'var(--stale)' : 'var(--running)');
+  const color = (status: string) =>
+    status === 'success'
+      ? 'var(--ok)'
+      : status === 'failed'
+        ? 'var(--fail)'
+        : status === 'skipped'
+          ? 'var(--stale)'
+          : 'var(--running)';
   const current = props.running ? props.selection.find((name) => !byName.has(name)) : undefined;
   return (
     <div className="gantt">
@@ -152,11 +186,33 @@ function Timeline(props: { assets: RunAsset[]; selection: string[]; runStart: st
             <Link to={`/assets/${name}`} className="mono">
               {name}
             </Link>
-            <div className="track" title={a ? `${a.status} · ${duration(a.duration_ms)}${a.row_count !== null ? ` · ${count(a.row_count)} rows` : ''}` : 'waiting'}>
-              {a && <div className="seg" style={{ left: `${(start / span) * 100}%`, width: `${width * 100}%`, background: color(a.status) }} />}
+            <div
+              className="track"
+              title={
+                a
+                  ? `${a.status} · ${duration(a.duration_ms)}${a.row_count !== null ? ` · ${count(a.row_count)} rows` : ''}`
+                  : 'waiting'
+              }
+            >
+              {a && (
+                <div
+                  className="seg"
+                  style={{
+                    left: `${(start / span) * 100}%`,
+                    width: `${width * 100}%`,
+                    background: color(a.status),
+                  }}
+                />
+              )}
             </div>
             <span className="hint" style={{ textAlign: 'right' }}>
-              {a ? (a.status === 'success' ? duration(a.duration_ms) : a.status) : name === current ? 'running…' : 'waiting'}
+              {a
+                ? a.status === 'success'
+                  ? duration(a.duration_ms)
+                  : a.status
+                : name === current
+                  ? 'running…'
+                  : 'waiting'}
             </span>
           </div>
         );

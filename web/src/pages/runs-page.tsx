@@ -1,7 +1,7 @@
+import { api, withQuery } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { PageHead } from '../components/layout.js';
 import { Async, Card, StatusBadge } from '../components/ui.js';
-import { api, withQuery } from '../api.js';
 import { cellText, dateTime, duration, relative } from '../format.js';
 import { useAction, useApi } from '../hooks.js';
 import { navigate, setQuery, useLocation } from '../router.js';
@@ -14,16 +14,35 @@ export function RunsPage() {
   const view = query.get('view') === 'backfills' ? 'backfills' : 'runs';
   return (
     <div className="stack">
-      <PageHead title="Runs" sub="Every materialization: what triggered it, what it covered, and how it went." />
+      <PageHead
+        title="Runs"
+        sub="Every materialization: what triggered it, what it covered, and how it went."
+      />
       <div className="tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={view === 'runs'} className={view === 'runs' ? 'on' : ''} onClick={() => setQuery({ view: null, before: null })}>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={view === 'runs'}
+          className={view === 'runs' ? 'on' : ''}
+          onClick={() => setQuery({ view: null, before: null })}
+        >
           Runs
         </button>
-        <button type="button" role="tab" aria-selected={view === 'backfills'} className={view === 'backfills' ? 'on' : ''} onClick={() => setQuery({ view: 'backfills', before: null, status: null })}>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={view === 'backfills'}
+          className={view === 'backfills' ? 'on' : ''}
+          onClick={() => setQuery({ view: 'backfills', before: null, status: null })}
+        >
           Backfills
         </button>
       </div>
-      {view === 'runs' ? <RunList status={query.get('status')} before={query.get('before')} /> : <BackfillList />}
+      {view === 'runs' ? (
+        <RunList status={query.get('status')} before={query.get('before')} />
+      ) : (
+        <BackfillList />
+      )}
     </div>
   );
 }
@@ -37,16 +56,25 @@ function RunList(props: { status: string | null; before: string | null }) {
     <Card
       flush
       title={
-        <div className="row" role="group" aria-label="status filter">
-          <button type="button" className={`chip ${props.status ? '' : 'on'}`} onClick={() => setQuery({ status: null, before: null })}>
+        <fieldset className="row" aria-label="status filter">
+          <button
+            type="button"
+            className={`chip ${props.status ? '' : 'on'}`}
+            onClick={() => setQuery({ status: null, before: null })}
+          >
             All
           </button>
           {STATUSES.map((s) => (
-            <button key={s} type="button" className={`chip ${props.status === s ? 'on' : ''}`} onClick={() => setQuery({ status: s, before: null })}>
+            <button
+              key={s}
+              type="button"
+              className={`chip ${props.status === s ? 'on' : ''}`}
+              onClick={() => setQuery({ status: s, before: null })}
+            >
               {s}
             </button>
           ))}
-        </div>
+        </fieldset>
       }
       actions={
         <>
@@ -70,16 +98,49 @@ function RunList(props: { status: string | null; before: string | null }) {
             rows={data.runs}
             rowKey={(r) => r.run_id}
             onRowClick={(r) => navigate(`/runs/${encodeURIComponent(r.run_id)}`)}
-            empty={props.status ? `No ${props.status} runs.` : 'No runs yet. Materialize an asset to start one.'}
+            empty={
+              props.status ? `No ${props.status} runs.` : 'No runs yet. Materialize an asset to start one.'
+            }
             columns={[
               { key: 'run_id', label: 'Run', render: (r) => <code>{r.run_id}</code> },
               { key: 'status', label: 'Status', render: (r) => <StatusBadge status={r.status} /> },
               { key: 'trigger', label: 'Trigger' },
-              { key: 'selection', label: 'Assets', wrap: true, render: (r) => <span className="hint">{r.selection.length > 3 ? `${r.selection.length} assets` : r.selection.join(', ')}</span> },
-              { key: 'days', label: 'Days', render: (r) => (r.partition_from ? (r.partition_from === r.partition_to ? r.partition_from : `${r.partition_from} … ${r.partition_to}`) : <span className="hint">new data</span>) },
-              { key: 'created_at', label: 'Created', render: (r) => <span title={dateTime(r.created_at)}>{relative(r.created_at)}</span> },
+              {
+                key: 'selection',
+                label: 'Assets',
+                wrap: true,
+                render: (r) => (
+                  <span className="hint">
+                    {r.selection.length > 3 ? `${r.selection.length} assets` : r.selection.join(', ')}
+                  </span>
+                ),
+              },
+              {
+                key: 'days',
+                label: 'Days',
+                render: (r) =>
+                  r.partition_from ? (
+                    r.partition_from === r.partition_to ? (
+                      r.partition_from
+                    ) : (
+                      `${r.partition_from} … ${r.partition_to}`
+                    )
+                  ) : (
+                    <span className="hint">new data</span>
+                  ),
+              },
+              {
+                key: 'created_at',
+                label: 'Created',
+                render: (r) => <span title={dateTime(r.created_at)}>{relative(r.created_at)}</span>,
+              },
               { key: 'duration_ms', label: 'Duration', num: true, render: (r) => duration(r.duration_ms) },
-              { key: 'error', label: 'Error', wrap: true, render: (r) => (r.error ? <span className="level-error">{r.error.slice(0, 140)}</span> : '') },
+              {
+                key: 'error',
+                label: 'Error',
+                wrap: true,
+                render: (r) => (r.error ? <span className="level-error">{r.error.slice(0, 140)}</span> : ''),
+              },
             ]}
           />
         )}
@@ -106,10 +167,23 @@ function BackfillList() {
             rowKey={(b, i) => String(b.backfill_id ?? i)}
             empty="No backfills yet. Select a range on an asset's partition bar and press Backfill range."
             columns={[
-              { key: 'backfill_id', label: 'Backfill', render: (b) => <code>{cellText(b.backfill_id)}</code> },
+              {
+                key: 'backfill_id',
+                label: 'Backfill',
+                render: (b) => <code>{cellText(b.backfill_id)}</code>,
+              },
               { key: 'status', label: 'Status', render: (b) => <StatusBadge status={String(b.status)} /> },
-              { key: 'range', label: 'Days', render: (b) => `${cellText(b.partition_from)} … ${cellText(b.partition_to)}` },
-              { key: 'selection', label: 'Assets', wrap: true, render: (b) => <span className="hint">{cellText(b.selection) || 'all'}</span> },
+              {
+                key: 'range',
+                label: 'Days',
+                render: (b) => `${cellText(b.partition_from)} … ${cellText(b.partition_to)}`,
+              },
+              {
+                key: 'selection',
+                label: 'Assets',
+                wrap: true,
+                render: (b) => <span className="hint">{cellText(b.selection) || 'all'}</span>,
+              },
               { key: 'progress', label: 'Progress', render: (b) => progressText(b) },
               { key: 'created_at', label: 'Created', render: (b) => relative(b.created_at) },
               {
@@ -118,7 +192,11 @@ function BackfillList() {
                 render: (b) => (
                   <span className="row">
                     {(b.status === 'running' || b.status === 'queued') && (
-                      <button type="button" className="danger" onClick={() => act(String(b.backfill_id), 'cancel')}>
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() => act(String(b.backfill_id), 'cancel')}
+                      >
                         Cancel
                       </button>
                     )}
@@ -139,7 +217,9 @@ function BackfillList() {
 }
 
 const countsOf = (b: Row): Record<string, number> =>
-  b.counts && typeof b.counts === 'object' && !Array.isArray(b.counts) ? (b.counts as Record<string, number>) : {};
+  b.counts && typeof b.counts === 'object' && !Array.isArray(b.counts)
+    ? (b.counts as Record<string, number>)
+    : {};
 
 /** "12 / 30 done · 1 failed": the backfill's partitions by run status. */
 function progressText(b: Row): string {

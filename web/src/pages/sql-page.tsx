@@ -8,14 +8,28 @@ import { useAction } from '../hooks.js';
 import type { Row, SqlResult } from '../types.js';
 
 const EXAMPLES = [
-  { label: 'Daily spend', sql: 'SELECT day, event_count, total_credit_usage, success_rate\nFROM daily_aggregates\nORDER BY day DESC' },
+  {
+    label: 'Daily spend',
+    sql: 'SELECT day, event_count, total_credit_usage, success_rate\nFROM daily_aggregates\nORDER BY day DESC',
+  },
   { label: 'Top users', sql: 'SELECT * FROM insights_top_users ORDER BY rank' },
-  { label: 'Rejected by reason', sql: 'SELECT reason, count(*) AS rows\nFROM rejected_rows\nGROUP BY reason\nORDER BY rows DESC' },
-  { label: 'Recent runs', sql: 'SELECT run_id, status, trigger, created_at, error\nFROM runs\nORDER BY created_at DESC\nLIMIT 20' },
+  {
+    label: 'Rejected by reason',
+    sql: 'SELECT reason, count(*) AS rows\nFROM rejected_rows\nGROUP BY reason\nORDER BY rows DESC',
+  },
+  {
+    label: 'Recent runs',
+    sql: 'SELECT run_id, status, trigger, created_at, error\nFROM runs\nORDER BY created_at DESC\nLIMIT 20',
+  },
 ];
 
 function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value === null || value === undefined
+      ? ''
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -47,7 +61,10 @@ export function SqlPage() {
   };
   return (
     <div className="stack">
-      <PageHead title="SQL" sub="Read-only SQL over the warehouse and the run ledger. SELECT only; results are capped." />
+      <PageHead
+        title="SQL"
+        sub="Read-only SQL over the warehouse and the run ledger. SELECT only; results are capped."
+      />
       <Card>
         <div className="stack" style={{ gap: 10 }}>
           <div className="row">
@@ -57,7 +74,14 @@ export function SqlPage() {
               </button>
             ))}
           </div>
-          <textarea className="sql-editor" value={sql} onChange={(e) => setSql(e.target.value)} onKeyDown={onKeyDown} spellCheck={false} aria-label="SQL query" />
+          <textarea
+            className="sql-editor"
+            value={sql}
+            onChange={(e) => setSql(e.target.value)}
+            onKeyDown={onKeyDown}
+            spellCheck={false}
+            aria-label="SQL query"
+          />
           <div className="row">
             <button type="button" className="primary" onClick={run} disabled={action.pending || !sql.trim()}>
               {action.pending ? 'Running…' : 'Run'}
@@ -66,7 +90,8 @@ export function SqlPage() {
             {result && (
               <>
                 <span className="hint">
-                  {count(result.rows.length)} row(s){result.truncated ? ' (truncated)' : ''} in {count(result.elapsed_ms)} ms
+                  {count(result.rows.length)} row(s){result.truncated ? ' (truncated)' : ''} in{' '}
+                  {count(result.elapsed_ms)} ms
                 </span>
                 <button type="button" onClick={() => downloadCsv(result)}>
                   Download CSV
@@ -85,12 +110,14 @@ export function SqlPage() {
             rowKey={(_, i) => String(i)}
             maxHeight={560}
             empty="The query returned no rows."
-            columns={result.columns.map((c): Column<Row> => ({
-              key: c.name,
-              label: c.name,
-              num: /INT|DECIMAL|DOUBLE|FLOAT|NUMERIC/i.test(c.type),
-              render: (r: Row) => cellText(r[c.name]),
-            }))}
+            columns={result.columns.map(
+              (c): Column<Row> => ({
+                key: c.name,
+                label: c.name,
+                num: /INT|DECIMAL|DOUBLE|FLOAT|NUMERIC/i.test(c.type),
+                render: (r: Row) => cellText(r[c.name]),
+              }),
+            )}
           />
         </Card>
       )}
