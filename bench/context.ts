@@ -51,6 +51,8 @@ export interface GenerateSpec {
   rowsPerDay: number;
   filesPerDay?: number;
   gzip?: boolean;
+  /** Also write FX rates covering the days here (`--fx-rates`); runs need them for non-USD events. */
+  fxRates?: string;
 }
 
 /** `billing-pipeline generate …`; deterministic for a seed, so a folder and a bucket get the same bytes. */
@@ -59,6 +61,7 @@ export function generateData(ctx: BenchContext, spec: GenerateSpec): Promise<Chi
   args.push('--rows-per-day', String(spec.rowsPerDay), '--seed', String(SEED));
   args.push('--files-per-day', String(spec.filesPerDay ?? 1));
   if (spec.gzip) args.push('--gzip');
+  if (spec.fxRates) args.push('--fx-rates', spec.fxRates);
   return runCli(args, { env: cliEnv(ctx) });
 }
 

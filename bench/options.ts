@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 /** The benchmark's sections, in the order they run. A plain union (no enums) so `--only` can be checked. */
-export const SECTIONS = ['full', 'incremental', 'rerun', 'memory', 'generator'] as const;
+export const SECTIONS = ['full', 'incremental', 'rerun', 'memory', 'generator', 'automation'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -23,6 +23,8 @@ export interface BenchSizes {
   history: { points: readonly number[]; rowsPerDay: number; filesPerDay: number };
   memory: { rows: number };
   generator: { days: number; rowsPerDay: number };
+  /** Rows of the file whose freshness is timed, how many times, run starts timed, backfill length. */
+  automation: { rows: number; freshnessReps: number; runStarts: number; backfillDays: number };
 }
 
 const USAGE = `usage: npm run bench -- [--scale N] [--reps N] [--only ${SECTIONS.join(',')}] [--tiny]
@@ -137,6 +139,13 @@ export function sizesFor(options: BenchOptions): BenchSizes {
       history: { points: [30, 90], rowsPerDay: rows(200), filesPerDay: 4 },
       memory: { rows: rows(50_000) },
       generator: { days: 1, rowsPerDay: rows(100_000) },
+      // The goals name these sizes (a 10,000-row file, 365 partitions): only repetitions shrink.
+      automation: {
+        rows: 10_000,
+        freshnessReps: options.reps,
+        runStarts: Math.max(3, options.reps),
+        backfillDays: 365,
+      },
     };
   }
   return {
@@ -144,5 +153,11 @@ export function sizesFor(options: BenchOptions): BenchSizes {
     history: { points: [30, 60, 90], rowsPerDay: rows(2_000), filesPerDay: 4 },
     memory: { rows: rows(400_000) },
     generator: { days: 2, rowsPerDay: Math.round(500_000 * Math.min(s, 5)) },
+    automation: {
+      rows: 10_000,
+      freshnessReps: Math.max(5, options.reps),
+      runStarts: Math.max(10, options.reps),
+      backfillDays: 365,
+    },
   };
 }

@@ -13,6 +13,7 @@ import { RSS_METHOD } from './child.js';
 import type { BenchContext } from './context.js';
 import { machineInfo } from './machine.js';
 import { parseOptions, sizesFor, UsageError } from './options.js';
+import { automation } from './sections/automation.js';
 import { fullLoad } from './sections/full-load.js';
 import { generator } from './sections/generator.js';
 import { buildHistory } from './sections/history.js';
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
     }
     if (want('memory')) await memory(ctx);
     if (want('generator')) await generator(ctx);
+    if (want('automation')) await automation(ctx);
   } catch (error) {
     // Whatever was measured before the failure is still printed and saved, marked incomplete.
     failure = error;

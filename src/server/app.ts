@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from './app-deps.js';
 import { type ErrorBody, HttpError } from './http-error.js';
@@ -32,7 +33,9 @@ export function createApp(deps: AppDeps): App {
 
   if (deps.token) {
     const expected = `Bearer ${deps.token}`;
-    app.use('*', async (c, next) => {
+    // Only the API: the UI's files hold no data, and a browser cannot send a bearer header when it
+    // loads a page, so the UI must load to ask for the token (and then sends it with every call).
+    app.use('/api/*', async (c, next) => {
       if (c.req.header('authorization') !== expected) {
         throw new HttpError(
           401,
@@ -64,6 +67,11 @@ export function createApp(deps: AppDeps): App {
   app.onError((error, c) => {
     if (error instanceof HttpError) {
       const body: ErrorBody = { error: { code: error.code, message: error.message, details: error.details } };
+      return c.json(body, error.status as ContentfulStatusCode);
+    }
+    // Hono's own validators throw these, e.g. for a body that is not JSON.
+    if (error instanceof HTTPException && error.status < 500) {
+      const body: ErrorBody = { error: { code: 'invalid_request', message: error.message } };
       return c.json(body, error.status as ContentfulStatusCode);
     }
     const body: ErrorBody = { error: { code: 'internal', message: error.message } };

@@ -24,6 +24,7 @@ export type SqlRefusalCode =
   | 'read_only'
   | 'timeout'
   | 'sql_error'
+  | 'unsandboxed'
   | 'unsupported';
 
 /** SQL the endpoint will not run, or that failed, with a code a client can act on. */
@@ -47,7 +48,8 @@ const typeName = (type: StatementType): string => StatementType[type] ?? `statem
  * interrupted at the time limit without disturbing the pipeline's connections. Each statement's
  * type comes from DuckDB's parser (`extractStatements` + `prepare`), not from guessing at the
  * text: SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE, FROM-first, PRAGMA table_info) and
- * EXPLAIN only. File and network access is off for the whole instance in the daemon.
+ * EXPLAIN only. File and network access is off for the whole instance in the daemon; without
+ * that the runner refuses everything.
  */
 export async function runReadOnlySql(
   warehouse: Warehouse,
@@ -65,7 +67,20 @@ export async function runReadOnlySql(
   }, request.timeoutMs);
   let prepared: DuckDBPreparedStatement | null = null;
   try {
-    const extracted = await connection.extractStatements(request.sql);
+    // The sandbox is set when the warehouse opens (the daemon does); an app built over any other
+    // warehouse must not hand out read_text('/etc/passwd').
+    const sandbox = await connection.runAndReadAll(
+      "SELECT current_setting('enable_external_access') AS external",
+    );
+    if (sandbox.getRowObjects()[0]?.external !== false) {
+      throw new SqlRefusal(
+        'unsandboxed',
+        'the SQL endpoint is off: this warehouse was opened with file and network access on',
+      );
+    }
+    const extracted = await connection.extractStatements(request.sql).catch(async (error: unknown) => {
+      throw await explainParseFailure(connection, request.sql, error);
+    });
     if (extracted.count === 0) throw new SqlRefusal('empty_sql', 'no SQL statement given');
     if (extracted.count > 1) {
       throw new SqlRefusal(
@@ -109,4 +124,26 @@ export async function runReadOnlySql(
     prepared?.destroySync();
     connection.closeSync();
   }
+}
+
+/**
+ * extractStatements fails with a bare "Error in native callback" on text without statements
+ * (blank, only comments or semicolons). Preparing the text, which never executes it, yields
+ * DuckDB's own message instead.
+ */
+async function explainParseFailure(
+  connection: DuckDBConnection,
+  sql: string,
+  original: unknown,
+): Promise<SqlRefusal> {
+  try {
+    (await connection.prepare(sql)).destroySync();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/no statement to prepare/i.test(message)) {
+      return new SqlRefusal('empty_sql', 'no SQL statement given');
+    }
+    return new SqlRefusal('sql_error', message);
+  }
+  return new SqlRefusal('sql_error', original instanceof Error ? original.message : String(original));
 }

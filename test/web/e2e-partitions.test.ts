@@ -53,7 +53,7 @@ describe.skipIf(!chromiumAvailable())('partition bar at 100,000 partitions (Chro
   });
 
   it('renders every day on one canvas and stays interactive', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${server.url}/assets/billing_events`);
     const bar = page.locator(`.pbar[data-days="${DAYS}"] canvas`);
     await bar.waitFor({ timeout: 30_000 });

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { ConfigError } from '../../config.js';
 
 /**
- * Settings of the built-in checks and the spend-anomaly insight: built-in defaults (identical to
- * `configs/checks.yaml`), overlaid by a YAML file (`BILLING_CHECKS_CONFIG`), overlaid by
+ * Settings of the built-in checks and the spend-anomaly insight: built-in defaults (spelled out as
+ * YAML in docs/quality.md), overlaid by a YAML file (`BILLING_CHECKS_CONFIG`), overlaid by
  * `BILLING_CHECKS_<CHECK>_<SETTING>` / `BILLING_ANOMALIES_SPEND_<SETTING>` variables.
  */
 
@@ -47,7 +47,8 @@ const QualityConfigSchema = z
         accepted_values: z
           .object({
             ...base,
-            columns: z.partialRecord(z.enum(ACCEPTED_COLUMNS), z.array(z.string().min(1)).min(1)),
+            // An empty list switches that column's check off.
+            columns: z.partialRecord(z.enum(ACCEPTED_COLUMNS), z.array(z.string().min(1))),
           })
           .strict(),
         credit_usage_range: z
@@ -78,7 +79,7 @@ export type QualityConfig = z.infer<typeof QualityConfigSchema>;
 export type CheckSettings = QualityConfig['checks'];
 export type SpendAnomalySettings = QualityConfig['anomalies']['spend'];
 
-/** The defaults; `configs/checks.yaml` spells out the same values (a test keeps them equal). */
+/** The defaults; docs/quality.md spells out the same values (a test keeps them equal). */
 export const DEFAULT_QUALITY_CONFIG: QualityConfig = {
   checks: {
     schema_conformance: { enabled: true, severity: 'error' },

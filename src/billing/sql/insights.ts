@@ -15,7 +15,7 @@ export interface InsightOptions {
 }
 
 const ANOMALY_COLUMNS = `entity_type VARCHAR, entity VARCHAR, day DATE, normalized_spend DECIMAL(38,6),
-  baseline_median DECIMAL(38,6), baseline_mad DECIMAL(38,6), history_days BIGINT, robust_z DECIMAL(12,2),
+  baseline_median DECIMAL(38,6), baseline_mad DECIMAL(38,6), history_days BIGINT, robust_z DECIMAL(38,2),
   direction VARCHAR`;
 
 /**
@@ -40,14 +40,16 @@ export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySerie
       FROM region_daily_aggregates WHERE total_normalized_credit_usage IS NOT NULL
     ),
     scored AS (
-      SELECT *, count(*) OVER w AS history_days, median(spend) OVER w AS baseline, mad(spend) OVER w AS spread
+      -- DOUBLE statistics: DuckDB's median/mad of a DECIMAL keep its scale and drop the half digit.
+      SELECT *, count(*) OVER w AS history_days, median(CAST(spend AS DOUBLE)) OVER w AS baseline,
+        mad(CAST(spend AS DOUBLE)) OVER w AS spread
       FROM series
       WINDOW w AS (PARTITION BY entity_type, entity ORDER BY day
         RANGE BETWEEN INTERVAL ${Number(settings.window_days)} DAYS PRECEDING AND INTERVAL 1 DAYS PRECEDING)
     )
     SELECT entity_type, entity, day, spend AS normalized_spend,
       CAST(baseline AS DECIMAL(38,6)) AS baseline_median, CAST(spread AS DECIMAL(38,6)) AS baseline_mad, history_days,
-      CAST(round(${rule.z}, 2) AS DECIMAL(12,2)) AS robust_z,
+      CAST(round(${rule.z}, 2) AS DECIMAL(38,2)) AS robust_z,
       CASE WHEN spend > baseline THEN 'spike' ELSE 'drop' END AS direction
     FROM scored
     WHERE ${rule.anomalous} AND greatest(abs(spend), abs(baseline)) >= ${minSpend}
@@ -129,12 +131,12 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
         lag(total_credit_usage) OVER w AS previous_credit_usage,
         total_credit_usage - lag(total_credit_usage) OVER w AS credit_usage_change,
         CAST(round(100 * CAST(total_credit_usage - lag(total_credit_usage) OVER w AS DOUBLE)
-          / nullif(CAST(lag(total_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(12,2)) AS credit_usage_change_pct,
+          / nullif(CAST(lag(total_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(38,2)) AS credit_usage_change_pct,
         event_count - lag(event_count) OVER w AS event_count_change,
         total_normalized_credit_usage,
         total_normalized_credit_usage - lag(total_normalized_credit_usage) OVER w AS normalized_change,
         CAST(round(100 * CAST(total_normalized_credit_usage - lag(total_normalized_credit_usage) OVER w AS DOUBLE)
-          / nullif(CAST(lag(total_normalized_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(12,2)) AS normalized_change_pct
+          / nullif(CAST(lag(total_normalized_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(38,2)) AS normalized_change_pct
       FROM daily_aggregates WINDOW w AS (ORDER BY day) ORDER BY day`,
     },
   ];

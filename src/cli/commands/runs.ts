@@ -3,6 +3,7 @@ import { DaemonError } from '../../server/daemon-client.js';
 import type { Row } from '../../warehouse/warehouse.js';
 import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
 import { cellText, toTable } from '../format.js';
+import { formatFlag } from './sensors.js';
 
 export function registerRuns(program: Command): void {
   const runs = commonOptions(
@@ -52,7 +53,7 @@ export function registerRuns(program: Command): void {
       .description('One run: its assets, timings and structured event log')
       .argument('<run-id>')
       .option('--format <format>', 'table | json', 'table'),
-  ).action(async (runId: string, flags: CommonOptions & { format: string }) => {
+  ).action(async (runId: string, flags: CommonOptions, command: Command) => {
     const options = { ...runs.opts(), ...flags };
     const daemon = await daemonFor(options);
     const detail: { run: Row; assets: Row[]; events: Row[] } | null = daemon
@@ -62,7 +63,7 @@ export function registerRuns(program: Command): void {
         })) as { run: Row; assets: Row[]; events: Row[] } | null)
       : await withRuntime(options, (runtime) => runtime.ledger.getRun(runId));
     if (!detail) throw new UsageError(`no run "${runId}"; list runs with: billing-pipeline runs`);
-    if (flags.format === 'json') {
+    if (formatFlag(runs, command) === 'json') {
       process.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
       return;
     }

@@ -16,6 +16,15 @@ type Item = ApiSensor | ApiSchedule;
 
 const singular = (kind: Kind) => (kind === 'sensors' ? 'sensor' : 'schedule');
 
+/**
+ * `--format` of a subcommand whose group also has `--format`: the group's parser takes the flag
+ * wherever it is written (`sensors list --format json`), leaving the subcommand only its default.
+ */
+export function formatFlag(group: Command, sub: Command): string {
+  const own = sub.getOptionValueSource('format') === 'cli';
+  return String(own ? sub.opts().format : group.opts().format);
+}
+
 /** Lists, switches and shows ticks through the daemon when one runs, else on the saved state. */
 async function inDaemonOrLocal<T>(
   options: CommonOptions,
@@ -105,14 +114,14 @@ Examples:
       .description(`List ${kind} with state, last and next tick`)
       .option('--format <format>', 'table | json', 'table'),
     true,
-  ).action(async (flags: CommonOptions & { format: string }) => {
+  ).action(async (flags: CommonOptions & { format: string }, command: Command) => {
     const options: CommonOptions = { ...group.opts(), ...flags };
     const items = await inDaemonOrLocal<Item[]>(
       options,
       (daemon) => daemon.instigators(kind),
       (service) => (kind === 'sensors' ? service.listSensors() : service.listSchedules()),
     );
-    printItems(kind, items, flags.format);
+    printItems(kind, items, formatFlag(group, command));
   });
 
   for (const action of ['start', 'stop'] as const) {
@@ -152,7 +161,7 @@ Examples:
       .option('--limit <n>', 'how many ticks', '20')
       .option('--format <format>', 'table | json', 'table'),
     true,
-  ).action(async (name: string, flags: CommonOptions & { limit: string; format: string }) => {
+  ).action(async (name: string, flags: CommonOptions & { limit: string }, command: Command) => {
     const limit = Number(flags.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new UsageError(`--limit must be a whole number from 1 to 1000; got "${flags.limit}"`);
@@ -165,7 +174,7 @@ Examples:
         return service.ticks(name, limit);
       },
     );
-    if (flags.format === 'json') {
+    if (formatFlag(group, command) === 'json') {
       process.stdout.write(`${JSON.stringify(ticks, null, 2)}\n`);
       return;
     }

@@ -30,7 +30,7 @@ export function registerSqlRoutes(app: App, deps: AppDeps): void {
         return c.json(result, 200);
       } catch (error) {
         if (error instanceof SqlRefusal) {
-          const status = error.code === 'read_only' ? 403 : 422;
+          const status = error.code === 'read_only' ? 403 : error.code === 'unsandboxed' ? 503 : 422;
           throw new HttpError(status, error.code, error.message);
         }
         throw error;

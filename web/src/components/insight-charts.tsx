@@ -38,12 +38,7 @@ export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void 
   return (
     <div style={{ height: 280 }} data-chart="spend-volume">
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart
-          data={data}
-          margin={{ top: 8, right: 4, bottom: 0, left: 0 }}
-          onClick={(state) => state?.activeLabel && props.onDay(String(state.activeLabel))}
-          style={{ cursor: 'pointer' }}
-        >
+        <ComposedChart data={data} margin={{ top: 8, right: 4, bottom: 0, left: 0 }}>
           <CartesianGrid vertical={false} stroke={c.grid} />
           <XAxis dataKey="day" {...axis(c.muted)} minTickGap={28} tickFormatter={(d: string) => d.slice(5)} />
           <YAxis yAxisId="spend" {...axis(c.muted)} tickFormatter={compactMoney} width={52} />
@@ -74,6 +69,15 @@ export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void 
             fillOpacity={0.55}
             radius={[3, 3, 0, 0]}
             maxBarSize={22}
+            // The chart-level onClick reads the hover state, which lags a pointer that moves and
+            // clicks within one frame (a tap, a fast click): the bar's own click names its day.
+            // The transparent background makes the whole column a target, not just the bar.
+            background={{ fill: 'transparent' }}
+            onClick={(_entry, index) => {
+              const day = data[index]?.day;
+              if (day) props.onDay(day);
+            }}
+            style={{ cursor: 'pointer' }}
             isAnimationActive={false}
           />
           <Line

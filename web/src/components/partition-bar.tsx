@@ -179,7 +179,9 @@ export function PartitionBar(props: {
     const next = addDays(first, Math.min(n - 1, Math.max(0, current + step)));
     onSelect(
       event.shiftKey && selection
-        ? { from: selection.from, to: Math.max(next, selection.from) }
+        ? next < selection.from
+          ? { from: next, to: selection.from }
+          : { from: selection.from, to: next }
         : { from: next, to: next },
     );
   };

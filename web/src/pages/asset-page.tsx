@@ -26,7 +26,7 @@ export function AssetPage(props: { name: string }) {
     action.run(async () => {
       const { runId } = await api<{ runId: string }>('/api/runs', {
         method: 'POST',
-        body: { selection: [name] },
+        body: { selection: [name], trigger: 'ui' },
       });
       navigate(`/runs/${encodeURIComponent(runId)}`);
     });
@@ -66,7 +66,7 @@ export function AssetPage(props: { name: string }) {
             <Card>
               <dl className="kv">
                 <dt>Upstream</dt>
-                <dd>
+                <dd className="link-list">
                   {data.asset.deps.length ? (
                     data.asset.deps.map((d) => <AssetLink key={d} name={d} />)
                   ) : (
@@ -74,7 +74,7 @@ export function AssetPage(props: { name: string }) {
                   )}
                 </dd>
                 <dt>Downstream</dt>
-                <dd>
+                <dd className="link-list">
                   {data.asset.downstream.length ? (
                     data.asset.downstream.map((d) => <AssetLink key={d} name={d} />)
                   ) : (
@@ -99,7 +99,9 @@ export function AssetPage(props: { name: string }) {
                 </dd>
               </dl>
             </Card>
-            {data.asset.partitioning === 'daily' && <PartitionsSection name={name} selection={selection} />}
+            {data.asset.partitioning === 'daily' && (
+              <PartitionsSection name={name} upstream={data.upstream} selection={selection} />
+            )}
           </>
         )}
       </Async>
@@ -111,13 +113,13 @@ export function AssetPage(props: { name: string }) {
 function AssetLink(props: { name: string }) {
   return (
     <Link to={`/assets/${props.name}`} className="mono" title={props.name}>
-      <span style={{ marginRight: 10 }}>{props.name}</span>
+      {props.name}
     </Link>
   );
 }
 
-function PartitionsSection(props: { name: string; selection: DayRange | null }) {
-  const { name, selection } = props;
+function PartitionsSection(props: { name: string; upstream: string[]; selection: DayRange | null }) {
+  const { name, upstream, selection } = props;
   const state = useApi<PartitionsResponse>(`/api/assets/${encodeURIComponent(name)}/partitions`, {
     pollMs: 3000,
   });
@@ -125,19 +127,27 @@ function PartitionsSection(props: { name: string; selection: DayRange | null }) 
   const select = (range: DayRange | null) =>
     setQuery({ from: range?.from, to: range?.to }, { replace: true });
 
+  // Assets only reprocess days their upstream hands them again (billing_events reloads the files
+  // billing_files marks), so rebuilding days runs the asset with everything above it.
   const launch = (kind: 'run' | 'backfill') =>
     action.run(async () => {
       if (!selection) return;
       if (kind === 'run') {
         const { runId } = await api<{ runId: string }>('/api/runs', {
           method: 'POST',
-          body: { selection: [name], from: selection.from, to: selection.to },
+          body: {
+            selection: [name],
+            withUpstream: true,
+            from: selection.from,
+            to: selection.to,
+            trigger: 'ui',
+          },
         });
         navigate(`/runs/${encodeURIComponent(runId)}`);
       } else {
         await api('/api/backfills', {
           method: 'POST',
-          body: { selection: [name], from: selection.from, to: selection.to },
+          body: { selection: [...upstream, name], from: selection.from, to: selection.to },
         });
         navigate('/runs?view=backfills');
       }
@@ -200,7 +210,8 @@ function PartitionsSection(props: { name: string; selection: DayRange | null }) 
                 />
               </label>
               <span className="hint grow">
-                Click a day, drag across the bar, or use ← → to pick the days to (re)build.
+                Click a day, drag across the bar, or use ← → to pick days; they are rebuilt from their source
+                files.
               </span>
               <button type="button" disabled={!selection || action.pending} onClick={() => launch('run')}>
                 Materialize{' '}

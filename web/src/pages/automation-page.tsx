@@ -30,6 +30,40 @@ function every(seconds: number | null | undefined): string {
   return `every ${Math.round(seconds / 3600)} h`;
 }
 
+/** A tick that is due has no meaningful "ago": the loop picks it up on its next pass. */
+function nextTick(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  return Date.parse(iso) <= Date.now() ? 'due now' : relative(iso);
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * Cursors are whatever a sensor or schedule keeps between ticks (JSON for sensors, a time for
+ * schedules); the table shows their scalar fields, the tooltip the whole value.
+ */
+function CursorText(props: { cursor: unknown }) {
+  const raw = props.cursor === null || props.cursor === undefined ? '' : String(props.cursor);
+  if (!raw) return <span className="hint">—</span>;
+  let text = raw;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      text = Object.entries(parsed)
+        .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
+        .map(([k, v]) => `${k} ${typeof v === 'string' && ISO_TIME.test(v) ? dateTime(v) : v}`)
+        .join(' · ');
+    }
+  } catch {
+    if (ISO_TIME.test(raw)) text = dateTime(raw);
+  }
+  return (
+    <span className="hint" title={raw}>
+      {text.length > 80 ? `${text.slice(0, 79)}…` : text}
+    </span>
+  );
+}
+
 function AutomationList(props: { kind: Kind }) {
   const { kind } = props;
   const state = useApi<Record<Kind, Automation[]>>(`/api/${kind}`, { pollMs: 3000 });
@@ -97,7 +131,7 @@ function AutomationList(props: { kind: Kind }) {
                   label: 'Next tick',
                   render: (s) =>
                     s.enabled ? (
-                      <span title={dateTime(s.next_tick_at)}>{relative(s.next_tick_at)}</span>
+                      <span title={dateTime(s.next_tick_at)}>{nextTick(s.next_tick_at)}</span>
                     ) : (
                       <span className="hint">stopped</span>
                     ),
@@ -119,9 +153,7 @@ function AutomationList(props: { kind: Kind }) {
                   key: 'cursor',
                   label: 'Cursor',
                   wrap: true,
-                  render: (s) => (
-                    <span className="hint mono">{s.cursor ? String(s.cursor).slice(0, 40) : '—'}</span>
-                  ),
+                  render: (s) => <CursorText cursor={s.cursor} />,
                 },
               ]}
             />
@@ -166,11 +198,7 @@ function TickHistory(props: { kind: Kind; name: string }) {
                 key: 'cursor',
                 label: 'Cursor',
                 wrap: true,
-                render: (t) => (
-                  <span className="hint mono">
-                    {t.cursor_after ? String(t.cursor_after).slice(0, 40) : '—'}
-                  </span>
-                ),
+                render: (t) => <CursorText cursor={t.cursor_after} />,
               },
             ]}
           />

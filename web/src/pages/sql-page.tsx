@@ -84,7 +84,7 @@ export function SqlPage() {
           />
           <div className="row">
             <button type="button" className="primary" onClick={run} disabled={action.pending || !sql.trim()}>
-              {action.pending ? 'Running…' : 'Run'}
+              {action.pending ? 'Running…' : 'Run query'}
             </button>
             <span className="hint grow">Ctrl+Enter runs the query.</span>
             {result && (
