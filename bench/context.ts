@@ -1,5 +1,6 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { generateFxRates } from '../src/billing/fx/fx-generator.js';
 import type { LocalS3 } from '../src/dev/local-s3.js';
 import { type ChildResult, runCli, runIdOf } from './child.js';
 import { type PhaseSplit, readRun, splitPhases } from './ledger.js';
@@ -12,6 +13,8 @@ export interface BenchContext {
   sizes: BenchSizes;
   s3: LocalS3;
   bucket: string;
+  /** FX rates covering every day a section generates: without them non-USD events fail a check. */
+  fxRates: string;
   figures: Figure[];
   goals: Goal[];
   /** Per-section raw facts (samples, phase splits, data sizes) for the JSON file. */
@@ -41,7 +44,12 @@ export function s3Uri(ctx: BenchContext, prefix: string): string {
 
 /** Environment for a CLI child: the local S3 credentials, and the memory limit under test. */
 export function cliEnv(ctx: BenchContext, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...ctx.s3.env, BILLING_DUCKDB_MEMORY_LIMIT: ctx.options.memoryLimit, ...extra };
+  return {
+    ...ctx.s3.env,
+    BILLING_DUCKDB_MEMORY_LIMIT: ctx.options.memoryLimit,
+    BILLING_FX_SOURCE: ctx.fxRates,
+    ...extra,
+  };
 }
 
 export interface GenerateSpec {
@@ -51,8 +59,6 @@ export interface GenerateSpec {
   rowsPerDay: number;
   filesPerDay?: number;
   gzip?: boolean;
-  /** Also write FX rates covering the days here (`--fx-rates`); runs need them for non-USD events. */
-  fxRates?: string;
 }
 
 /** `billing-pipeline generate …`; deterministic for a seed, so a folder and a bucket get the same bytes. */
@@ -61,7 +67,6 @@ export function generateData(ctx: BenchContext, spec: GenerateSpec): Promise<Chi
   args.push('--rows-per-day', String(spec.rowsPerDay), '--seed', String(SEED));
   args.push('--files-per-day', String(spec.filesPerDay ?? 1));
   if (spec.gzip) args.push('--gzip');
-  if (spec.fxRates) args.push('--fx-rates', spec.fxRates);
   return runCli(args, { env: cliEnv(ctx) });
 }
 
@@ -90,6 +95,12 @@ export async function materialize(
   const runId = runIdOf(child);
   const split = splitPhases(child.wallMs, await readRun(spec.warehouse, runId));
   return { child, runId, split };
+}
+
+/** One FX file for the whole bench, from a month before day 1 to years after any section's last day. */
+export async function writeFxRates(path: string): Promise<string> {
+  await writeFile(path, generateFxRates({ from: '2024-12-01', to: '2028-12-31', seed: SEED }));
+  return path;
 }
 
 /** Adds min/median/max figures to the context and returns them. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalS3 } from '../src/dev/local-s3.js';
 import { RSS_METHOD } from './child.js';
-import type { BenchContext } from './context.js';
+import { type BenchContext, writeFxRates } from './context.js';
 import { machineInfo } from './machine.js';
 import { parseOptions, sizesFor, UsageError } from './options.js';
 import { automation } from './sections/automation.js';
@@ -56,7 +56,18 @@ async function main(): Promise<number> {
   await rm(options.workDir, { recursive: true, force: true });
   await mkdir(options.workDir, { recursive: true });
   const s3 = await startLocalS3({ directory: join(options.workDir, 's3') });
-  const ctx: BenchContext = { options, sizes, s3, bucket: 'bench', figures: [], goals: [], details: {}, log };
+  const fxRates = await writeFxRates(join(options.workDir, 'fx-rates.csv'));
+  const ctx: BenchContext = {
+    options,
+    sizes,
+    s3,
+    bucket: 'bench',
+    fxRates,
+    figures: [],
+    goals: [],
+    details: {},
+    log,
+  };
   let failure: unknown = null;
   try {
     await s3.createBucket(ctx.bucket);

@@ -69,9 +69,8 @@ export async function automation(ctx: BenchContext): Promise<void> {
   const source = s3Uri(ctx, PREFIX);
   const folder = await freshDir(ctx, 'automation', 'files');
   const home = await freshDir(ctx, 'automation', 'home');
-  const fxRates = join(await freshDir(ctx, 'automation', 'fx'), 'fx-rates.csv');
   ctx.log(`[${S}] generating ${freshnessReps + 1} day(s) x ${rows.toLocaleString('en-US')} rows (untimed)`);
-  await generateData(ctx, { to: folder, from: 1, through: freshnessReps + 1, rowsPerDay: rows, fxRates });
+  await generateData(ctx, { to: folder, from: 1, through: freshnessReps + 1, rowsPerDay: rows });
   const keys = await filesBelow(folder);
 
   const client = createS3Client(ctx.s3.env);
@@ -80,7 +79,6 @@ export async function automation(ctx: BenchContext): Promise<void> {
     cliEnv(ctx, {
       BILLING_SOURCE: source,
       BILLING_HOME: home,
-      BILLING_FX_SOURCE: fxRates,
       BILLING_S3_SENSOR_INTERVAL: '1',
     }),
   );

@@ -7,7 +7,7 @@ import { createSource } from '../../src/sources/create-source.js';
 import type { Row } from '../../src/warehouse/warehouse.js';
 import { snapshot, type TestPipeline, testPipeline } from '../support/pipeline.js';
 import { tmpDir } from '../support/tmp.js';
-import { eventually, type RunRow, runsOf, type ServeProcess, settled, startServe } from './daemon-support.js';
+import { eventually, type RunRow, type ServeProcess, settled, startServe } from './daemon-support.js';
 
 let source: string;
 let clean: Record<string, Row[]>;
