@@ -86,6 +86,16 @@ describe('incremental runs', () => {
       "SELECT count(*) AS n FROM materializations WHERE asset = 'billing_events' AND partition IN ('2025-04-02', '2025-04-03')",
     );
     expect(forced?.n).toBe(6);
+
+    // A range on billing_events alone (no billing_files in the run) reprocesses those days too.
+    const alone = await p.materialize({
+      selection: ['billing_events'],
+      range: { from: '2025-04-04', to: '2025-04-04' },
+    });
+    expect(alone.assets.map((a) => a.asset)).toEqual(['billing_events']);
+    expect(alone.assets[0]?.result?.metadata).toMatchObject({ loadedFiles: 2 });
+    await p.materialize();
+    expect(await snapshot(p)).toEqual(first);
   });
 
   it('replaces a re-uploaded file instead of adding to it', async () => {

@@ -75,6 +75,7 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
       const held = new Set(
         (ctx.blockedUpstream ?? []).filter((b) => b.asset === 'billing_files').map((b) => b.partition),
       );
+      if (ctx.range) await ctx.warehouse.exec(files.FORCE_RANGE, [ctx.range.from, ctx.range.to]);
       const listed = await ctx.warehouse.all<PendingFile>(files.FILES_TO_LOAD);
       const pending = listed.filter((f) => !held.has(f.partition));
       if (pending.length < listed.length) {

@@ -30,6 +30,13 @@ export const INSERT_NEW_FILES = `INSERT INTO billing_files
 export const MARK_MISSING_FILES = `UPDATE billing_files SET status = 'missing', needs_load = false
   WHERE status <> 'missing' AND source_key NOT IN (SELECT source_key FROM source_listing)`;
 
+/**
+ * A forced range on billing_events alone (without billing_files in the run) still reprocesses those
+ * days, from the inventory as last listed: a range means "reprocess", whichever assets are selected.
+ */
+export const FORCE_RANGE = `UPDATE billing_files SET needs_load = true
+  WHERE partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE) AND status <> 'missing' AND NOT needs_load`;
+
 export const FILES_TO_LOAD = `SELECT source_key, version, CAST(partition AS VARCHAR) AS partition, size,
     loaded_version IS NOT NULL AS replaces
   FROM billing_files WHERE needs_load ORDER BY source_key`;
