@@ -10,6 +10,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './child.js';
+import { writeFxRates } from './context.js';
 import { readRun, splitPhases } from './ledger.js';
 
 interface ProfileNode {
@@ -116,7 +117,12 @@ async function main(): Promise<void> {
     '7',
   ]);
   const warehouse = join(dir, 'billing.duckdb');
-  const env = { BILLING_SOURCE: source, BILLING_HOME: join(dir, 'home'), BILLING_WAREHOUSE: warehouse };
+  const env = {
+    BILLING_SOURCE: source,
+    BILLING_HOME: join(dir, 'home'),
+    BILLING_WAREHOUSE: warehouse,
+    BILLING_FX_SOURCE: await writeFxRates(join(dir, 'fx-rates.csv')),
+  };
   const load = await profiled('first load', dir, env, warehouse, top);
   const noop = await profiled('no-op re-run', dir, env, warehouse, top);
   const out = join(BENCH_ROOT, 'results', 'profile-latest.json');

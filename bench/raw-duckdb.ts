@@ -8,7 +8,8 @@
  */
 // The pipeline's own DDL and aggregate SELECTs: the reference must compute the same tables, exactly.
 import { AGGREGATES } from '../src/billing/aggregates/index.js';
-import { aggregateSql } from '../src/billing/sql/aggregate-sql.js';
+import { normalizedAmount, rateJoin } from '../src/billing/fx/fx-sql.js';
+import { aggregateSql, CREATE_PARTITION_TABLE, PARTITION_TABLES } from '../src/billing/sql/aggregate-sql.js';
 import { INSIGHT_TABLES } from '../src/billing/sql/insights.js';
 import { BILLING_TABLES } from '../src/billing/sql/tables.js';
 // Opened through the project's thin DuckDB wrapper only so the instance has the very same settings and
@@ -21,6 +22,8 @@ interface RawArgs {
   memoryLimit: string;
   threads: number;
   tempDirectory: string;
+  /** The FX rate CSV the pipeline normalizes with (`date,currency,rate`); without it amounts stay NULL. */
+  fx?: string;
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -53,14 +56,27 @@ async function main(): Promise<void> {
   for (const statement of BILLING_TABLES) await c.exec(statement);
   // source_line has no cheap equivalent in read_csv (no per-file row number for CSV), so it is 0 here:
   // the reference is, if anything, slightly favoured.
+  // Normalized amounts with the pipeline's own expression: the latest rate on or before the day.
+  await c.exec(
+    args.fx
+      ? `CREATE TABLE fx_rates AS SELECT "date", upper(currency) AS currency, CAST(rate AS DECIMAL(20,10)) AS rate
+         FROM read_csv(${quote(args.fx)}, header = true, auto_detect = false,
+           columns = {'date': 'DATE', 'currency': 'VARCHAR', 'rate': 'VARCHAR'})`
+      : 'CREATE TABLE fx_rates ("date" DATE, currency VARCHAR, rate DECIMAL(20,10))',
+  );
   await c.exec(`INSERT INTO billing_events
-    SELECT CAST("timestamp" AS TIMESTAMP), resource_id, user_id, credit_usage, region, service_tier, operation_type,
-      success, resource_type, invoice_id, currency, CAST(year AS INTEGER), CAST(month AS INTEGER), CAST(day AS INTEGER),
-      CAST(CAST("timestamp" AS TIMESTAMP) AS DATE), filename, 0
-    FROM read_csv(${quote(args.glob)}, header = true, auto_detect = false, hive_partitioning = true,
-      filename = true, delim = ',', quote = '"', escape = '"', columns = ${COLUMNS})`);
+    WITH e AS (
+      SELECT CAST("timestamp" AS TIMESTAMP) AS "timestamp", resource_id, user_id, credit_usage, region,
+        service_tier, operation_type, success, resource_type, invoice_id, currency,
+        CAST(year AS INTEGER) AS year, CAST(month AS INTEGER) AS month, CAST(day AS INTEGER) AS day,
+        CAST(CAST("timestamp" AS TIMESTAMP) AS DATE) AS event_date, filename AS source_key, 0 AS source_line
+      FROM read_csv(${quote(args.glob)}, header = true, auto_detect = false, hive_partitioning = true,
+        filename = true, delim = ',', quote = '"', escape = '"', columns = ${COLUMNS}))
+    SELECT e.*, ${normalizedAmount('e', 'fx', "'USD'")} FROM e ${rateJoin('e', 'fx')}`);
   lap('loadMs');
 
+  // The aggregate SELECTs leave out partitions held back by failed checks: none here, so empty tables.
+  for (const table of PARTITION_TABLES) await c.exec(CREATE_PARTITION_TABLE(table));
   for (const def of AGGREGATES) {
     const sql = aggregateSql(def);
     await c.exec(sql.create);

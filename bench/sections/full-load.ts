@@ -78,6 +78,7 @@ export async function fullLoad(ctx: BenchContext): Promise<void> {
         memoryLimit: ctx.options.memoryLimit,
         threads: availableParallelism(),
         tempDirectory: join(home, 'tmp'),
+        fx: ctx.fxRates,
       }),
     ]);
     raws.push({

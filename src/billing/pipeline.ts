@@ -19,7 +19,7 @@ export interface BillingPipelineOptions {
   ingestConcurrency?: number;
   /** FX rates and the reporting currency; default: no rate file, USD. */
   fx?: FxOptions;
-  /** Check and anomaly settings; default: the built-in ones (`configs/checks.yaml`). */
+  /** Check and anomaly settings; default: the built-in ones (see docs/quality.md). */
   quality?: QualityConfig;
   /** The clock freshness is judged by (tests fix it). */
   now?: () => Date;

@@ -163,6 +163,15 @@ describe('missing rates', () => {
     // Reconciliation accepts an unknown total only when some event really lacks an amount.
     expect(await verdicts(p, 'daily_aggregates', 'reconciliation')).toEqual({ '2025-04-23': true });
   });
+  it('reports a converted amount too large for DECIMAL(18,6) instead of clipping it', async () => {
+    const p = await withRates('fx-too-large', 'date,currency,rate\n2025-04-01,EUR,1.1\n');
+    await p.put(key('2025-04-23'), csv(row({ currency: 'EUR', credit_usage: '999999999999' })));
+    expect((await p.materialize()).status).toBe('failed');
+    const [result] = await latestResults(p, 'billing_events', 'fx_rate_available');
+    expect(result?.message).toBe(
+      '1 event(s) cannot be normalized to USD: EUR ×1 (2025-04-23: amount too large for DECIMAL(18,6) after conversion)',
+    );
+  });
 });
 
 describe('rate changes', () => {

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FxFileError, parseFxRates } from '../../src/billing/fx/fx-file.js';
+import { generateFxRates } from '../../src/billing/fx/fx-generator.js';
 import { addDays } from '../../src/orchestrator/days.js';
 import { csv, row, type TestPipeline, testPipeline } from '../support/pipeline.js';
 
@@ -164,5 +165,23 @@ describe('normalized_credit_usage', () => {
     );
     expect(totals?.daily).toBe(totals?.events);
     expect(totals?.by_currency).toBe(totals?.events);
+  });
+});
+
+describe('generated FX rates', () => {
+  it('are reproducible, parse cleanly, and cover every sample currency every day', () => {
+    const options = { from: '2025-04-01', to: '2025-04-03', seed: 7, reportingCurrency: 'EUR' };
+    const text = generateFxRates(options);
+    expect(generateFxRates(options)).toBe(text);
+    expect(generateFxRates({ ...options, seed: 8 })).not.toBe(text);
+    const rates = parseFxRates(text, { reportingCurrency: 'EUR', origin: 'generated' });
+    expect(rates.map((r) => `${r.date} ${r.currency}`)).toEqual(
+      ['2025-04-01', '2025-04-02', '2025-04-03'].flatMap((d) => [`${d} GBP`, `${d} JPY`, `${d} USD`]),
+    );
+    expect(rates.every((r) => /^\d+\.\d{10}$/.test(r.rate))).toBe(true);
+    // Around 1 / 1.085 EUR per USD, within the walk's ±0.3% a day.
+    const usd = Number(rates.find((r) => r.currency === 'USD')?.rate);
+    expect(Math.abs(usd - 1 / 1.085)).toBeLessThan(0.01);
+    expect(() => generateFxRates({ ...options, reportingCurrency: 'CHF' })).toThrow(RangeError);
   });
 });

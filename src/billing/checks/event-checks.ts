@@ -244,7 +244,7 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
             passed: false,
             observed: missing,
             threshold: 0,
-            message: `${missing} event(s) cannot be normalized to ${options.reportingCurrency}: ${parts.join(', ')}`,
+            message: `${missing} event(s) cannot be normalized to ${options.reportingCurrency}: ${parts.join(', ')}; add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)`,
           };
         },
       ),
