@@ -108,14 +108,14 @@ describe('missing rates', () => {
         '2025-04-19',
         'error',
         '1',
-        '1 event(s) cannot be normalized to USD: EUR ×1 (2025-04-19: no rate on or before)',
+        '1 event(s) cannot be normalized to USD: EUR ×1 (2025-04-19: no rate on or before); add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)',
       ],
       ['2025-04-22', 'error', '0', null],
       [
         '2025-04-23',
         'error',
         '2',
-        '2 event(s) cannot be normalized to USD: GBP ×2 (2025-04-23: no rate on or before)',
+        '2 event(s) cannot be normalized to USD: GBP ×2 (2025-04-23: no rate on or before); add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)',
       ],
     ]);
     expect(run.error).toMatch(

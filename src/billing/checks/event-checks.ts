@@ -244,7 +244,11 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
             passed: false,
             observed: missing,
             threshold: 0,
-            message: `${missing} event(s) cannot be normalized to ${options.reportingCurrency}: ${parts.join(', ')}; add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)`,
+            message: `${missing} event(s) cannot be normalized to ${options.reportingCurrency}: ${parts.join(', ')}${
+              detail.some((d) => Number(d.too_large) === 0)
+                ? '; add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)'
+                : ''
+            }`,
           };
         },
       ),
