@@ -64,6 +64,19 @@ export function newRunId(now = new Date()): string {
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
 /** The record of what ran, when, on what, and with what result — stored beside the data it describes. */
+/** A new run's columns from `trigger` to `tags`, in the order INSERT_RUN and QUEUED_RUN_VALUES take them. */
+function runColumns(run: NewRun): SqlValue[] {
+  return [
+    run.trigger,
+    run.selection.join(','),
+    run.range?.from ?? null,
+    run.range?.to ?? null,
+    run.fullRefresh,
+    run.runKey ?? null,
+    json(run.tags),
+  ];
+}
+
 export class Ledger {
   constructor(private readonly warehouse: Warehouse) {}
 
@@ -86,17 +99,7 @@ export class Ledger {
   /** Records a new run: `running` when it starts now, `queued` when a queue will start it later. */
   async createRun(run: NewRun, status: 'queued' | 'running' = 'running'): Promise<string> {
     const runId = newRunId();
-    await this.warehouse.exec(sql.INSERT_RUN, [
-      runId,
-      status satisfies RunStatus,
-      run.trigger,
-      run.selection.join(','),
-      run.range?.from ?? null,
-      run.range?.to ?? null,
-      run.fullRefresh,
-      run.runKey ?? null,
-      json(run.tags),
-    ]);
+    await this.warehouse.exec(sql.INSERT_RUN, [runId, status satisfies RunStatus, ...runColumns(run)]);
     return runId;
   }
 
@@ -220,17 +223,7 @@ export class Ledger {
         tx,
         sql.INSERT_QUEUED_RUNS,
         sql.QUEUED_RUN_VALUES,
-        runs.map((run, i) => [
-          runIds[i] ?? '',
-          run.trigger,
-          run.selection.join(','),
-          run.range?.from ?? null,
-          run.range?.to ?? null,
-          run.fullRefresh,
-          run.runKey ?? null,
-          json(run.tags),
-          i,
-        ]),
+        runs.map((run, i) => [runIds[i] ?? '', ...runColumns(run), i]),
       ),
     );
     return runIds;

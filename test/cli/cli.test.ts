@@ -1,43 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { type CliResult, cli as runCli } from '../support/cli.js';
 import { csv, row, type TestPipeline, testPipeline } from '../support/pipeline.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let p: TestPipeline;
 let env: Record<string, string>;
 
 /** Runs the CLI in-process with the test's environment, capturing what it prints. */
-async function cli(...args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  process.exitCode = undefined;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.env = saved;
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (...args: string[]): Promise<CliResult> => runCli(env, ...args);
 
 beforeAll(async () => {
   p = await testPipeline('cli');

@@ -1,8 +1,6 @@
 import path from 'node:path';
-import { vi } from 'vitest';
 import { loadQualityConfig } from '../../src/billing/checks/quality-config.js';
 import { billingAssetGraph } from '../../src/billing/pipeline.js';
-import { main } from '../../src/cli/main.js';
 import type { AssetDefinition } from '../../src/orchestrator/asset.js';
 import { AssetGraph } from '../../src/orchestrator/asset-graph.js';
 import { executeRun, type RunSummary } from '../../src/orchestrator/run-executor.js';
@@ -107,37 +105,7 @@ export async function runEvents(p: TestPipeline, runId: string): Promise<Row[]> 
 export const statusOf = (summary: RunSummary): Record<string, string> =>
   Object.fromEntries(summary.assets.map((a) => [a.asset, a.status]));
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process with `env` on top of the process environment, capturing its output. */
-export async function cli(env: Record<string, string>, ...args: string[]): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  process.exitCode = undefined;
-  try {
-    const code = await main(args);
-    return { code, stdout, stderr };
-  } finally {
-    process.env = saved;
-    process.exitCode = undefined;
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+export { type CliResult, cli } from '../support/cli.js';
 
 /** What the CLI needs to find the pipeline's warehouse and source. */
 export const cliEnv = (p: TestPipeline): Record<string, string> => ({

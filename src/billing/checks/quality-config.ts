@@ -2,6 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../config.js';
+import {
+  KNOWN_CURRENCIES,
+  KNOWN_OPERATIONS,
+  KNOWN_REGIONS,
+  KNOWN_RESOURCE_TYPES,
+  KNOWN_TIERS,
+  SCHEMA_COLUMNS,
+} from '../schema.js';
 
 /**
  * Settings of the built-in checks and the spend-anomaly insight: built-in defaults (spelled out as
@@ -18,19 +26,6 @@ const amount = z
   .string()
   .regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'must be a decimal with at most 12 integer and 6 fraction digits');
 const ACCEPTED_COLUMNS = ['region', 'service_tier', 'operation_type', 'resource_type', 'currency'] as const;
-const NULLABLE_COLUMNS = [
-  'timestamp',
-  'resource_id',
-  'user_id',
-  'credit_usage',
-  'region',
-  'service_tier',
-  'operation_type',
-  'success',
-  'resource_type',
-  'invoice_id',
-  'currency',
-] as const;
 const anomaly = {
   window_days: days,
   min_history_days: days,
@@ -43,7 +38,7 @@ const QualityConfigSchema = z
     checks: z
       .object({
         schema_conformance: z.object(base).strict(),
-        not_null: z.object({ ...base, columns: z.array(z.enum(NULLABLE_COLUMNS)).min(1) }).strict(),
+        not_null: z.object({ ...base, columns: z.array(z.enum(SCHEMA_COLUMNS)).min(1) }).strict(),
         accepted_values: z
           .object({
             ...base,
@@ -92,19 +87,11 @@ export const DEFAULT_QUALITY_CONFIG: QualityConfig = {
       enabled: true,
       severity: 'warn',
       columns: {
-        region: [
-          'us-east-1',
-          'us-west-2',
-          'eu-west-1',
-          'eu-central-1',
-          'ap-southeast-1',
-          'ap-northeast-1',
-          'sa-east-1',
-        ],
-        service_tier: ['free', 'standard', 'premium', 'enterprise'],
-        operation_type: ['compute', 'storage', 'read', 'write', 'transfer', 'query'],
-        resource_type: ['vm', 'bucket', 'database', 'function', 'cache', 'queue'],
-        currency: ['USD', 'EUR', 'GBP', 'JPY'],
+        region: [...KNOWN_REGIONS],
+        service_tier: [...KNOWN_TIERS],
+        operation_type: [...KNOWN_OPERATIONS],
+        resource_type: [...KNOWN_RESOURCE_TYPES],
+        currency: [...KNOWN_CURRENCIES],
       },
     },
     credit_usage_range: {

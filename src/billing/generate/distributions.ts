@@ -1,32 +1,31 @@
+import {
+  KNOWN_CURRENCIES,
+  KNOWN_OPERATIONS,
+  KNOWN_REGIONS,
+  KNOWN_RESOURCE_TYPES,
+  KNOWN_TIERS,
+} from '../schema.js';
 import { AliasTable, type Rng } from './random.js';
 
 // Categories are small integer indexes into these tables so rows are built from cached strings.
 
-export const REGIONS = [
-  'us-east-1',
-  'us-west-2',
-  'eu-west-1',
-  'eu-central-1',
-  'ap-southeast-1',
-  'ap-northeast-1',
-  'sa-east-1',
-] as const;
+export const REGIONS = KNOWN_REGIONS;
 export const REGION_WEIGHTS = [34, 18, 14, 10, 9, 9, 6] as const;
 
-export const CURRENCIES = ['USD', 'EUR', 'GBP', 'JPY'] as const;
+export const CURRENCIES = KNOWN_CURRENCIES;
 const USD = 0;
 const EUR = 1;
 const GBP = 2;
 const JPY = 3;
 
-export const TIERS = ['free', 'standard', 'premium', 'enterprise'] as const;
+export const TIERS = KNOWN_TIERS;
 /** Free accounts run on throttled, best-effort capacity, so they fail most. */
 export const TIER_FAILURE_RATE = [0.06, 0.025, 0.01, 0.004] as const;
 const TIER_WEIGHTS_TAIL = [45, 35, 14, 6] as const;
 /** The heaviest users are overwhelmingly paying customers. */
 const TIER_WEIGHTS_HEAD = [5, 20, 35, 40] as const;
 
-export const OPERATIONS = ['compute', 'storage', 'read', 'write', 'transfer', 'query'] as const;
+export const OPERATIONS = KNOWN_OPERATIONS;
 /** Credit range per operation in micro-credits (1e-6), drawn log-uniformly so small charges dominate. */
 export const CREDIT_RANGE_MICROS: readonly (readonly [number, number])[] = [
   [10_000, 25_000_000], // compute: 0.01 .. 25
@@ -37,7 +36,7 @@ export const CREDIT_RANGE_MICROS: readonly (readonly [number, number])[] = [
   [1_000, 3_000_000], // query: 0.001 .. 3
 ];
 
-export const RESOURCE_TYPES = ['vm', 'bucket', 'database', 'function', 'cache', 'queue'] as const;
+export const RESOURCE_TYPES = KNOWN_RESOURCE_TYPES;
 const RESOURCE_TYPE_WEIGHTS = [26, 22, 16, 18, 9, 9] as const;
 /** Weights over OPERATIONS per resource type: a bucket is read and written, never "computed". */
 const OPERATION_WEIGHTS_BY_RESOURCE: readonly (readonly number[])[] = [
