@@ -77,14 +77,21 @@ export function createSensor(
   config: Config,
   spec: SensorSpec,
   store: AutomationStore,
+  log?: (line: string) => void,
 ): { sensor: SourceSensor; close(): Promise<void> } {
   const source = config.source ?? '';
   if (spec.kind === 's3') {
     const client = createS3Client(config.env);
+    // Retries are otherwise invisible: a tick that is slow because S3 throttles should say so.
+    const retry: RetryOptions = {
+      ...retryOptions(config),
+      onRetry: ({ attempt, delayMs, error }) =>
+        log?.(`sensor ${spec.name}: ${error.message}; retry ${attempt} in ${delayMs} ms`),
+    };
     const sensor = new SourceSensor({
       name: spec.name,
       kind: spec.kind,
-      lister: s3Lister({ client, uri: source, retry: retryOptions(config) }),
+      lister: s3Lister({ client, uri: source, retry }),
       store,
       intervalSeconds: spec.intervalSeconds,
       reconcileSeconds: config.automation.s3SensorReconcileSeconds,

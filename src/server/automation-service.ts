@@ -200,7 +200,7 @@ export class AutomationService {
     if (existing) return existing;
     const spec = this.sensorSpecs.find((s) => s.name === name);
     if (!spec) throw new UnknownInstigatorError(`no sensor "${name}"`);
-    const created = createSensor(this.options.config, spec, this.options.store);
+    const created = createSensor(this.options.config, spec, this.options.store, this.options.live?.log);
     this.sensors.set(name, created.sensor);
     this.closers.push(created.close);
     return created.sensor;

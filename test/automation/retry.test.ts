@@ -1,7 +1,11 @@
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { AutomationStore } from '../../src/orchestrator/automation-store.js';
+import { RunQueue } from '../../src/orchestrator/run-queue.js';
+import { runSensorTick } from '../../src/orchestrator/sensor.js';
 import { s3Lister } from '../../src/orchestrator/source-listers.js';
+import { SourceSensor } from '../../src/orchestrator/source-sensor.js';
 import { openRuntime } from '../../src/runtime.js';
 import { createSource } from '../../src/sources/create-source.js';
 import { RetryingSource, type RetryOptions } from '../../src/sources/retrying-source.js';
@@ -124,6 +128,50 @@ describe('retries on injected S3 failures', () => {
     expect(auth.message).toMatch(/check AWS credentials/);
     expect(fp.log).toHaveLength(2);
     expect(delays).toEqual([]);
+  });
+});
+
+describe('a sensor on a flaky S3', () => {
+  it('records a tick that ran out of retries as failed, keeps its cursor, and catches up next tick', async () => {
+    const p = await testPipeline('retry-sensor');
+    await p.put('year=2025/month=04/day=23/a.csv', csv(row()));
+    let down = true;
+    const fp = await startProxy(() => (down ? 503 : null));
+    const runtime = await p.open();
+    const client = createS3Client(viaProxy(fp));
+    try {
+      const store = new AutomationStore(runtime.warehouse);
+      const { delays, options } = recordedRetry(2, 10, 100);
+      const sensor = new SourceSensor({
+        name: 'flaky',
+        kind: 's3',
+        lister: s3Lister({ client, uri: p.source, retry: options }),
+        store,
+        intervalSeconds: 1,
+      });
+      // Never started: the submitted run is only recorded.
+      const queue = new RunQueue({
+        graph: runtime.graph,
+        ledger: runtime.ledger,
+        warehouse: runtime.warehouse,
+      });
+      const deps = { store, submitter: queue };
+      const failed = await runSensorTick(deps, sensor, new Date());
+      expect(failed).toMatchObject({ outcome: 'failed', runIds: [] });
+      expect(failed.error).toMatch(/gave up after 3 attempts/);
+      expect(await store.state('flaky')).toBeNull();
+      expect(delays).toEqual([9, 19]);
+
+      down = false;
+      const caughtUp = await runSensorTick(deps, sensor, new Date());
+      expect(caughtUp.outcome).toBe('requested');
+      const [last, first] = await store.ticks('flaky', 2);
+      expect(first).toMatchObject({ outcome: 'failed', cursor_before: null, cursor_after: null });
+      expect(last).toMatchObject({ outcome: 'requested', cursor_before: null });
+    } finally {
+      client.destroy();
+      await runtime.close();
+    }
   });
 });
 
