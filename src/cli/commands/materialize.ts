@@ -1,7 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
 import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
 import type { DaemonClient } from '../../server/daemon-client.js';
@@ -100,38 +97,6 @@ Examples:
     });
 }
 
-const backfillConfig = z.object({
-  ops: z.object({
-    billing_files: z.object({
-      config: z.object({
-        from_date: z.union([z.string(), z.date()]),
-        to_date: z.union([z.string(), z.date()]),
-      }),
-    }),
-  }),
-});
-
-const dayText = (value: string | Date) => (value instanceof Date ? value.toISOString().slice(0, 10) : value);
-
-export async function readBackfillConfig(path: string): Promise<DayRange> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read backfill config ${path}: ${(error as Error).message}`);
-  }
-  const parsed = backfillConfig.safeParse(parseYaml(text));
-  if (!parsed.success) {
-    throw new UsageError(
-      `${path} is not a backfill config: expected ops.billing_files.config.from_date and to_date (${parsed.error.issues
-        .map((i) => `${i.path.join('.')}: ${i.message}`)
-        .join('; ')})`,
-    );
-  }
-  const { from_date, to_date } = parsed.data.ops.billing_files.config;
-  return parseDayRange(dayText(from_date), dayText(to_date));
-}
-
 export function registerBackfill(program: Command): void {
   commonOptions(
     program
@@ -152,7 +117,9 @@ Examples:
     .action(async (flags: MaterializeFlags & { config?: string }) => {
       if (flags.config && (flags.from || flags.to))
         throw new UsageError('use either --config or --from/--to, not both');
-      const range = flags.config ? await readBackfillConfig(flags.config) : rangeFrom(flags);
+      const range = flags.config
+        ? await (await import('../backfill-config.js')).readBackfillConfig(flags.config)
+        : rangeFrom(flags);
       if (!range) throw new UsageError('backfill needs --from and --to, or --config');
       const daemon = await daemonFor(flags);
       if (daemon) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { type DaemonMode, runDaemonUntilSignal } from '../../server/daemon.js';
+import type { DaemonMode } from '../../server/daemon.js';
 import { type CommonOptions, commonOptions, UsageError } from '../context.js';
 
 interface DaemonFlags extends CommonOptions {
@@ -44,6 +44,8 @@ export function daemonCommand(
     .action(async (flags: DaemonFlags) => {
       const port = parsePort(flags.port);
       const config = loadConfig(process.env, flags);
+      // Loaded here so other commands never pay for the HTTP server's modules.
+      const { runDaemonUntilSignal } = await import('../../server/daemon.js');
       await runDaemonUntilSignal({ config, mode, host: flags.host, port });
     });
 }
