@@ -10,7 +10,7 @@ import type { RunEmitter } from './orchestrator/run-events.js';
 import { executeRun, type RunRequest, type RunSummary } from './orchestrator/run-executor.js';
 import { createSource } from './sources/create-source.js';
 import { RetryingSource } from './sources/retrying-source.js';
-import type { Source } from './sources/source.js';
+import type { Source, SourceError } from './sources/source.js';
 import { openWarehouse } from './warehouse/create-warehouse.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
@@ -47,6 +47,8 @@ export interface RuntimeOptions {
    * process that runs SQL sent by others (the daemon). Applies to the whole DuckDB instance.
    */
   restrictFileAccess?: boolean;
+  /** Told of every error the source raises, retried or not (the daemon's metrics). */
+  onSourceError?: (error: SourceError) => void;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -57,6 +59,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
         retries: automation.sourceRetries,
         baseDelayMs: automation.sourceRetryBaseMs,
         maxDelayMs: automation.sourceRetryMaxMs,
+        onError: options.onSourceError,
       })
     : missingSource();
   const warehouse = await openWarehouse({

@@ -72,6 +72,10 @@ export const LIST_TICKS = `SELECT ${TICK_COLUMNS} FROM automation_ticks WHERE na
 export const LAST_TICKS = `SELECT name, ${TICK_COLUMNS} FROM automation_ticks
   QUALIFY row_number() OVER (PARTITION BY name ORDER BY tick_id DESC) = 1`;
 
+/** Skipped ticks count: the instigator looked and found nothing to do, which is success. */
+export const LAST_SUCCESSFUL_TICKS = `SELECT name, max(started_at) AS started_at FROM automation_ticks
+  WHERE outcome <> 'failed' GROUP BY name`;
+
 /**
  * A 1 s sensor writes 86,400 ticks a day. Skipped ticks beyond the newest `$2` of an instigator
  * are dropped; ticks that requested runs or failed are kept as history.

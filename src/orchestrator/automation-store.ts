@@ -153,6 +153,12 @@ export class AutomationStore {
     return new Map(rows.map((r) => [String(r.name), tickRow(r)]));
   }
 
+  /** When each instigator last started a tick that did not fail (ISO-8601 UTC). */
+  async lastSuccessfulTicks(): Promise<Map<string, string>> {
+    const rows = await this.warehouse.all<{ name: string; started_at: string }>(sql.LAST_SUCCESSFUL_TICKS);
+    return new Map(rows.map((r) => [r.name, String(r.started_at)]));
+  }
+
   async pruneTicks(name: string, keep: number): Promise<void> {
     await this.warehouse.exec(sql.PRUNE_TICKS, [name, keep]);
   }

@@ -36,7 +36,7 @@ interface Active {
   done: Promise<void>;
 }
 
-type QueueState = 'paused' | 'running' | 'stopping' | 'stopped';
+export type QueueState = 'paused' | 'running' | 'stopping' | 'stopped';
 
 /** How many times a run interrupted by a crash or shutdown is started again automatically. */
 const MAX_RESUMES = 3;
@@ -143,6 +143,11 @@ export class RunQueue {
   /** The oldest run of `trigger` that has not started yet: a later request can ride along with it. */
   pendingRunOf(trigger: string): string | null {
     return this.pending.find((e) => e.request.trigger === trigger)?.runId ?? null;
+  }
+
+  /** `running` from start() until stop(); what readiness probes report. */
+  get lifecycle(): QueueState {
+    return this.state;
   }
 
   get runningIds(): string[] {

@@ -16,8 +16,16 @@ export interface RunLauncher {
 export interface AppDeps {
   runtime: Runtime;
   launcher: RunLauncher;
-  /** When set, every request must carry `Authorization: Bearer <token>`. */
+  /** When set, /api and /metrics requests must carry `Authorization: Bearer <token>`. */
   token?: string;
   /** Folder of the built web UI (web/dist); omitted in API-only tests. */
   webRoot?: string;
+  /** What the daemon adds to /readyz and serves at /metrics; without it /metrics is 404. */
+  observability?: Observability;
+}
+
+export interface Observability {
+  /** Why this process cannot take work now (e.g. shutting down), or null. */
+  notReady(): string | null;
+  metrics: { readonly contentType: string; render(): Promise<string> };
 }

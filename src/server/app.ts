@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from './app-deps.js';
@@ -6,6 +7,7 @@ import { type ErrorBody, HttpError } from './http-error.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerAutomationRoutes } from './routes/automation.js';
 import { registerDataRoutes } from './routes/data.js';
+import { registerHealthRoutes } from './routes/health.js';
 import { registerInsightRoutes } from './routes/insights.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerSqlRoutes } from './routes/sql.js';
@@ -14,8 +16,9 @@ import { registerWebRoutes } from './routes/web.js';
 export type App = OpenAPIHono;
 
 /**
- * The HTTP app: JSON API under /api (documented at /api/openapi.json) and the web UI. Every error
- * becomes a JSON body with a 4xx/5xx status; stack traces never leave the process.
+ * The HTTP app: JSON API under /api (documented at /api/openapi.json), probes and metrics
+ * (/healthz, /readyz, /metrics) and the web UI. Every error becomes a JSON body with a 4xx/5xx
+ * status; stack traces never leave the process.
  */
 export function createApp(deps: AppDeps): App {
   const app = new OpenAPIHono({
@@ -33,9 +36,10 @@ export function createApp(deps: AppDeps): App {
 
   if (deps.token) {
     const expected = `Bearer ${deps.token}`;
-    // Only the API: the UI's files hold no data, and a browser cannot send a bearer header when it
-    // loads a page, so the UI must load to ask for the token (and then sends it with every call).
-    app.use('/api/*', async (c, next) => {
+    // Only the API and metrics: the UI's files hold no data, and a browser cannot send a bearer
+    // header when it loads a page, so the UI must load to ask for the token (and then sends it
+    // with every call). /healthz and /readyz stay open for load balancers; they reveal nothing.
+    const requireToken: MiddlewareHandler = async (c, next) => {
       if (c.req.header('authorization') !== expected) {
         throw new HttpError(
           401,
@@ -44,7 +48,9 @@ export function createApp(deps: AppDeps): App {
         );
       }
       await next();
-    });
+    };
+    app.use('/api/*', requireToken);
+    app.use('/metrics', requireToken);
   }
 
   registerAssetRoutes(app, deps);
@@ -53,6 +59,7 @@ export function createApp(deps: AppDeps): App {
   registerInsightRoutes(app, deps);
   registerDataRoutes(app, deps);
   registerSqlRoutes(app, deps);
+  registerHealthRoutes(app, deps);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

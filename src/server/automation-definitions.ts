@@ -5,8 +5,9 @@ import { dailyPartitionSchedule, type ScheduleDefinition } from '../orchestrator
 import { s3Lister, sourceLister } from '../orchestrator/source-listers.js';
 import { SourceSensor } from '../orchestrator/source-sensor.js';
 import { createSource } from '../sources/create-source.js';
-import type { RetryOptions } from '../sources/retrying-source.js';
+import { RetryingSource, type RetryOptions } from '../sources/retrying-source.js';
 import { createS3Client } from '../sources/s3-client.js';
+import type { SourceError } from '../sources/source.js';
 
 /** The built-in automation of the billing pipeline: which sensors and schedules exist, from config. */
 
@@ -72,19 +73,27 @@ export function retryOptions(config: Config): RetryOptions {
   };
 }
 
+export interface SensorHooks {
+  log?: (line: string) => void;
+  /** Every error the sensor's listing raises, retried or not (metrics). */
+  onSourceError?: (error: SourceError) => void;
+}
+
 /** A live sensor for a spec, with what it must release when the daemon stops. */
 export function createSensor(
   config: Config,
   spec: SensorSpec,
   store: AutomationStore,
-  log?: (line: string) => void,
+  hooks: SensorHooks = {},
 ): { sensor: SourceSensor; close(): Promise<void> } {
+  const { log, onSourceError } = hooks;
   const source = config.source ?? '';
   if (spec.kind === 's3') {
     const client = createS3Client(config.env);
     // Retries are otherwise invisible: a tick that is slow because S3 throttles should say so.
     const retry: RetryOptions = {
       ...retryOptions(config),
+      onError: onSourceError,
       onRetry: ({ attempt, delayMs, error }) =>
         log?.(`sensor ${spec.name}: ${error.message}; retry ${attempt} in ${delayMs} ms`),
     };
@@ -102,7 +111,12 @@ export function createSensor(
   const sensor = new SourceSensor({
     name: spec.name,
     kind: spec.kind,
-    lister: sourceLister(local),
+    // No retries for a local folder (as before); the wrapper only reports its errors.
+    lister: sourceLister(
+      onSourceError
+        ? new RetryingSource(local, { retries: 0, baseDelayMs: 0, maxDelayMs: 0, onError: onSourceError })
+        : local,
+    ),
     store,
     intervalSeconds: spec.intervalSeconds,
   });

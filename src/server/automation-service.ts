@@ -4,6 +4,7 @@ import type { AutomationStore, InstigatorKind, Tick } from '../orchestrator/auto
 import { nextEvaluation, runScheduleTick, type ScheduleDefinition } from '../orchestrator/schedule.js';
 import { type RunSubmitter, runSensorTick, type TickReport } from '../orchestrator/sensor.js';
 import type { SourceSensor } from '../orchestrator/source-sensor.js';
+import type { SourceError } from '../sources/source.js';
 import { createSensor, type SensorSpec, scheduleDefinitions, sensorSpecs } from './automation-definitions.js';
 
 export interface SensorView {
@@ -29,12 +30,27 @@ export interface ScheduleView {
   next_tick_at: string | null;
 }
 
+/** One evaluation this process made, as listeners (daemon log, metrics) hear it. */
+export interface TickEvent {
+  kind: InstigatorKind;
+  name: string;
+  report: TickReport;
+}
+
+export interface SensorFreshness {
+  name: string;
+  enabled: boolean;
+  /** Start of the newest tick that did not fail; null when none did. */
+  lastSuccessAt: Date | null;
+}
+
 /** The daemon's moving parts; absent when the service only reads and writes persisted state. */
 export interface LiveAutomation {
   loop: AutomationLoop;
   submitter: RunSubmitter;
   clock?: () => Date;
   log?: (line: string) => void;
+  onSourceError?: (error: SourceError) => void;
 }
 
 /** How many skipped ticks of each sensor or schedule are kept. */
@@ -55,6 +71,7 @@ export class AutomationService {
   private readonly sensors = new Map<string, SourceSensor>();
   /** Releases what the sensors hold (S3 clients). */
   private readonly closers: (() => Promise<void>)[] = [];
+  private readonly tickListeners = new Set<(event: TickEvent) => void>();
 
   constructor(private readonly options: { config: Config; store: AutomationStore; live?: LiveAutomation }) {
     this.sensorSpecs = sensorSpecs(options.config);
@@ -109,6 +126,28 @@ export class AutomationService {
     });
   }
 
+  /** Hears every tick this process evaluates (loops and tickNow); returns the unsubscribe. */
+  onTick(listener: (event: TickEvent) => void): () => void {
+    this.tickListeners.add(listener);
+    return () => this.tickListeners.delete(listener);
+  }
+
+  /** From the stored ticks, so it survives restarts and counts ticks made by any process. */
+  async sensorFreshness(): Promise<SensorFreshness[]> {
+    const [states, last] = await Promise.all([
+      this.options.store.states(),
+      this.options.store.lastSuccessfulTicks(),
+    ]);
+    return this.sensorSpecs.map((spec) => {
+      const at = last.get(spec.name);
+      return {
+        name: spec.name,
+        enabled: states.get(spec.name)?.enabled ?? false,
+        lastSuccessAt: at ? new Date(at) : null,
+      };
+    });
+  }
+
   async ticks(name: string, limit: number): Promise<Tick[]> {
     this.require(name);
     return this.options.store.ticks(name, limit);
@@ -142,8 +181,12 @@ export class AutomationService {
     const kind = this.require(name);
     const live = this.requireLive();
     const deps = { store: this.options.store, submitter: live.submitter };
-    if (kind === 'schedule') return runScheduleTick(deps, this.schedule(name), now);
-    return runSensorTick(deps, this.sensor(name), now);
+    const report =
+      kind === 'schedule'
+        ? await runScheduleTick(deps, this.schedule(name), now)
+        : await runSensorTick(deps, this.sensor(name), now);
+    if (report) this.announce({ kind, name, report });
+    return report;
   }
 
   async close(): Promise<void> {
@@ -178,7 +221,7 @@ export class AutomationService {
           nextEvaluation(schedule, (await this.options.store.state(name))?.cursor ?? null, now),
         tick: async (now) => {
           const report = await runScheduleTick(deps, schedule, now);
-          if (report) live.log?.(`schedule ${name}: ${describe(report)}`);
+          if (report) this.announce({ kind, name, report });
           await prune();
         },
       };
@@ -188,11 +231,20 @@ export class AutomationService {
       name,
       nextAt: async (last, now) => (last ? new Date(last.getTime() + sensor.intervalSeconds * 1000) : now),
       tick: async (now, signal) => {
-        const report = await runSensorTick(deps, sensor, now, signal);
-        if (report.outcome !== 'skipped') live.log?.(`sensor ${name}: ${describe(report)}`);
+        this.announce({ kind, name, report: await runSensorTick(deps, sensor, now, signal) });
         await prune();
       },
     };
+  }
+
+  private announce(event: TickEvent): void {
+    for (const listener of this.tickListeners) {
+      try {
+        listener(event);
+      } catch {
+        // An observer's bug must not fail the tick it observes: the tick is already recorded.
+      }
+    }
   }
 
   private sensor(name: string): SourceSensor {
@@ -200,7 +252,10 @@ export class AutomationService {
     if (existing) return existing;
     const spec = this.sensorSpecs.find((s) => s.name === name);
     if (!spec) throw new UnknownInstigatorError(`no sensor "${name}"`);
-    const created = createSensor(this.options.config, spec, this.options.store, this.options.live?.log);
+    const created = createSensor(this.options.config, spec, this.options.store, {
+      log: this.options.live?.log,
+      onSourceError: this.options.live?.onSourceError,
+    });
     this.sensors.set(name, created.sensor);
     this.closers.push(created.close);
     return created.sensor;
@@ -234,7 +289,8 @@ export class AutomationService {
   }
 }
 
-function describe(report: TickReport): string {
+/** A tick as one human line, e.g. `requested run r1`. */
+export function describeTick(report: TickReport): string {
   switch (report.outcome) {
     case 'requested':
       return `requested run ${report.runIds.join(', ')}`;

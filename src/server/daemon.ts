@@ -7,10 +7,12 @@ import { Backfills } from '../orchestrator/backfill.js';
 import { RunEmitter } from '../orchestrator/run-events.js';
 import { RunQueue } from '../orchestrator/run-queue.js';
 import { openRuntime, type Runtime } from '../runtime.js';
-import { createApp } from './app.js';
-import { AutomationService } from './automation-service.js';
+import { type App, createApp } from './app.js';
+import { AutomationService, describeTick } from './automation-service.js';
 import { type DaemonInfo, findLiveDaemon, removeDaemonFile, writeDaemonFile } from './daemon-file.js';
 import type { DaemonAppDeps } from './daemon-services.js';
+import { createLogger, type LogFormat, type Logger, parseLogFormat, stdoutLine } from './logger.js';
+import { type MetricsOptions, PipelineMetrics } from './metrics.js';
 import { isLoopback, listen } from './serve.js';
 
 export type DaemonMode = 'dev' | 'serve';
@@ -22,7 +24,12 @@ export interface DaemonOptions {
   host: string;
   /** 0 picks a free port; the real one is printed and written to daemon.json. */
   port: number;
+  /** Receives each finished log line (text or JSON, no newline); stdout by default. */
   log?: (line: string) => void;
+  /** `text` (human lines) or `json` (one object per line); by default from BILLING_LOG_FORMAT. */
+  logFormat?: LogFormat;
+  /** Clocks and buckets of the metrics; tests inject clocks. */
+  metrics?: MetricsOptions;
   /** Built web UI to serve; by default `web/dist` of this package when it exists. */
   webRoot?: string;
 }
@@ -33,6 +40,10 @@ export interface Daemon {
   queue: RunQueue;
   automation: AutomationService;
   backfills: Backfills;
+  logger: Logger;
+  metrics: PipelineMetrics;
+  /** The HTTP app it serves, for in-process requests (tests). */
+  app: App;
   /** Graceful: stop ticking and launching, checkpoint the current run, close DuckDB. */
   stop(): Promise<void>;
 }
@@ -45,16 +56,42 @@ function defaultWebRoot(): string | undefined {
   return undefined;
 }
 
-function runLogger(emitter: RunEmitter, log: (line: string) => void, verbose: boolean): void {
-  emitter.on('run:started', ({ runId, assets }) => log(`run ${runId} started: ${assets.join(' -> ')}`));
+function runLogger(emitter: RunEmitter, logger: Logger, verbose: boolean): void {
+  emitter.on('run:started', ({ runId, assets }) =>
+    logger.info(`run ${runId} started: ${assets.join(' -> ')}`, { run_id: runId }),
+  );
   emitter.on('asset:finished', ({ runId, asset, status, durationMs, error }) => {
     if (verbose || status === 'failed')
-      log(`run ${runId} ${asset} ${status} in ${durationMs} ms${error ? `: ${error}` : ''}`);
+      logger[status === 'failed' ? 'error' : 'info'](
+        `run ${runId} ${asset} ${status} in ${durationMs} ms${error ? `: ${error}` : ''}`,
+        { run_id: runId, asset, status, duration_ms: durationMs },
+      );
   });
   emitter.on('run:finished', ({ runId, status, error }) =>
-    log(`run ${runId} ${status}${error && status !== 'success' ? `: ${error}` : ''}`),
+    logger[status === 'failed' ? 'error' : 'info'](
+      `run ${runId} ${status}${error && status !== 'success' ? `: ${error}` : ''}`,
+      { run_id: runId, status },
+    ),
   );
 }
+
+function tickLogger(automation: AutomationService, logger: Logger): void {
+  automation.onTick(({ kind, name, report }) => {
+    // A sensor ticks every few seconds; only what it did or failed to do is worth a line.
+    if (kind === 'sensor' && report.outcome === 'skipped') return;
+    logger[report.outcome === 'failed' ? 'warn' : 'info'](`${kind} ${name}: ${describeTick(report)}`, {
+      [kind]: name,
+      outcome: report.outcome,
+      run_id: report.runIds.length === 1 ? report.runIds[0] : undefined,
+    });
+  });
+}
+
+const defaultLogger = (options: DaemonOptions): Logger =>
+  createLogger({
+    format: options.logFormat ?? parseLogFormat(options.config.env.BILLING_LOG_FORMAT),
+    write: options.log ?? stdoutLine,
+  });
 
 /**
  * The long-running process that owns the DuckDB file: one writer, with the run queue, sensors,
@@ -63,8 +100,8 @@ function runLogger(emitter: RunEmitter, log: (line: string) => void, verbose: bo
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, mode } = options;
-  const log =
-    options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const logger = defaultLogger(options);
+  const log = logger.line;
   const token = config.automation.apiToken;
   if (!isLoopback(options.host) && !token) {
     throw new ConfigError(
@@ -78,10 +115,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     );
   }
 
-  const runtime = await openRuntime(config, { restrictFileAccess: true });
+  const metrics = new PipelineMetrics(options.metrics);
+  const runtime = await openRuntime(config, { restrictFileAccess: true, onSourceError: metrics.sourceError });
   try {
     const emitter = new RunEmitter();
-    runLogger(emitter, log, mode === 'dev');
+    runLogger(emitter, logger, mode === 'dev');
+    metrics.observeRuns(emitter);
     let backfills: Backfills | null = null;
     const queue = new RunQueue({
       graph: runtime.graph,
@@ -99,8 +138,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const automation = new AutomationService({
       config,
       store: new AutomationStore(runtime.warehouse),
-      live: { loop: new AutomationLoop({ log }), submitter: queue, log },
+      live: {
+        loop: new AutomationLoop({ log }),
+        submitter: queue,
+        log,
+        onSourceError: metrics.sourceError,
+      },
     });
+    tickLogger(automation, logger);
+    metrics.observeQueue(queue);
+    metrics.observeAutomation(automation);
 
     if (runtime.orphanedRunIds && runtime.orphanedRunIds.length > 0) {
       log(`marked ${runtime.orphanedRunIds.length} run(s) interrupted by a crash as failed`);
@@ -108,12 +155,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
     await queue.start();
 
+    let stopping: Promise<void> | null = null;
     const deps: DaemonAppDeps = {
       runtime,
       launcher: queue,
       token: token ?? undefined,
       webRoot: options.webRoot ?? defaultWebRoot(),
       services: { automation, backfills },
+      observability: {
+        notReady: () => {
+          if (stopping) return 'the daemon is shutting down';
+          return queue.lifecycle === 'running' ? null : `the run queue is ${queue.lifecycle}`;
+        },
+        metrics,
+      },
     };
     const app = createApp(deps);
     const server = await listen(app.fetch, { host: options.host, port: options.port });
@@ -133,7 +188,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await writeDaemonFile(config.home, info);
     await automation.start({ enableAll: mode === 'dev' });
 
-    let stopping: Promise<void> | null = null;
     const stop = () => {
       stopping ??= (async () => {
         log(
@@ -148,7 +202,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       })();
       return stopping;
     };
-    return { info, runtime, queue, automation, backfills, stop };
+    return { info, runtime, queue, automation, backfills, logger, metrics, app, stop };
   } catch (error) {
     await runtime.close();
     throw error;
@@ -158,8 +212,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 /** Runs a daemon until SIGINT/SIGTERM; a second signal exits at once. */
 export async function runDaemonUntilSignal(options: DaemonOptions): Promise<void> {
   const daemon = await startDaemon(options);
-  const log =
-    options.log ?? ((line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const log = daemon.logger.line;
   const sensors = await daemon.automation.listSensors();
   const schedules = await daemon.automation.listSchedules();
   const state = (items: { name: string; enabled: boolean }[]) =>
@@ -171,7 +224,7 @@ export async function runDaemonUntilSignal(options: DaemonOptions): Promise<void
       process.once(signal, () => process.exit(130));
       log(`${signal} received (again to force)`);
       daemon.stop().then(resolve, (error: unknown) => {
-        log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        daemon.logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
         process.exitCode = 1;
         resolve();
       });

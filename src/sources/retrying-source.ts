@@ -8,6 +8,8 @@ export interface RetryOptions {
   baseDelayMs: number;
   /** The ceiling never grows past this. */
   maxDelayMs: number;
+  /** Told of every SourceError an attempt raised, retried or not; for metrics. */
+  onError?: (error: SourceError) => void;
   /** Told before each wait; for logs and tests. */
   onRetry?: (info: { attempt: number; delayMs: number; error: SourceError; action: string }) => void;
   /** Injected in tests so backoff needs no wall-clock waits. */
@@ -61,6 +63,8 @@ export async function withRetry<T>(
     try {
       return await fn(attempt);
     } catch (error) {
+      // An abort is the caller stopping, not the source failing.
+      if (error instanceof SourceError && !signal?.aborted) options.onError?.(error);
       if (!isTransient(error) || signal?.aborted) throw error;
       if (attempt > options.retries) {
         if (options.retries === 0) throw error;
@@ -103,6 +107,7 @@ export class RetryingSource implements Source {
         }
         return;
       } catch (error) {
+        if (error instanceof SourceError && !options.signal?.aborted) this.options.onError?.(error);
         if (!isTransient(error) || options.signal?.aborted) throw error;
         if (attempt > this.options.retries) {
           if (this.options.retries === 0) throw error;
