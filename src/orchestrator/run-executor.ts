@@ -312,7 +312,7 @@ function describeBlocks(blocked: readonly BlockedPartition[]): string {
   for (const b of blocked) byAsset.set(b.asset, [...(byAsset.get(b.asset) ?? []), b]);
   return [...byAsset]
     .map(([asset, list]) => {
-      const checkNames = [...new Set(list.flatMap((b) => b.checks))].join(', ');
+      const checkNames = [...new Set(list.flatMap((b) => b.checks))].sort().join(', ');
       const whole = list.some((b) => b.partition === null);
       const what = whole
         ? asset
