@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FxFileError, parseFxRates } from '../../src/billing/fx/fx-file.js';
 import { generateFxRates } from '../../src/billing/fx/fx-generator.js';
+import { Rng } from '../../src/billing/generate/random.js';
 import { addDays } from '../../src/orchestrator/days.js';
 import { csv, row, type TestPipeline, testPipeline } from '../support/pipeline.js';
 
@@ -43,18 +44,6 @@ function oracle(credit: string, rate: string): string {
   const digits = rounded.toString().padStart(7, '0');
   const text = `${digits.slice(0, -6)}.${digits.slice(-6)}`;
   return product < 0n && rounded > 0n ? `-${text}` : text;
-}
-
-/** mulberry32, so the random cases are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('FX file', () => {
@@ -114,7 +103,8 @@ describe('normalized_credit_usage', () => {
       expect(oracle(credit, fixed[currency]), `${currency} ${credit}`).toBe(expected);
     }
     // Random amounts and rates (three made-up currencies, three rate dates each) against the oracle.
-    const next = random(42);
+    const rng = new Rng(42);
+    const next = () => rng.float();
     const lines = ['date,currency,rate', 'EUR', 'GBP', 'JPY'].map((c) =>
       c.length === 3 ? `2025-04-01,${c},${fixed[c as keyof typeof fixed]}` : c,
     );

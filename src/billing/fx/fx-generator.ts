@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { addDays } from '../../orchestrator/days.js';
 import { createSource } from '../../sources/create-source.js';
 import { SourceError } from '../../sources/source.js';
+import { Rng } from '../generate/random.js';
 
 /** Rough value of one unit in USD, as 10-fraction-digit integers; the walk starts here. */
 const USD_VALUE: Record<string, bigint> = {
@@ -24,18 +25,6 @@ export interface FxGenerateOptions {
   currencies?: readonly string[];
 }
 
-/** mulberry32: tiny, fast, and the same numbers on every platform. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const fixed = (units: bigint): string => {
   const text = units.toString().padStart(11, '0');
   return `${text.slice(0, -10)}.${text.slice(-10)}`;
@@ -55,7 +44,8 @@ export function generateFxRates(options: FxGenerateOptions): string {
     }
   }
   if (options.from > options.to) throw new RangeError(`--from ${options.from} is after --to ${options.to}`);
-  const random = rng(options.seed ^ 0x5f3759df);
+  const rng = new Rng(options.seed ^ 0x5f3759df);
+  const random = () => rng.float();
   const level = new Map(currencies.map((c) => [c, USD_VALUE[c] as bigint]));
   const lines = ['date,currency,rate'];
   for (let day = options.from; day <= options.to; day = addDays(day, 1)) {
