@@ -39,7 +39,7 @@ export interface StageCsvOptions {
 }
 
 export interface Warehouse extends SqlSession {
-  readonly dialect: 'duckdb';
+  readonly dialect: 'duckdb' | 'postgres';
   /** Where the warehouse lives (file path), for messages. */
   readonly location: string;
   /**
