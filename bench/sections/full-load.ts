@@ -239,7 +239,7 @@ function addParts(ctx: BenchContext, label: string, runs: readonly PhaseSplit[])
   part('  insert (per-file txns)', (p) => p.insertMs, 'sum, serialized');
   part(`${AGGREGATE_COUNT} aggregates`, (p) => p.aggregatesMs);
   part('insights', (p) => p.insightsMs);
-  part('ledger/other', (p) => p.otherMs, 'node start, DuckDB open, ledger, CHECKPOINT');
+  part('ledger/other', (p) => p.otherMs, 'node start, DuckDB open, checks, ledger, CHECKPOINT');
 }
 
 const stripAssets = ({ assets: _assets, ...rest }: PhaseSplit) => rest;

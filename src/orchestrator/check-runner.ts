@@ -31,14 +31,22 @@ export function describePartitions(partitions: readonly (string | null)[], max =
   return `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
 }
 
+/**
+ * Warehouses whose check tables this process has already created: every run sets them up before its
+ * first asset, and a transaction of DDL per run is time the daemon's run start does not need to pay.
+ */
+const checkTablesReady = new WeakSet<Warehouse>();
+
 /** Records check results and answers "what is held back upstream of this asset?". */
 export class CheckStore {
   constructor(private readonly warehouse: Warehouse) {}
 
   async setup(): Promise<void> {
+    if (checkTablesReady.has(this.warehouse)) return;
     await this.warehouse.transaction(async (tx) => {
       for (const statement of sql.CHECK_SCHEMA) await tx.exec(statement);
     });
+    checkTablesReady.add(this.warehouse);
   }
 
   async record(

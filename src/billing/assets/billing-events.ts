@@ -7,7 +7,7 @@ import type {
 } from '../../orchestrator/asset.js';
 import type { Source } from '../../sources/source.js';
 import type { SqlSession } from '../../warehouse/warehouse.js';
-import { FX_TABLES } from '../fx/fx-sql.js';
+import { FX_HEAD, FX_TABLES } from '../fx/fx-sql.js';
 import { applyRateChanges } from '../fx/renormalize.js';
 import { parseFile } from '../parse-file.js';
 import * as sql from '../sql/events.js';
@@ -76,6 +76,7 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
         (ctx.blockedUpstream ?? []).filter((b) => b.asset === 'billing_files').map((b) => b.partition),
       );
       if (ctx.range) await ctx.warehouse.exec(files.FORCE_RANGE, [ctx.range.from, ctx.range.to]);
+      const [fxHead] = await ctx.warehouse.all<{ head: number | null }>(FX_HEAD);
       const listed = await ctx.warehouse.all<PendingFile>(files.FILES_TO_LOAD);
       const pending = listed.filter((f) => !held.has(f.partition));
       if (pending.length < listed.length) {
@@ -91,7 +92,7 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
         loaded = summarize(pending, done, timings);
       }
       if (ctx.signal.aborted) return loaded;
-      const fx = await applyRateChanges(ctx, reportingCurrency);
+      const fx = await applyRateChanges(ctx, reportingCurrency, fxHead?.head ?? null);
       return withRenormalized(loaded, fx.partitions);
     },
   };
@@ -241,27 +242,36 @@ async function commitBatch(
       await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
     if (written.length === 0) return;
     await tx.exec(sql.CREATE_BATCH);
-    for (const p of written) {
-      const [year, month, day] = p.file.partition.split('-').map(Number);
-      await tx.exec(sql.INSERT_BATCH_FILE, [
-        p.index,
-        p.file.source_key,
-        p.file.version,
-        p.kind,
-        p.reason ?? null,
-        year ?? 0,
-        month ?? 0,
-        day ?? 0,
-        p.rows,
-        p.rejectedRows,
-      ]);
-    }
+    await tx.exec(
+      sql.insertBatchFiles(written.length),
+      written.flatMap((p) => {
+        const [year, month, day] = p.file.partition.split('-').map(Number);
+        return [
+          p.index,
+          p.file.source_key,
+          p.file.version,
+          p.kind,
+          p.reason ?? null,
+          year ?? 0,
+          month ?? 0,
+          day ?? 0,
+          p.rows,
+          p.rejectedRows,
+        ];
+      }),
+    );
     const loaded = written.filter((p) => p.kind === 'loaded');
     const [change] = await tx.all<{ id: number }>(sql.NEXT_CHANGE_ID);
     const changeId = change?.id ?? 0;
-    await tx.exec(sql.RECORD_OLD_KEYS, [changeId]);
-    await tx.exec(sql.DELETE_BATCH_EVENTS);
-    await tx.exec(sql.DELETE_BATCH_REJECTED_ROWS);
+    // Events and rejected rows exist only for files loaded before (loaded_version is set in the same
+    // transaction): a batch of new files has nothing to replace, and the scans of all history are skipped.
+    // Asked inside the transaction, as another run may have loaded one of them since they were listed.
+    const [previous] = await tx.all<{ replaces: boolean | null }>(sql.BATCH_REPLACES);
+    if (previous?.replaces === true) {
+      await tx.exec(sql.RECORD_OLD_KEYS, [changeId]);
+      await tx.exec(sql.DELETE_BATCH_EVENTS);
+      await tx.exec(sql.DELETE_BATCH_REJECTED_ROWS);
+    }
     await tx.exec(sql.DELETE_BATCH_FILE_REJECTIONS);
     const withRows = loaded.filter((p) => p.rows > 0);
     if (withRows.length > 0) {

@@ -52,6 +52,22 @@ export function rateJoin(e: string, fx: string): string {
 }
 
 /**
+ * A CTE `name` with the rate of every distinct (currency, event_date) of `source`: the rateJoin
+ * rate. Joined back on both columns (`dayRateJoin`) it gives every event that same rate. An ASOF
+ * join sorts its whole left side, wide rows included; this way only the few distinct pairs are.
+ */
+export function dayRates(name: string, source: string): string {
+  return `${name} AS (
+    SELECT k.currency, k.event_date, fx.rate
+    FROM (SELECT DISTINCT currency, event_date FROM ${source}) k ${rateJoin('k', 'fx')})`;
+}
+
+/** Joins the rates of `dayRates` to event alias `e` as alias `fx` (no row: no rate, like rateJoin). */
+export function dayRateJoin(e: string, fx: string, rates: string): string {
+  return `LEFT JOIN ${rates} ${fx} ON ${e}.currency = ${fx}.currency AND ${e}.event_date = ${fx}.event_date`;
+}
+
+/**
  * A sum of normalized amounts that is NULL unless every amount is known: a missing rate must show
  * as "unknown", never as a smaller total.
  */
@@ -100,22 +116,34 @@ const KEYS = CHANGE_KEY_COLUMNS.map((c) => c.name);
 /** The newest change id; `$1`: the last one billing_events applied. */
 export const FX_CHANGES_SINCE = `SELECT max(change_id) AS latest FROM fx_rate_history WHERE change_id > $1`;
 
+/** The latest FX change id (NULL before any): the rates in effect are those as of this change. */
+export const FX_HEAD = 'SELECT max(change_id) AS head FROM fx_rate_history';
+
 /**
  * Re-normalizing after rate changes, in one transaction with billing_events' cursor move. `$1`/`$2`:
  * change ids (exclusive/inclusive), `$3`: reporting currency. Only events inside the changed
  * (currency, from-date) scope whose amount actually differs are touched and logged as changes.
+ * `$4`/`$5`: the FX head when billing_events started loading files in run `$5`. While it is still
+ * the head, the events of files that run loaded were normalized with today's rates and cannot
+ * differ, so they are not scanned (on a first load that is every event).
  */
 export const COLLECT_RENORMALIZED = `CREATE OR REPLACE TEMP TABLE fx_renormalized AS
   WITH scope AS (
     SELECT currency, CASE WHEN bool_or(date IS NULL) THEN NULL ELSE min(date) END AS from_date
     FROM fx_rate_history WHERE change_id > $1 AND change_id <= $2 GROUP BY currency
-  )
+  ),
+  candidates AS (
+    SELECT * FROM billing_events e
+    WHERE EXISTS (SELECT 1 FROM scope s
+        WHERE (s.currency IS NULL OR s.currency = e.currency) AND (s.from_date IS NULL OR e.event_date >= s.from_date))
+      AND NOT (e.source_key IN (SELECT source_key FROM billing_files WHERE loaded_run_id = $5)
+        AND (SELECT max(change_id) FROM fx_rate_history) IS NOT DISTINCT FROM CAST($4 AS BIGINT))
+  ),
+  ${dayRates('rates', 'candidates')}
   SELECT e.source_key, e.source_line, e.year, e.month, e.day, ${KEYS.map((k) => `e.${k}`).join(', ')},
     ${normalizedAmount('e', 'fx', '$3')} AS normalized
-  FROM billing_events e ${rateJoin('e', 'fx')}
-  WHERE EXISTS (SELECT 1 FROM scope s
-      WHERE (s.currency IS NULL OR s.currency = e.currency) AND (s.from_date IS NULL OR e.event_date >= s.from_date))
-    AND e.normalized_credit_usage IS DISTINCT FROM ${normalizedAmount('e', 'fx', '$3')}`;
+  FROM candidates e ${dayRateJoin('e', 'fx', 'rates')}
+  WHERE e.normalized_credit_usage IS DISTINCT FROM ${normalizedAmount('e', 'fx', '$3')}`;
 
 export const APPLY_RENORMALIZED = `UPDATE billing_events e SET normalized_credit_usage = r.normalized
   FROM fx_renormalized r WHERE e.source_key = r.source_key AND e.source_line = r.source_line`;

@@ -16,6 +16,8 @@ export interface Renormalization {
 export async function applyRateChanges(
   ctx: AssetContext,
   reportingCurrency: string,
+  /** `FX_HEAD` read before this run's files were loaded (see COLLECT_RENORMALIZED). */
+  fxHeadAtLoad: number | null,
 ): Promise<Renormalization> {
   const cursorText = await ctx.getCursor();
   const cursor = cursorText === null ? 0 : Number(cursorText);
@@ -24,7 +26,7 @@ export async function applyRateChanges(
   if (latest === null) return { partitions: [], events: 0 };
   let partitions: Renormalization['partitions'] = [];
   await ctx.warehouse.transaction(async (tx) => {
-    await tx.exec(sql.COLLECT_RENORMALIZED, [cursor, latest, reportingCurrency]);
+    await tx.exec(sql.COLLECT_RENORMALIZED, [cursor, latest, reportingCurrency, fxHeadAtLoad, ctx.runId]);
     partitions = await tx.all<{ partition: string; events: number }>(sql.RENORMALIZED_PARTITIONS);
     if (partitions.length > 0) {
       await tx.exec(sql.APPLY_RENORMALIZED);

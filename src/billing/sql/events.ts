@@ -1,4 +1,4 @@
-import { normalizedAmount, rateJoin } from '../fx/fx-sql.js';
+import { dayRateJoin, dayRates, normalizedAmount } from '../fx/fx-sql.js';
 import { CHANGE_KEY_COLUMNS } from './tables.js';
 
 const CHANGE_KEYS = CHANGE_KEY_COLUMNS.map((c) => c.name).join(', ');
@@ -13,9 +13,22 @@ export const CREATE_BATCH = `CREATE OR REPLACE TEMP TABLE ingest_batch (
   file_index INTEGER, source_key VARCHAR, version VARCHAR, kind VARCHAR, reason VARCHAR,
   year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT)`;
 
-export const INSERT_BATCH_FILE = 'INSERT INTO ingest_batch VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+const BATCH_FILE_COLUMNS = 10;
+
+/** One statement for all `files` of a batch: their values go in order, 10 per file (see CREATE_BATCH). */
+export function insertBatchFiles(files: number): string {
+  const rows = Array.from({ length: files }, (_, f) => {
+    const params = Array.from({ length: BATCH_FILE_COLUMNS }, (_, c) => `$${f * BATCH_FILE_COLUMNS + c + 1}`);
+    return `(${params.join(', ')})`;
+  });
+  return `INSERT INTO ingest_batch VALUES ${rows.join(', ')}`;
+}
 
 export const NEXT_CHANGE_ID = "SELECT nextval('billing_change_seq') AS id";
+
+/** Whether a file of the batch was loaded before, i.e. may have events and rejected rows to replace. */
+export const BATCH_REPLACES = `SELECT bool_or(f.loaded_version IS NOT NULL) AS replaces
+  FROM billing_files f JOIN ingest_batch b USING (source_key) WHERE b.kind = 'loaded'`;
 
 /** Keys of the rows about to be replaced (a corrected file may drop days, users or regions). */
 export const RECORD_OLD_KEYS = `INSERT INTO billing_event_changes
@@ -36,10 +49,11 @@ export const INSERT_EVENTS = `INSERT INTO billing_events
   ("timestamp", resource_id, user_id, credit_usage, region, service_tier, operation_type, success,
    resource_type, invoice_id, currency, year, month, day, event_date, source_key, source_line,
    normalized_credit_usage)
+  WITH ${dayRates('rates', 'staged_events')}
   SELECT r."timestamp", r.resource_id, r.user_id, r.credit_usage, r.region, r.service_tier, r.operation_type,
     r.success, r.resource_type, r.invoice_id, r.currency, b.year, b.month, b.day, r.event_date,
     b.source_key, r.source_line, ${normalizedAmount('r', 'fx', '$1')}
-  FROM staged_events r JOIN ingest_batch b USING (file_index) ${rateJoin('r', 'fx')}`;
+  FROM staged_events r JOIN ingest_batch b USING (file_index) ${dayRateJoin('r', 'fx', 'rates')}`;
 
 /** Keys of the rows just loaded. Read back from the staged files, not by scanning all events. */
 export const RECORD_NEW_KEYS = `INSERT INTO billing_event_changes
