@@ -21,10 +21,11 @@ const integerCell: DuckDBValueConverter<Cell> = (value) => {
 
 /** `2025-04-23T10:00:00.123456Z`: ISO-8601 UTC keeping DuckDB's microseconds. */
 export function isoFromMicros(micros: bigint): string {
-  const ms = micros / 1000n;
-  let frac = micros % 1_000_000n;
-  if (frac < 0n) frac += 1_000_000n;
-  const base = new Date(Number(ms)).toISOString().slice(0, 19);
+  // Floor, not BigInt's truncation toward zero: before 1970 the fraction belongs to the earlier second.
+  let seconds = micros / 1_000_000n;
+  if (micros < 0n && seconds * 1_000_000n !== micros) seconds -= 1n;
+  const frac = micros - seconds * 1_000_000n;
+  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
   return frac === 0n ? `${base}Z` : `${base}.${frac.toString().padStart(6, '0')}Z`;
 }
 
