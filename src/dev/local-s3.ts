@@ -76,6 +76,10 @@ export async function startLocalS3(options: { directory: string; port?: number }
       const client = createS3Client(env);
       try {
         await client.send(new CreateBucketCommand({ Bucket: name }));
+      } catch (error) {
+        // The server's folder outlives it (the demo run again): a bucket that exists is what we want.
+        const code = (error as { name?: string }).name;
+        if (code !== 'BucketAlreadyExists' && code !== 'BucketAlreadyOwnedByYou') throw error;
       } finally {
         client.destroy();
       }

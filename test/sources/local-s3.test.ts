@@ -54,6 +54,30 @@ describe('startLocalS3', () => {
     expect(await canConnect(s3.port)).toBe(false);
   });
 
+  it('keeps buckets and objects across restarts on the same folder, and creating a bucket again is a no-op', async () => {
+    const directory = await tmpDir('local-s3-restart');
+    const first = await startLocalS3({ directory });
+    try {
+      await first.createBucket('again');
+      const source = createSource('s3://again/', first.env);
+      await source.put('year=2025/month=01/day=02/a.csv', 'a\n');
+      await source.close();
+    } finally {
+      await first.stop();
+    }
+    const second = await startLocalS3({ directory });
+    try {
+      await second.createBucket('again');
+      const source = createSource('s3://again/', second.env);
+      const keys: string[] = [];
+      for await (const file of source.list()) keys.push(file.key);
+      expect(keys).toEqual(['year=2025/month=01/day=02/a.csv']);
+      await source.close();
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('exits when the process that started it is killed', async () => {
     const dir = await tmpDir('local-s3-orphan');
     const script = path.join(dir, 'parent.mts');
