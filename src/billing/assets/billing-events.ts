@@ -280,7 +280,13 @@ async function commitBatch(
         paths: withRows.map((p) => p.eventsPath),
         columns: NORMALIZED_EVENT_COLUMNS,
       });
-      await tx.exec(sql.INSERT_EVENTS, [reportingCurrency]);
+      await tx.exec(sql.KEEP_JOIN_SIDES);
+      try {
+        await tx.exec(sql.INSERT_EVENTS, [reportingCurrency]);
+      } finally {
+        // After a failed insert the transaction is aborted and refuses this; the insert's error is the one to report.
+        await tx.exec(sql.RESTORE_JOIN_SIDES).catch(() => {});
+      }
       await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
     }
     const withRejects = loaded.filter((p) => p.rejectedRows > 0);

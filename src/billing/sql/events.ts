@@ -44,6 +44,15 @@ export const DELETE_BATCH_REJECTED_ROWS = `DELETE FROM rejected_rows
 export const DELETE_BATCH_FILE_REJECTIONS = `DELETE FROM rejected_files
   WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
 
+/**
+ * DuckDB estimates a few dozen rows for any read_csv, so it may build the FX hash join on the staged
+ * events instead of the handful of rates: memory then grows with the file and a 2 GB file runs out
+ * of it. With the build/probe swap switched off for the insert, the rates side (written on the
+ * right) is the one held in memory, whatever the file size.
+ */
+export const KEEP_JOIN_SIDES = "SET disabled_optimizers = 'build_side_probe_side'";
+export const RESTORE_JOIN_SIDES = 'RESET disabled_optimizers';
+
 /** `$1`: the reporting currency; amounts are normalized with the rates loaded now (see fx-sql.ts). */
 export const INSERT_EVENTS = `INSERT INTO billing_events
   ("timestamp", resource_id, user_id, credit_usage, region, service_tier, operation_type, success,

@@ -102,6 +102,8 @@ export class DuckDBWarehouse implements Warehouse {
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.threads) config.threads = String(options.threads);
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+    // A large file is one INSERT … SELECT; keeping insertion order would buffer it whole in memory.
+    config.preserve_insertion_order = 'false';
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(options.path, config);
