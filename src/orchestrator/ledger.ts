@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Cell, Row, SqlSession, SqlValue, Warehouse } from '../warehouse/warehouse.js';
+import {
+  type Cell,
+  insertMany,
+  type Row,
+  type SqlSession,
+  type SqlValue,
+  type Warehouse,
+} from '../warehouse/warehouse.js';
 import type { PartitionMaterialization } from './asset.js';
 import type { DayRange } from './days.js';
 import * as sql from './ledger-sql.js';
@@ -35,26 +42,6 @@ export interface AssetRunRecord {
   partitions: PartitionMaterialization[];
 }
 
-/**
- * One multi-row INSERT per chunk: per-statement overhead, not row count, dominates small ledger
- * writes. `values` is one row's tuple with `$1..$n` placeholders, renumbered per row.
- */
-async function insertMany(
-  tx: SqlSession,
-  head: string,
-  values: string,
-  rows: readonly SqlValue[][],
-): Promise<void> {
-  const width = rows[0]?.length ?? 0;
-  for (let start = 0; start < rows.length; start += 500) {
-    const chunk = rows.slice(start, start + 500);
-    const tuples = chunk.map((_, r) =>
-      values.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`),
-    );
-    await tx.exec(`${head} VALUES ${tuples.join(', ')}`, chunk.flat());
-  }
-}
-
 /** Sortable, readable run ids: `20250423-101500-a1b2c3`. */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -63,7 +50,6 @@ export function newRunId(now = new Date()): string {
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
-/** The record of what ran, when, on what, and with what result — stored beside the data it describes. */
 /** A new run's columns from `trigger` to `tags`, in the order INSERT_RUN and QUEUED_RUN_VALUES take them. */
 function runColumns(run: NewRun): SqlValue[] {
   return [
@@ -77,6 +63,7 @@ function runColumns(run: NewRun): SqlValue[] {
   ];
 }
 
+/** The record of what ran, when, on what, and with what result — stored beside the data it describes. */
 export class Ledger {
   constructor(private readonly warehouse: Warehouse) {}
 

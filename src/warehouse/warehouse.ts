@@ -59,3 +59,23 @@ export function ident(name: string): string {
 export function literal(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
+
+/**
+ * One multi-row INSERT per chunk: per-statement overhead, not row count, dominates small
+ * writes (ledger records, a batch's file list). `values` is one row's tuple with `$1..$n` placeholders, renumbered per row.
+ */
+export async function insertMany(
+  tx: SqlSession,
+  head: string,
+  values: string,
+  rows: readonly SqlValue[][],
+): Promise<void> {
+  const width = rows[0]?.length ?? 0;
+  for (let start = 0; start < rows.length; start += 500) {
+    const chunk = rows.slice(start, start + 500);
+    const tuples = chunk.map((_, r) =>
+      values.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`),
+    );
+    await tx.exec(`${head} VALUES ${tuples.join(', ')}`, chunk.flat());
+  }
+}

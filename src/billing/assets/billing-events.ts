@@ -6,7 +6,7 @@ import type {
   PartitionMaterialization,
 } from '../../orchestrator/asset.js';
 import type { Source } from '../../sources/source.js';
-import type { SqlSession } from '../../warehouse/warehouse.js';
+import { insertMany, type SqlSession } from '../../warehouse/warehouse.js';
 import { FX_HEAD, FX_TABLES } from '../fx/fx-sql.js';
 import { applyRateChanges } from '../fx/renormalize.js';
 import { parseFile } from '../parse-file.js';
@@ -242,9 +242,11 @@ async function commitBatch(
       await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
     if (written.length === 0) return;
     await tx.exec(sql.CREATE_BATCH);
-    await tx.exec(
-      sql.insertBatchFiles(written.length),
-      written.flatMap((p) => {
+    await insertMany(
+      tx,
+      sql.INSERT_BATCH_FILES,
+      sql.BATCH_FILE_VALUES,
+      written.map((p) => {
         const [year, month, day] = p.file.partition.split('-').map(Number);
         return [
           p.index,

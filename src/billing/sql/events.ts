@@ -13,16 +13,8 @@ export const CREATE_BATCH = `CREATE OR REPLACE TEMP TABLE ingest_batch (
   file_index INTEGER, source_key VARCHAR, version VARCHAR, kind VARCHAR, reason VARCHAR,
   year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT)`;
 
-const BATCH_FILE_COLUMNS = 10;
-
-/** One statement for all `files` of a batch: their values go in order, 10 per file (see CREATE_BATCH). */
-export function insertBatchFiles(files: number): string {
-  const rows = Array.from({ length: files }, (_, f) => {
-    const params = Array.from({ length: BATCH_FILE_COLUMNS }, (_, c) => `$${f * BATCH_FILE_COLUMNS + c + 1}`);
-    return `(${params.join(', ')})`;
-  });
-  return `INSERT INTO ingest_batch VALUES ${rows.join(', ')}`;
-}
+export const INSERT_BATCH_FILES = 'INSERT INTO ingest_batch';
+export const BATCH_FILE_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
 
 export const NEXT_CHANGE_ID = "SELECT nextval('billing_change_seq') AS id";
 
