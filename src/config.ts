@@ -9,6 +9,11 @@ export interface Config {
   warehousePath: string;
   /** BILLING_SOURCE: s3://bucket/prefix/ or a folder; null when not configured. */
   source: string | null;
+  /**
+   * BILLING_DATABASE_URL: a `postgres://` URL switches the warehouse, ledger and run queue to
+   * PostgreSQL (scale-out mode, docs/scale-out.md); null for the embedded DuckDB file.
+   */
+  databaseUrl: string | null;
   /** BILLING_DUCKDB_MEMORY_LIMIT (default 1GB). */
   memoryLimit: string;
   /** BILLING_DUCKDB_THREADS (default: cores). */
@@ -52,6 +57,7 @@ export interface ConfigOverrides {
   home?: string;
   warehouse?: string;
   source?: string;
+  databaseUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +115,16 @@ function currencyCode(env: NodeJS.ProcessEnv, name: string, fallback: string): s
   return raw.toUpperCase();
 }
 
+function databaseUrl(raw: string | undefined): string | null {
+  const url = raw?.trim();
+  if (!url) return null;
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw new ConfigError(
+      'BILLING_DATABASE_URL / --database-url must be a postgres:// URL, e.g. postgres://user:password@host:5432/billing',
+    );
+  return url;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
   const home = resolve(overrides.home ?? env.BILLING_HOME ?? 'data');
   const warehouse = overrides.warehouse ?? env.BILLING_WAREHOUSE;
@@ -116,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     home,
     warehousePath: warehouse ? resolve(warehouse) : join(home, 'billing.duckdb'),
     source: overrides.source ?? (env.BILLING_SOURCE || null),
+    databaseUrl: databaseUrl(overrides.databaseUrl ?? env.BILLING_DATABASE_URL),
     memoryLimit: env.BILLING_DUCKDB_MEMORY_LIMIT || '1GB',
     threads: positiveInt(env, 'BILLING_DUCKDB_THREADS', availableParallelism()),
     ingestConcurrency: positiveInt(env, 'BILLING_INGEST_CONCURRENCY', 2),

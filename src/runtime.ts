@@ -63,6 +63,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       })
     : missingSource();
   const warehouse = await openWarehouse({
+    databaseUrl: config.databaseUrl ?? undefined,
     path: config.warehousePath,
     memoryLimit: config.memoryLimit,
     threads: config.threads,

@@ -52,6 +52,37 @@ export interface AssetContext {
    * must build without them. Empty (or absent) when nothing is held back.
    */
   blockedUpstream?: readonly BlockedPartition[];
+  /**
+   * Present in scale-out mode: runs the tasks through the job queue, spread over every worker,
+   * and resolves when all of them have finished (one outcome per task, in order). Each task is
+   * run by this asset's `runTask`, maybe in another process; the queue retries a task whose worker
+   * dies. Absent in the embedded mode: the asset does the work itself, in process.
+   */
+  dispatch?: (tasks: readonly AssetTask[]) => Promise<TaskOutcome[]>;
+}
+
+/** One unit of an asset's work (one file's ingest, one day's recompute) for the job queue. */
+export interface AssetTask {
+  /** Unique within the run and stable across retries, e.g. `file:<key>@<version>` or `day:2025-04-23`. */
+  key: string;
+  payload: Record<string, Cell>;
+}
+
+export interface TaskOutcome {
+  key: string;
+  status: 'success' | 'failed';
+  /** What `runTask` returned. */
+  result: Record<string, Cell> | null;
+  error: string | null;
+}
+
+/** What a task runs with: no cursors or dispatch, only the warehouse and the run it belongs to. */
+export interface TaskContext {
+  runId: string;
+  asset: string;
+  warehouse: Warehouse;
+  signal: AbortSignal;
+  log(message: string, data?: Record<string, Cell>): void;
 }
 
 /** A software-defined asset: a named table (or set of tables) and how to bring it up to date. */
@@ -72,4 +103,6 @@ export interface AssetDefinition {
   /** Creates the asset's tables if missing; runs before any materialization. */
   setup?(warehouse: Warehouse): Promise<void>;
   materialize(context: AssetContext): Promise<AssetResult>;
+  /** Runs one task this asset dispatched (scale-out mode); it must be idempotent, as it may run twice. */
+  runTask?(context: TaskContext, payload: Record<string, Cell>): Promise<Record<string, Cell>>;
 }
