@@ -222,6 +222,14 @@ class RemoteWarehouse implements Warehouse {
     return this.readOnly();
   }
 
+  lock(): Promise<void> {
+    return this.readOnly();
+  }
+
+  exclusive<T>(): Promise<T> {
+    return this.readOnly();
+  }
+
   async close(): Promise<void> {}
 
   private readOnly(): Promise<never> {

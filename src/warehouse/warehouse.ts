@@ -29,6 +29,13 @@ export interface SqlSession {
    * reads the files in place with `read_csv`; PostgreSQL would `COPY` them into a temp table.
    */
   stageCsv(options: StageCsvOptions): Promise<void>;
+  /**
+   * Takes a lock named `key` until the transaction ends: how concurrent writers (scale-out workers)
+   * keep apart on one file, one day or one change log. `shared` holders exclude only `exclusive`
+   * ones. A no-op where the warehouse has a single writer anyway (DuckDB); PostgreSQL uses
+   * transaction-level advisory locks. Only meaningful inside `transaction`.
+   */
+  lock(key: string, mode?: 'exclusive' | 'shared'): Promise<void>;
 }
 
 export interface StageCsvOptions {
@@ -47,6 +54,11 @@ export interface Warehouse extends SqlSession {
    * Writes are serialized: the warehouse has one writer.
    */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding the lock `key` across processes (not bound to a transaction): e.g.
+   * creating tables when several workers start at once. Just runs `fn` where there is one process.
+   */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

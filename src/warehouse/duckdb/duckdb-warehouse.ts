@@ -39,11 +39,13 @@ export interface DuckDBWarehouseOptions {
 class DuckDBSession implements SqlSession {
   constructor(
     private readonly connection: DuckDBConnection,
-    private readonly lock: Mutex,
+    private readonly statements: Mutex,
   ) {}
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<void> {
-    await this.lock.run(() => this.connection.run(sql, params.length ? toBindValues(params) : undefined));
+    await this.statements.run(() =>
+      this.connection.run(sql, params.length ? toBindValues(params) : undefined),
+    );
   }
 
   async all<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -51,7 +53,7 @@ class DuckDBSession implements SqlSession {
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<QueryResult> {
-    return this.lock.run(async () => {
+    return this.statements.run(async () => {
       const reader = await this.connection.runAndReadAll(
         sql,
         params.length ? toBindValues(params) : undefined,
@@ -63,6 +65,9 @@ class DuckDBSession implements SqlSession {
       return { columns, rows };
     });
   }
+
+  /** One process writes a DuckDB file, one writer at a time: there is nobody to keep apart. */
+  async lock(_key: string, _mode?: 'exclusive' | 'shared'): Promise<void> {}
 
   async stageCsv(options: StageCsvOptions): Promise<void> {
     const columnSpec = options.columns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ');
@@ -146,6 +151,12 @@ export class DuckDBWarehouse implements Warehouse {
 
   stageCsv(options: StageCsvOptions): Promise<void> {
     return this.writeLock.run(() => this.unlockedWriter().stageCsv(options));
+  }
+
+  async lock(_key: string, _mode?: 'exclusive' | 'shared'): Promise<void> {}
+
+  exclusive<T>(_key: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
   }
 
   async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {

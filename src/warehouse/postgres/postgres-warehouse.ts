@@ -53,7 +53,7 @@ type Queryable = Pool | PoolClient;
 class PostgresSession implements SqlSession {
   // pg deprecates sending a statement while one runs on the same client (pg 9 refuses it), and
   // callers may overlap statements inside a transaction: one at a time, as DuckDB's session does.
-  private readonly lock = new Mutex();
+  private readonly statements = new Mutex();
 
   constructor(
     private readonly client: Queryable,
@@ -62,7 +62,7 @@ class PostgresSession implements SqlSession {
   ) {}
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    return this.client instanceof Pool ? fn() : this.lock.run(fn);
+    return this.client instanceof Pool ? fn() : this.statements.run(fn);
   }
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<void> {
@@ -94,6 +94,12 @@ class PostgresSession implements SqlSession {
     return { columns, rows };
   }
 
+  async lock(key: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<void> {
+    if (!this.inTransaction) throw new Error(`lock(${key}) needs a transaction`);
+    const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+    await this.exec(`SELECT ${fn}(hashtext($1))`, [`billing-pipeline:${key}`]);
+  }
+
   stageCsv(options: StageCsvOptions): Promise<void> {
     const client = this.client;
     if (client instanceof Pool) {
@@ -101,7 +107,7 @@ class PostgresSession implements SqlSession {
         new Error('stageCsv needs one connection: call it on the warehouse or in a transaction'),
       );
     }
-    return this.lock.run(() => this.stageOn(client, options));
+    return this.statements.run(() => this.stageOn(client, options));
   }
 
   private async stageOn(client: PoolClient, options: StageCsvOptions): Promise<void> {
@@ -190,6 +196,26 @@ export class PostgresWarehouse implements Warehouse {
 
   stageCsv(options: StageCsvOptions): Promise<void> {
     return this.writeLock.run(async () => this.writerSession(await this.writerClient()).stageCsv(options));
+  }
+
+  lock(key: string): Promise<void> {
+    return Promise.reject(new Error(`lock(${key}) needs a transaction`));
+  }
+
+  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    // Its own connection: a session-level lock lives as long as the connection that took it.
+    const client = await this.pool.connect();
+    const id = `billing-pipeline:${key}`;
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [id]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [id]).catch(() => {});
+      }
+    } finally {
+      client.release();
+    }
   }
 
   async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
