@@ -28,6 +28,8 @@ export interface Config {
   checksConfig: string | null;
   /** Sensors, schedules, retries and the daemon's API (see docs/automation.md). */
   automation: AutomationConfig;
+  /** The job queue of the scale-out mode (see docs/scale-out.md); used only with `databaseUrl`. */
+  queue: QueueConfig;
   env: NodeJS.ProcessEnv;
 }
 
@@ -51,6 +53,19 @@ export interface AutomationConfig {
   sqlTimeoutMs: number;
   /** BILLING_API_TOKEN: bearer token the daemon requires (mandatory off loopback). */
   apiToken: string | null;
+}
+
+export interface QueueConfig {
+  /** BILLING_TASK_TIMEOUT seconds: a task running longer is presumed lost and retried (default 900). */
+  taskTimeoutSeconds: number;
+  /** BILLING_RUN_TIMEOUT seconds: the same for a run's coordinator (default 21600). */
+  runTimeoutSeconds: number;
+  /** BILLING_QUEUE_RETRIES: extra attempts for a failed or lost task or run (default 3). */
+  retries: number;
+  /** BILLING_QUEUE_RETRY_DELAY seconds: the first retry's delay, doubling after (default 2). */
+  retryDelaySeconds: number;
+  /** BILLING_QUEUE_MAINTENANCE_INTERVAL seconds between looks for expired jobs (default 30). */
+  maintenanceIntervalSeconds: number;
 }
 
 export interface ConfigOverrides {
@@ -140,6 +155,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     reportingCurrency: currencyCode(env, 'BILLING_REPORTING_CURRENCY', 'USD'),
     checksConfig: env.BILLING_CHECKS_CONFIG?.trim() || null,
     automation: loadAutomationConfig(env),
+    queue: {
+      taskTimeoutSeconds: positiveInt(env, 'BILLING_TASK_TIMEOUT', 900),
+      runTimeoutSeconds: positiveInt(env, 'BILLING_RUN_TIMEOUT', 21_600),
+      retries: nonNegativeInt(env, 'BILLING_QUEUE_RETRIES', 3),
+      retryDelaySeconds: positiveInt(env, 'BILLING_QUEUE_RETRY_DELAY', 2),
+      maintenanceIntervalSeconds: positiveInt(env, 'BILLING_QUEUE_MAINTENANCE_INTERVAL', 30),
+    },
     env,
   };
 }

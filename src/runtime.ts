@@ -8,6 +8,7 @@ import { CheckStore } from './orchestrator/check-runner.js';
 import { Ledger } from './orchestrator/ledger.js';
 import type { RunEmitter } from './orchestrator/run-events.js';
 import { executeRun, type RunRequest, type RunSummary } from './orchestrator/run-executor.js';
+import { openScaleOut, type ScaleOut } from './scale-out.js';
 import { createSource } from './sources/create-source.js';
 import { RetryingSource } from './sources/retrying-source.js';
 import type { Source, SourceError } from './sources/source.js';
@@ -28,6 +29,11 @@ export interface Runtime {
     request: RunRequest,
     options?: { emitter?: RunEmitter; signal?: AbortSignal },
   ): Promise<RunSummary>;
+  /**
+   * Scale-out mode (BILLING_DATABASE_URL): the job queue, opened on first use; the CLI queues runs
+   * there for the workers (`materialize` above always runs in this process). Null when embedded.
+   */
+  scaleOut: (() => Promise<ScaleOut>) | null;
   close(): Promise<void>;
 }
 
@@ -74,9 +80,6 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   });
   try {
     const ledger = new Ledger(warehouse);
-    await ledger.setup();
-    await new AutomationStore(warehouse).setup();
-    await new CheckStore(warehouse).setup();
     const graph = billingAssetGraph({
       source,
       home: config.home,
@@ -84,11 +87,23 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       fx: { source: config.fxSource, reportingCurrency: config.reportingCurrency, env: config.env },
       quality,
     });
-    for (const asset of graph.assets) await asset.setup?.(warehouse);
-    // This process holds the only write lock on the file, so any run still "running" is orphaned.
-    // Queued runs are kept: they wait for the daemon's queue, which persists across restarts.
-    const orphanedRunIds = await ledger.failOrphanedRunning();
+    // Workers and servers starting together would race to create the same tables.
+    await warehouse.exclusive('setup', async () => {
+      await ledger.setup();
+      await new AutomationStore(warehouse).setup();
+      await new CheckStore(warehouse).setup();
+      for (const asset of graph.assets) await asset.setup?.(warehouse);
+    });
+    // Embedded: this process holds the only write lock on the file, so any run still "running" is
+    // orphaned; queued runs are kept for the daemon's persistent queue. Scale-out: other processes'
+    // runs are live; a dead worker's run is retried by the job queue after its timeout.
+    const orphanedRunIds = config.databaseUrl ? [] : await ledger.failOrphanedRunning();
     const orphanedRuns = orphanedRunIds.length;
+    let scaleOut: Promise<ScaleOut> | null = null;
+    const openQueue = () => {
+      scaleOut ??= openScaleOut({ config, graph, ledger });
+      return scaleOut;
+    };
     return {
       config,
       warehouse,
@@ -98,7 +113,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       orphanedRunIds,
       materialize: (request, options = {}) =>
         executeRun({ graph, ledger, warehouse, request, emitter: options.emitter, signal: options.signal }),
+      scaleOut: config.databaseUrl ? openQueue : null,
       async close() {
+        if (scaleOut) await (await scaleOut).close();
         await source.close();
         await warehouse.close();
       },

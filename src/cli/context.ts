@@ -8,15 +8,17 @@ export interface CommonOptions {
   home?: string;
   warehouse?: string;
   source?: string;
+  databaseUrl?: string;
 }
 
 /** Options every command that touches the warehouse accepts. */
 export function commonOptions(command: Command, withSource = false): Command {
   command
     .option('--home <dir>', 'state folder (env BILLING_HOME, default ./data)')
+    .option('--warehouse <file>', 'DuckDB file (env BILLING_WAREHOUSE, default $BILLING_HOME/billing.duckdb)')
     .option(
-      '--warehouse <file>',
-      'DuckDB file (env BILLING_WAREHOUSE, default $BILLING_HOME/billing.duckdb)',
+      '--database-url <url>',
+      'scale-out mode: PostgreSQL for warehouse, ledger and job queue (env BILLING_DATABASE_URL)',
     );
   if (withSource)
     command.option('--source <uri>', 'billing files: s3://bucket/prefix/ or a folder (env BILLING_SOURCE)');
@@ -26,6 +28,8 @@ export function commonOptions(command: Command, withSource = false): Command {
 /** The daemon serving this command's warehouse, if one runs (found through `$BILLING_HOME/daemon.json`). */
 export async function daemonFor(options: CommonOptions): Promise<DaemonClient | null> {
   const config = loadConfig(process.env, options);
+  // Scale-out: every process talks to PostgreSQL itself; several `serve` instances may run.
+  if (config.databaseUrl) return null;
   const info = await findLiveDaemon(config.home, config.warehousePath);
   return info ? new DaemonClient(info) : null;
 }
@@ -41,6 +45,8 @@ const LOCK_WAIT_MS = Number(process.env.BILLING_LOCK_WAIT_MS) || 30_000;
 async function openOrRoute(config: Config): Promise<Runtime> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   let noted = false;
+  // PostgreSQL has no single-writer lock, and runs go to the workers' queue: nothing to route.
+  if (config.databaseUrl) return openRuntime(config);
   for (;;) {
     const daemon = await findLiveDaemon(config.home, config.warehousePath);
     if (daemon) return remoteRuntime(new DaemonClient(daemon), config);

@@ -14,6 +14,7 @@ import { registerRuns } from './commands/runs.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerSensors } from './commands/sensors.js';
 import { registerServe } from './commands/serve.js';
+import { registerWorker } from './commands/worker.js';
 import { UsageError } from './context.js';
 
 export function buildProgram(): Command {
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerSensors(program);
   registerSchedules(program);
+  registerWorker(program);
   return program;
 }
 

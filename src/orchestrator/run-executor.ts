@@ -1,5 +1,5 @@
 import type { Cell, Warehouse } from '../warehouse/warehouse.js';
-import type { AssetContext, AssetDefinition, AssetResult } from './asset.js';
+import type { AssetContext, AssetDefinition, AssetResult, AssetTask, TaskOutcome } from './asset.js';
 import type { BlockedPartition } from './asset-check.js';
 import type { AssetGraph } from './asset-graph.js';
 import { CheckRunner, type CheckVerdict, describePartitions } from './check-runner.js';
@@ -46,6 +46,11 @@ export interface ExecuteRunOptions {
   request: RunRequest;
   signal?: AbortSignal;
   emitter?: RunEmitter;
+  /**
+   * Scale-out mode: how an asset's tasks reach the job queue (see `AssetContext.dispatch`). Assets
+   * that can split their work use it; without it everything runs in this process.
+   */
+  dispatch?: (asset: string, tasks: readonly AssetTask[], signal: AbortSignal) => Promise<TaskOutcome[]>;
 }
 
 /** The ledger's record of a request: what a queue stores before the run starts. */
@@ -219,6 +224,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       setCursor: (tx, value) => ledger.setCursor(tx, asset.name, value),
       blockedUpstream,
     };
+    const dispatch = options.dispatch;
+    if (dispatch && asset.runTask) context.dispatch = (tasks) => dispatch(asset.name, tasks, signal);
     let result: AssetResult | null = null;
     let error: string | null = null;
     try {

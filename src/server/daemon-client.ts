@@ -141,27 +141,6 @@ export class DaemonClient {
   }
 
   /**
-   * Polls a backfill until no partition is queued or running; `onDetail` sees every poll, `signal`
-   * cancels the backfill's remaining partitions.
-   */
-  async waitForBackfill(
-    backfillId: string,
-    options: { onDetail?: (detail: ApiBackfillDetail) => void; signal?: AbortSignal } = {},
-  ): Promise<ApiBackfillDetail> {
-    let cancelRequested = false;
-    for (let poll = 0; ; poll++) {
-      if (options.signal?.aborted && !cancelRequested) {
-        cancelRequested = true;
-        await this.cancelBackfill(backfillId);
-      }
-      const detail = await this.backfill(backfillId);
-      options.onDetail?.(detail);
-      if (detail.backfill.status !== 'queued' && detail.backfill.status !== 'running') return detail;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS[Math.min(poll + 2, POLL_MS.length - 1)]));
-    }
-  }
-
-  /**
    * Polls a run until it ends. `onDetail` sees every poll (progress reporting); `signal` asks the
    * daemon to cancel the run, and polling goes on until the run has really stopped.
    */
@@ -315,6 +294,7 @@ export function remoteRuntime(client: DaemonClient, config: Config): Runtime {
     graph: billingAssetGraph({ source: noSource, home: config.home }),
     orphanedRuns: 0,
     materialize: (request, options = {}) => remoteMaterialize(client, request, options),
+    scaleOut: null,
     close: async () => {},
   };
 }

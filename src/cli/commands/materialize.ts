@@ -1,11 +1,17 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { type BackfillPartition, type BackfillSummary, Backfills } from '../../orchestrator/backfill.js';
 import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
 import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
+import type { Runtime } from '../../runtime.js';
+import { materializeOnQueue } from '../../scale-out.js';
 import type { DaemonClient } from '../../server/daemon-client.js';
 import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
 import { runReporter } from '../progress.js';
 
 interface MaterializeFlags extends CommonOptions {
+  /** Commander's negation of --no-wait: false when the command should return once the run is queued. */
+  wait?: boolean;
   select?: string;
   from?: string;
   to?: string;
@@ -21,9 +27,16 @@ function rangeFrom(flags: { from?: string; to?: string }): DayRange | null {
 }
 
 /** Prints the outcome and sets the exit code: 0 on success (even with rejected rows), 1 when the run failed. */
-async function runAndReport(flags: CommonOptions, request: RunRequest): Promise<void> {
-  const summary: RunSummary = await withRuntime(flags, async (runtime) => {
+async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promise<void> {
+  const summary: RunSummary | null = await withRuntime(flags, async (runtime) => {
     for (const name of request.selection ?? []) runtime.graph.get(name);
+    if (runtime.scaleOut && flags.wait === false) {
+      const { runId, deduplicated } = await (await runtime.scaleOut()).runs.submit(request);
+      process.stdout.write(
+        deduplicated ? `run key ${request.runKey} already ran as ${runId}\n` : `run ${runId} queued\n`,
+      );
+      return null;
+    }
     const controller = new AbortController();
     const onSignal = () => {
       process.stderr.write('\ncanceling after the current step (Ctrl-C again to force)...\n');
@@ -32,11 +45,16 @@ async function runAndReport(flags: CommonOptions, request: RunRequest): Promise<
     };
     process.once('SIGINT', onSignal);
     try {
-      return await runtime.materialize(request, { emitter: runReporter(), signal: controller.signal });
+      const options = { emitter: runReporter(), signal: controller.signal };
+      // Scale-out: the workers run it; this process queues it and follows it in the ledger.
+      return runtime.scaleOut
+        ? await materializeOnQueue(await runtime.scaleOut(), runtime.ledger, request, options)
+        : await runtime.materialize(request, options);
     } finally {
       process.off('SIGINT', onSignal);
     }
   });
+  if (!summary) return;
   if (summary.deduplicatedBy) {
     process.stdout.write(
       `run key ${summary.deduplicatedBy} already ran as ${summary.runId} (${summary.status}); nothing to do\n`,
@@ -70,7 +88,8 @@ export function registerMaterialize(program: Command): void {
       .option('--from <day>', 'first day to reprocess (YYYY-MM-DD)')
       .option('--to <day>', 'last day to reprocess (YYYY-MM-DD)')
       .option('--full-refresh', 'rebuild the selected aggregates from all events')
-      .option('--run-key <key>', 'skip if a run with this key already ran'),
+      .option('--run-key <key>', 'skip if a run with this key already ran')
+      .option('--no-wait', 'scale-out mode: return once the run is queued, without waiting for the workers'),
     true,
   )
     .addHelpText(
@@ -104,7 +123,8 @@ export function registerBackfill(program: Command): void {
       .description('Reprocess every asset over a range of days (files are re-read, aggregates rebuilt)')
       .option('--from <day>', 'first day (YYYY-MM-DD)')
       .option('--to <day>', 'last day (YYYY-MM-DD)')
-      .option('--config <file>', 'YAML with ops.billing_files.config.{from_date,to_date}'),
+      .option('--config <file>', 'YAML with ops.billing_files.config.{from_date,to_date}')
+      .option('--no-wait', 'scale-out mode: return once the partition runs are queued'),
     true,
   )
     .addHelpText(
@@ -121,9 +141,15 @@ Examples:
         ? await (await import('../backfill-config.js')).readBackfillConfig(flags.config)
         : rangeFrom(flags);
       if (!range) throw new UsageError('backfill needs --from and --to, or --config');
+      if (loadConfig(process.env, flags).databaseUrl) {
+        await withRuntime(flags, (runtime) =>
+          followBackfill(queueTracker(runtime), range, flags.wait !== false),
+        );
+        return;
+      }
       const daemon = await daemonFor(flags);
       if (daemon) {
-        await backfillInDaemon(daemon, range);
+        await followBackfill(daemonTracker(daemon), range, true);
         return;
       }
       await runAndReport(flags, {
@@ -134,15 +160,62 @@ Examples:
     });
 }
 
+/** Where a tracked backfill lives: the daemon (embedded mode) or the ledger and job queue (scale-out). */
+interface BackfillTracker {
+  where: string;
+  create(range: DayRange): Promise<string>;
+  get(id: string): Promise<{ backfill: BackfillSummary; partitions: BackfillPartition[] }>;
+  cancel(id: string): Promise<unknown>;
+}
+
+function daemonTracker(daemon: DaemonClient): BackfillTracker {
+  return {
+    where: 'queued in the daemon',
+    create: async (range) => (await daemon.createBackfill(range)).backfillId,
+    get: (id) =>
+      daemon.backfill(id) as Promise<{ backfill: BackfillSummary; partitions: BackfillPartition[] }>,
+    cancel: (id) => daemon.cancelBackfill(id),
+  };
+}
+
+async function queueTracker(runtime: Runtime): Promise<BackfillTracker> {
+  const scaleOut = await runtime.scaleOut?.();
+  if (!scaleOut) throw new Error('the scale-out mode needs BILLING_DATABASE_URL');
+  const backfills = new Backfills({
+    warehouse: runtime.warehouse,
+    launcher: scaleOut.runs,
+    allAssets: runtime.graph.assets.map((a) => a.name),
+  });
+  return {
+    where: 'queued for the workers',
+    create: (range) => backfills.create({ range }),
+    get: async (id) => {
+      const found = await backfills.get(id);
+      if (!found) throw new Error(`backfill ${id} disappeared`);
+      return found;
+    },
+    cancel: (id) => backfills.cancel(id),
+  };
+}
+
 /**
- * With a daemon running, a backfill is a tracked object there (one run per day, visible in the
- * UI, cancelable); the command follows it and exits 1 unless every partition succeeded.
+ * A backfill is a tracked object (one run per day, visible in the UI, cancelable); the command
+ * follows it and exits 1 unless every partition succeeded.
  */
-async function backfillInDaemon(daemon: DaemonClient, range: DayRange): Promise<void> {
-  const { backfillId } = await daemon.createBackfill(range);
+async function followBackfill(
+  trackerOrPromise: BackfillTracker | Promise<BackfillTracker>,
+  range: DayRange,
+  wait: boolean,
+): Promise<void> {
+  const tracker = await trackerOrPromise;
+  const backfillId = await tracker.create(range);
   process.stderr.write(
-    `backfill ${backfillId}: one run per day, ${range.from}..${range.to}, queued in the daemon\n`,
+    `backfill ${backfillId}: one run per day, ${range.from}..${range.to}, ${tracker.where}\n`,
   );
+  if (!wait) {
+    process.stdout.write(`backfill ${backfillId} queued\n`);
+    return;
+  }
   const controller = new AbortController();
   const onSignal = () => {
     process.stderr.write('\ncanceling the backfill (runs stop at their next safe point)...\n');
@@ -150,25 +223,34 @@ async function backfillInDaemon(daemon: DaemonClient, range: DayRange): Promise<
   };
   process.once('SIGINT', onSignal);
   const reported = new Set<string>();
+  let cancelRequested = false;
   try {
-    const { backfill, partitions } = await daemon.waitForBackfill(backfillId, {
-      signal: controller.signal,
-      onDetail: (detail) => {
-        for (const p of detail.partitions) {
-          if (p.status === 'queued' || p.status === 'running' || reported.has(p.run_id)) continue;
-          reported.add(p.run_id);
-          process.stderr.write(`  ${p.partition}  ${p.status.padEnd(8)}  run ${p.run_id}\n`);
+    for (;;) {
+      if (controller.signal.aborted && !cancelRequested) {
+        cancelRequested = true;
+        await tracker.cancel(backfillId);
+      }
+      const { backfill, partitions } = await tracker.get(backfillId);
+      for (const p of partitions) {
+        if (p.status === 'queued' || p.status === 'running' || reported.has(p.run_id)) continue;
+        reported.add(p.run_id);
+        process.stderr.write(`  ${p.partition}  ${p.status.padEnd(8)}  run ${p.run_id}\n`);
+      }
+      if (backfill.status !== 'queued' && backfill.status !== 'running') {
+        const { counts } = backfill;
+        process.stdout.write(
+          `backfill ${backfillId} ${backfill.status}: ${backfill.partitions_total} partition(s), ${counts.success} succeeded, ${counts.failed} failed, ${counts.canceled} canceled\n`,
+        );
+        if (backfill.status !== 'success') {
+          const failed = partitions.filter((p) => p.status !== 'success').map((p) => p.partition);
+          process.stderr.write(
+            `error: partitions not done: ${failed.join(', ')} (see billing-pipeline runs)\n`,
+          );
+          process.exitCode = 1;
         }
-      },
-    });
-    const { counts } = backfill;
-    process.stdout.write(
-      `backfill ${backfillId} ${backfill.status}: ${backfill.partitions_total} partition(s), ${counts.success} succeeded, ${counts.failed} failed, ${counts.canceled} canceled\n`,
-    );
-    if (backfill.status !== 'success') {
-      const failed = partitions.filter((p) => p.status !== 'success').map((p) => p.partition);
-      process.stderr.write(`error: partitions not done: ${failed.join(', ')} (see billing-pipeline runs)\n`);
-      process.exitCode = 1;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   } finally {
     process.off('SIGINT', onSignal);

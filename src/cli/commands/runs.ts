@@ -115,15 +115,19 @@ export function registerRuns(program: Command): void {
       );
       return;
     }
-    // Without a daemon nothing is running in the background: only queued runs can be canceled.
+    // Without a daemon nothing runs in the background here: a queued run can be canceled, and in
+    // the scale-out mode a running one through its job, which its worker watches.
     const outcome = await withRuntime(options, async (runtime) => {
       const stored = await runtime.ledger.runRequest(runId);
       if (!stored) throw new UsageError(`no run "${runId}"; list runs with: billing-pipeline runs`);
-      return { canceled: await runtime.ledger.cancelQueuedRun(runId), status: stored.status };
+      const canceled = runtime.scaleOut
+        ? await (await runtime.scaleOut()).runs.cancel(runId)
+        : await runtime.ledger.cancelQueuedRun(runId);
+      return { canceled, status: stored.status };
     });
     process.stdout.write(
       outcome.canceled
-        ? `run ${runId} canceled (it was queued)\n`
+        ? `run ${runId}: ${outcome.status === 'queued' ? 'canceled (it was queued)' : 'cancel requested; it stops at its next safe point'}\n`
         : `run ${runId} is ${outcome.status}; nothing to cancel\n`,
     );
   });

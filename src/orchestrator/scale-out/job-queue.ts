@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import PgBoss from 'pg-boss';
+import type { Cell } from '../../warehouse/warehouse.js';
+
+/** Where pg-boss keeps its tables: its own schema, beside the warehouse's. */
+export const QUEUE_SCHEMA = 'billing_queue';
+/** One job per run: the coordinator that walks the asset graph and dispatches tasks. */
+export const RUN_QUEUE = 'runs';
+/** One job per unit of work (a file's ingest, a day's recompute), run by any worker. */
+export const TASK_QUEUE = 'tasks';
+/** Run jobs that used up their retries land here, so the ledger learns the run is lost. */
+export const DEAD_RUN_QUEUE = 'runs-dead';
+
+export interface QueueSettings {
+  /** A task still running after this long is presumed lost (its worker died) and retried. */
+  taskTimeoutSeconds: number;
+  /** The same for a whole run's coordinator. */
+  runTimeoutSeconds: number;
+  /** Extra attempts for a failed or lost task / run, with exponential backoff from `retryDelaySeconds`. */
+  retries: number;
+  retryDelaySeconds: number;
+  /** How often pg-boss looks for expired jobs (seconds). */
+  maintenanceIntervalSeconds: number;
+  /** How often an idle worker asks for work (seconds, at least 0.5). */
+  pollingIntervalSeconds: number;
+}
+
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  taskTimeoutSeconds: 900,
+  runTimeoutSeconds: 6 * 3600,
+  retries: 3,
+  retryDelaySeconds: 2,
+  maintenanceIntervalSeconds: 30,
+  pollingIntervalSeconds: 0.5,
+};
+
+export interface RunJobData {
+  runId: string;
+}
+
+export interface TaskJobData {
+  runId: string;
+  asset: string;
+  key: string;
+  payload: Record<string, Cell>;
+}
+
+export type JobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+
+export interface JobStatus {
+  id: string;
+  state: JobState;
+  output: unknown;
+}
+
+const STATES_SQL = `
+  SELECT id::text AS id, state::text AS state, output FROM ${QUEUE_SCHEMA}.job WHERE id = ANY($1::uuid[])
+  UNION ALL
+  SELECT id::text, state::text, output FROM ${QUEUE_SCHEMA}.archive WHERE id = ANY($1::uuid[])`;
+
+const RUN_JOB_SQL = `
+  SELECT id::text AS id FROM ${QUEUE_SCHEMA}.job
+  WHERE name = '${RUN_QUEUE}' AND data->>'runId' = $1 AND state < 'completed'`;
+
+const DEPTH_SQL = `
+  SELECT name, count(*) FILTER (WHERE state IN ('created', 'retry'))::int AS waiting,
+    count(*) FILTER (WHERE state = 'active')::int AS active
+  FROM ${QUEUE_SCHEMA}.job WHERE name IN ('${RUN_QUEUE}', '${TASK_QUEUE}') GROUP BY name`;
+
+/**
+ * The scale-out job queue: pg-boss on the warehouse's PostgreSQL. Retries with backoff, expiry of
+ * jobs whose worker died, cancel and dead-lettering are pg-boss's own; this wraps the few calls the
+ * pipeline makes and the status queries pg-boss has no batch API for.
+ */
+export class JobQueue {
+  private constructor(
+    readonly boss: PgBoss,
+    readonly settings: QueueSettings,
+  ) {}
+
+  static async open(options: {
+    url: string;
+    settings?: Partial<QueueSettings>;
+    /** Connections for pg-boss's own pool. */
+    maxConnections?: number;
+    onError?: (error: Error) => void;
+  }): Promise<JobQueue> {
+    const settings = { ...DEFAULT_QUEUE_SETTINGS, ...options.settings };
+    const boss = new PgBoss({
+      connectionString: options.url,
+      schema: QUEUE_SCHEMA,
+      max: options.maxConnections ?? 4,
+      application_name: 'billing-pipeline-queue',
+      supervise: true,
+      maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
+      monitorStateIntervalSeconds: undefined,
+      schedule: false,
+    });
+    // Without a listener an 'error' event (e.g. the server restarting) would kill the process;
+    // pg-boss reconnects by itself.
+    boss.on('error', (error) => options.onError?.(error));
+    await boss.start();
+    const queue = new JobQueue(boss, settings);
+    await queue.createQueues();
+    return queue;
+  }
+
+  private async createQueues(): Promise<void> {
+    const s = this.settings;
+    const existing = new Set((await this.boss.getQueues()).map((q) => q.name));
+    const queues: PgBoss.Queue[] = [
+      { name: DEAD_RUN_QUEUE, policy: 'standard', retryLimit: 0 },
+      {
+        name: RUN_QUEUE,
+        policy: 'standard',
+        retryLimit: s.retries,
+        retryDelay: s.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: s.runTimeoutSeconds,
+        deadLetter: DEAD_RUN_QUEUE,
+      },
+      {
+        name: TASK_QUEUE,
+        policy: 'standard',
+        retryLimit: s.retries,
+        retryDelay: s.retryDelaySeconds,
+        retryBackoff: true,
+        expireInSeconds: s.taskTimeoutSeconds,
+      },
+    ];
+    for (const q of queues) {
+      try {
+        if (existing.has(q.name)) await this.boss.updateQueue(q.name, q);
+        else await this.boss.createQueue(q.name, q);
+      } catch (error) {
+        // Another process created it between our look and our create.
+        if (!(await this.boss.getQueue(q.name))) throw error;
+      }
+    }
+  }
+
+  async sendRun(runId: string): Promise<string> {
+    const id = randomUUID();
+    await this.boss.insert([{ id, name: RUN_QUEUE, data: { runId } satisfies RunJobData }]);
+    return id;
+  }
+
+  async sendTasks(tasks: readonly TaskJobData[]): Promise<string[]> {
+    const jobs = tasks.map((data) => ({ id: randomUUID(), name: TASK_QUEUE, data }));
+    for (let i = 0; i < jobs.length; i += 500) await this.boss.insert(jobs.slice(i, i + 500));
+    return jobs.map((j) => j.id);
+  }
+
+  async states(ids: readonly string[]): Promise<Map<string, JobStatus>> {
+    const { rows } = await this.boss.getDb().executeSql(STATES_SQL, [ids]);
+    return new Map((rows as JobStatus[]).map((r) => [r.id, r]));
+  }
+
+  /** The unfinished coordinator job of a run, if any. */
+  async runJobOf(runId: string): Promise<string | null> {
+    const { rows } = await this.boss.getDb().executeSql(RUN_JOB_SQL, [runId]);
+    return (rows[0] as { id: string } | undefined)?.id ?? null;
+  }
+
+  async cancel(queue: string, ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.boss.cancel(queue, [...ids]);
+  }
+
+  /** Jobs waiting and running per queue: the queue-depth metric. */
+  async depth(): Promise<Record<'runs' | 'tasks', { waiting: number; active: number }>> {
+    const { rows } = await this.boss.getDb().executeSql(DEPTH_SQL, []);
+    const result = { runs: { waiting: 0, active: 0 }, tasks: { waiting: 0, active: 0 } };
+    for (const r of rows as { name: 'runs' | 'tasks'; waiting: number; active: number }[]) {
+      result[r.name] = { waiting: Number(r.waiting), active: Number(r.active) };
+    }
+    return result;
+  }
+
+  async close(options: { graceful?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    await this.boss.stop({
+      graceful: options.graceful ?? true,
+      wait: true,
+      timeout: options.timeoutMs ?? 30_000,
+    });
+  }
+}
+
+/** What a failed job's output says, for messages: pg-boss stores the serialized error. */
+export function jobError(output: unknown): string {
+  if (output && typeof output === 'object') {
+    const o = output as { message?: unknown; value?: { message?: unknown } };
+    if (typeof o.message === 'string') return o.message;
+    if (typeof o.value?.message === 'string') return o.value.message;
+  }
+  return output === null || output === undefined ? 'unknown error' : JSON.stringify(output);
+}

@@ -1,0 +1,161 @@
+import type PgBoss from 'pg-boss';
+import type { Cell, Warehouse } from '../../warehouse/warehouse.js';
+import type { TaskContext } from '../asset.js';
+import type { AssetGraph } from '../asset-graph.js';
+import type { Ledger } from '../ledger.js';
+import type { RunEmitter } from '../run-events.js';
+import { executeRun } from '../run-executor.js';
+import { requestFromStored } from '../run-queue.js';
+import { isTerminal } from '../run-status.js';
+import { dispatchTasks } from './dispatcher.js';
+import {
+  DEAD_RUN_QUEUE,
+  type JobQueue,
+  RUN_QUEUE,
+  type RunJobData,
+  TASK_QUEUE,
+  type TaskJobData,
+} from './job-queue.js';
+
+export interface WorkerOptions {
+  graph: AssetGraph;
+  ledger: Ledger;
+  /** The warehouse runs are coordinated on (ledger writes, small asset steps). */
+  warehouse: Warehouse;
+  queue: JobQueue;
+  /** Tasks run at once in this process; each slot writes on its own connection. */
+  concurrency: number;
+  /** Opens one more connection to the warehouse, for a task slot. */
+  openSlot: () => Promise<Warehouse>;
+  emitter?: RunEmitter;
+  log: (message: string, fields?: Record<string, Cell>) => void;
+}
+
+export interface Worker {
+  /** Finishes the jobs in hand (up to the timeout), takes no new ones, closes the slots. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+const CANCEL_POLL_MS = 500;
+
+/**
+ * A scale-out worker: takes run jobs (walks the run's asset graph, dispatching its tasks to the
+ * queue) and task jobs (one file, one day) from pg-boss. Any number of workers on any number of
+ * machines share one queue; pg-boss hands each job to one of them.
+ */
+export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  const { graph, ledger, warehouse, queue, log } = options;
+  const slots = await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, options.openSlot));
+  const free = [...slots];
+  const stopping = new AbortController();
+  const polling = { pollingIntervalSeconds: queue.settings.pollingIntervalSeconds, batchSize: 1 };
+
+  const runTask = async (job: PgBoss.Job<TaskJobData>) => {
+    const { runId, asset: name, key, payload } = job.data;
+    const asset = graph.get(name);
+    if (!asset.runTask) throw new Error(`asset ${name} has no tasks`);
+    const slot = free.pop();
+    if (!slot) throw new Error('no free warehouse connection (more jobs than slots)');
+    const started = Date.now();
+    try {
+      const context: TaskContext = {
+        runId,
+        asset: name,
+        warehouse: slot,
+        signal: stopping.signal,
+        log: (message, data) => log(message, { run_id: runId, asset: name, task: key, ...data }),
+      };
+      const result = await asset.runTask(context, payload);
+      log(`task ${key} of ${name} done in ${Date.now() - started} ms`, { run_id: runId, asset: name });
+      return result;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`task ${key} of ${name} failed: ${message}`, { run_id: runId, asset: name });
+      throw error;
+    } finally {
+      free.push(slot);
+    }
+  };
+
+  const coordinate = async (job: PgBoss.Job<RunJobData>) => {
+    const { runId } = job.data;
+    const row = await ledger.runRequest(runId);
+    // Canceled before it started, or already finished by an earlier attempt of this job.
+    if (!row || isTerminal(row.status)) return { status: row?.status ?? 'unknown' };
+    const controller = new AbortController();
+    const onStop = () => controller.abort(new Error('worker stopping'));
+    stopping.signal.addEventListener('abort', onStop);
+    // pg-boss's cancel only marks the job: the coordinator looks for the mark at its safe points.
+    const watch = setInterval(() => {
+      queue
+        .states([job.id])
+        .then((s) => {
+          if (s.get(job.id)?.state === 'cancelled') controller.abort(new Error('canceled'));
+        })
+        .catch(() => {});
+    }, CANCEL_POLL_MS);
+    try {
+      log(`run ${runId} started`, { run_id: runId });
+      const summary = await executeRun({
+        graph,
+        ledger,
+        warehouse,
+        request: requestFromStored(row),
+        runId,
+        signal: controller.signal,
+        emitter: options.emitter,
+        dispatch: (asset, tasks, signal) => dispatchTasks({ queue, runId, asset, tasks, signal }),
+      });
+      log(`run ${runId} ${summary.status}${summary.error ? `: ${summary.error}` : ''}`, { run_id: runId });
+      if (
+        summary.status === 'canceled' &&
+        stopping.signal.aborted &&
+        !isCanceled(await queue.states([job.id]), job.id)
+      ) {
+        // Interrupted by this worker stopping, not by a user: let another worker redo the run.
+        throw new Error('worker stopped during the run');
+      }
+      return { status: summary.status };
+    } finally {
+      clearInterval(watch);
+      stopping.signal.removeEventListener('abort', onStop);
+    }
+  };
+
+  const markLost = async (job: PgBoss.Job<RunJobData>) => {
+    const row = await ledger.runRequest(job.data.runId);
+    if (row && !isTerminal(row.status)) {
+      await ledger.finishRun(
+        job.data.runId,
+        'failed',
+        'the run was lost: its workers stopped or timed out on every attempt (see the worker logs)',
+      );
+    }
+  };
+
+  const ids: string[] = [];
+  for (let i = 0; i < slots.length; i += 1) {
+    ids.push(await queue.boss.work<TaskJobData>(TASK_QUEUE, polling, async ([job]) => job && runTask(job)));
+    ids.push(await queue.boss.work<RunJobData>(RUN_QUEUE, polling, async ([job]) => job && coordinate(job)));
+  }
+  ids.push(await queue.boss.work<RunJobData>(DEAD_RUN_QUEUE, polling, async ([job]) => job && markLost(job)));
+  log(`worker started: ${slots.length} slot(s) on queue ${RUN_QUEUE}/${TASK_QUEUE}`);
+
+  return {
+    async stop(timeoutMs = 30_000) {
+      for (const id of ids) await queue.boss.offWork({ id }).catch(() => {});
+      const deadline = Date.now() + timeoutMs;
+      while (free.length < slots.length && Date.now() < deadline) await sleep(100);
+      stopping.abort();
+      await Promise.all(slots.map((s) => s.close().catch(() => {})));
+    },
+  };
+}
+
+function isCanceled(states: Map<string, { state: string }>, id: string): boolean {
+  return states.get(id)?.state === 'cancelled';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
