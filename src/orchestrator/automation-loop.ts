@@ -16,6 +16,11 @@ export interface AutomationLoopOptions {
    * re-reads the clock (suspend, NTP jumps) instead of trusting one long timer.
    */
   maxSleepMs?: number;
+  /**
+   * Asked before each tick: false skips it (another process evaluates instigators, e.g. the
+   * leader among several scale-out servers). Asked again a second later while the tick is due.
+   */
+  gate?: () => Promise<boolean>;
 }
 
 interface Loop {
@@ -81,6 +86,11 @@ export class AutomationLoop {
       const wait = at === null ? this.maxSleepMs : at.getTime() - now.getTime();
       if (wait > 0) {
         await abortableSleep(Math.min(wait, this.maxSleepMs), signal);
+        continue;
+      }
+      if (this.options.gate && !(await this.options.gate().catch(() => false))) {
+        lastStartedAt = this.clock();
+        await abortableSleep(1000, signal);
         continue;
       }
       lastStartedAt = this.clock();

@@ -6,6 +6,8 @@ import { AutomationStore } from '../orchestrator/automation-store.js';
 import { Backfills } from '../orchestrator/backfill.js';
 import { RunEmitter } from '../orchestrator/run-events.js';
 import { RunQueue } from '../orchestrator/run-queue.js';
+import { LeaderLease } from '../orchestrator/scale-out/leader.js';
+import type { QueuedRuns } from '../orchestrator/scale-out/queued-runs.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { type App, createApp } from './app.js';
 import { AutomationService, describeTick } from './automation-service.js';
@@ -37,7 +39,8 @@ export interface DaemonOptions {
 export interface Daemon {
   info: DaemonInfo;
   runtime: Runtime;
-  queue: RunQueue;
+  /** The in-process run queue, or in the scale-out mode the job queue's submitter (workers run them). */
+  queue: RunQueue | QueuedRuns;
   automation: AutomationService;
   backfills: Backfills;
   logger: Logger;
@@ -108,7 +111,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       `listening on ${options.host} exposes the API beyond this machine: set BILLING_API_TOKEN (clients send it as a bearer token)`,
     );
   }
-  const existing = await findLiveDaemon(config.home, config.warehousePath);
+  // Scale-out: any number of instances may serve one PostgreSQL; only the embedded mode has one owner.
+  const scaled = config.databaseUrl !== null;
+  const existing = scaled ? null : await findLiveDaemon(config.home, config.warehousePath);
   if (existing) {
     throw new ConfigError(
       `a daemon (pid ${existing.pid}) already serves ${config.warehousePath} at ${existing.url}`,
@@ -122,14 +127,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     runLogger(emitter, logger, mode === 'dev');
     metrics.observeRuns(emitter);
     let backfills: Backfills | null = null;
-    const queue = new RunQueue({
-      graph: runtime.graph,
-      ledger: runtime.ledger,
-      warehouse: runtime.warehouse,
-      emitter,
-      log,
-      onRequeued: async (_previous, runId, request) => backfills?.relink(runId, request),
-    });
+    const queue = runtime.scaleOut
+      ? (await runtime.scaleOut()).runs
+      : new RunQueue({
+          graph: runtime.graph,
+          ledger: runtime.ledger,
+          warehouse: runtime.warehouse,
+          emitter,
+          log,
+          onRequeued: async (_previous, runId, request) => backfills?.relink(runId, request),
+        });
+    const leader = config.databaseUrl ? new LeaderLease(config.databaseUrl, log) : null;
     backfills = new Backfills({
       warehouse: runtime.warehouse,
       launcher: queue,
@@ -139,7 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       config,
       store: new AutomationStore(runtime.warehouse),
       live: {
-        loop: new AutomationLoop({ log }),
+        loop: new AutomationLoop({ log, gate: leader ? () => leader.isLeader() : undefined }),
         submitter: queue,
         log,
         onSourceError: metrics.sourceError,
@@ -149,11 +157,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     metrics.observeQueue(queue);
     metrics.observeAutomation(automation);
 
-    if (runtime.orphanedRunIds && runtime.orphanedRunIds.length > 0) {
-      log(`marked ${runtime.orphanedRunIds.length} run(s) interrupted by a crash as failed`);
-      await queue.resume(runtime.orphanedRunIds);
+    if (queue instanceof RunQueue) {
+      if (runtime.orphanedRunIds && runtime.orphanedRunIds.length > 0) {
+        log(`marked ${runtime.orphanedRunIds.length} run(s) interrupted by a crash as failed`);
+        await queue.resume(runtime.orphanedRunIds);
+      }
+      await queue.start();
     }
-    await queue.start();
 
     let stopping: Promise<void> | null = null;
     const deps: DaemonAppDeps = {
@@ -185,7 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       warehouse: config.warehousePath,
       started_at: new Date().toISOString(),
     };
-    await writeDaemonFile(config.home, info);
+    if (!scaled) await writeDaemonFile(config.home, info);
     await automation.start({ enableAll: mode === 'dev' });
 
     const stop = () => {
@@ -193,9 +203,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         log(
           'shutting down: no new runs or ticks; the current run stops at its next safe point and is re-queued',
         );
-        await removeDaemonFile(config.home, process.pid);
+        if (!scaled) await removeDaemonFile(config.home, process.pid);
         await automation.close();
-        await queue.stop({ requeue: true });
+        await leader?.close();
+        if (queue instanceof RunQueue) await queue.stop({ requeue: true });
+        else await queue.stop();
         await server.close();
         await runtime.close();
         log('stopped; the warehouse is closed');

@@ -96,6 +96,11 @@ export class QueuedRuns {
     }
   }
 
+  /** Resolves when every run this process submitted has finished. */
+  async idle(): Promise<void> {
+    for (const runId of [...this.mine.keys()]) await this.wait(runId);
+  }
+
   async stop(): Promise<void> {
     this.state = 'stopped';
   }
