@@ -91,10 +91,12 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   if (options.runId) await ledger.startRun(runId);
   const signal = options.signal ?? new AbortController().signal;
   const events: RunEvent[] = [];
-  let flushedEvents = 0;
+  // A run taken over from a lost worker (scale-out) already has events: continue their numbering.
+  let flushedEvents = options.runId ? ((await ledger.getRun(runId))?.events.length ?? 0) : 0;
+  const firstSeq = flushedEvents;
   const record = (event: Omit<RunEvent, 'at'>) => events.push({ at: Date.now(), ...event });
   const flushEvents = async () => {
-    const pending = events.slice(flushedEvents);
+    const pending = events.slice(flushedEvents - firstSeq);
     await ledger.appendEvents(runId, flushedEvents, pending);
     flushedEvents += pending.length;
   };

@@ -57,6 +57,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const slot = free.pop();
     if (!slot) throw new Error('no free warehouse connection (more jobs than slots)');
     const started = Date.now();
+    log(`task ${key} of ${name} started`, { run_id: runId, asset: name });
     try {
       const context: TaskContext = {
         runId,

@@ -1,0 +1,217 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
+import type { Row } from '../../src/warehouse/warehouse.js';
+import { childEnv, cli } from '../automation/daemon-support.js';
+import {
+  createDatabase,
+  type PostgresServer,
+  postgresAvailable,
+  startPostgres,
+} from '../support/postgres.js';
+import { freshBucket, s3Env } from '../support/s3.js';
+import { tmpDir } from '../support/tmp.js';
+
+const BIN = path.join(import.meta.dirname, '../../src/cli/bin.ts');
+
+/** In CI PostgreSQL must be there; locally the scale-out tests skip without its binaries. */
+export const canRun = postgresAvailable() || Boolean(process.env.BILLING_TEST_POSTGRES_URL);
+
+/** One PostgreSQL server per test file, started in beforeAll. */
+export function usePostgres(): { server: () => PostgresServer } {
+  let server: PostgresServer | null = null;
+  beforeAll(async () => {
+    if (canRun) server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    server: () => {
+      if (!server) throw new Error('PostgreSQL did not start');
+      return server;
+    },
+  };
+}
+
+export interface Cluster {
+  /** The environment every process of the cluster gets: S3, source, FX, PostgreSQL, fast queue timings. */
+  env: Record<string, string>;
+  /** The same source and FX file with an embedded DuckDB home instead: the reference. */
+  embeddedEnv: Record<string, string>;
+  databaseUrl: string;
+  source: string;
+}
+
+/** A fresh bucket with generated data and FX rates, a fresh database, and homes for both modes. */
+export async function cluster(
+  server: PostgresServer,
+  name: string,
+  data: { from: string; to: string; rowsPerDay: number; filesPerDay?: number; dirtyRate?: number },
+): Promise<Cluster> {
+  const { url } = await createDatabase(server, name.replace(/\W/g, '_'));
+  const source = await freshBucket(name);
+  // Outside the bucket, so the listing never sees it; every process of a test runs on this machine.
+  const fx = path.join(await tmpDir(`${name}-fx`), 'rates.csv');
+  const base = { ...s3Env(), BILLING_SOURCE: source, BILLING_FX_SOURCE: fx };
+  const generated = await cli(
+    base,
+    'generate',
+    '--out',
+    source,
+    '--from',
+    data.from,
+    '--to',
+    data.to,
+    '--rows-per-day',
+    String(data.rowsPerDay),
+    '--files-per-day',
+    String(data.filesPerDay ?? 1),
+    '--dirty-rate',
+    String(data.dirtyRate ?? 0),
+    '--fx-rates',
+    fx,
+  );
+  if (generated.code !== 0) throw new Error(`generate failed: ${generated.stderr}`);
+  return {
+    env: {
+      ...base,
+      BILLING_HOME: await tmpDir(`${name}-pg`),
+      BILLING_DATABASE_URL: url,
+      BILLING_QUEUE_MAINTENANCE_INTERVAL: '1',
+      BILLING_QUEUE_RETRY_DELAY: '1',
+    },
+    embeddedEnv: { ...base, BILLING_HOME: await tmpDir(`${name}-duckdb`) },
+    databaseUrl: url,
+    source,
+  };
+}
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** `billing-pipeline ARGS` as a long-running child (worker, serve); killed when the test ends. */
+export function startProcess(env: Record<string, string>, ...args: string[]): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', BIN, ...args], {
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let text = '';
+  const listeners = new Set<() => void>();
+  const onData = (s: string) => {
+    text += s;
+    for (const l of listeners) l();
+  };
+  child.stdout?.setEncoding('utf8').on('data', onData);
+  child.stderr?.setEncoding('utf8').on('data', onData);
+  return {
+    child,
+    output: () => text,
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = text.match(pattern);
+          if (match) {
+            done();
+            resolve(match);
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${args[0]} never printed ${pattern}; output:\n${text}`));
+        }, timeoutMs);
+        const onExit = () => {
+          done();
+          reject(new Error(`${args[0]} exited before printing ${pattern}; output:\n${text}`));
+        };
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.once('exit', onExit);
+        check();
+      }),
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export async function startWorkers(
+  env: Record<string, string>,
+  count: number,
+  concurrency = 1,
+): Promise<Proc[]> {
+  const workers = Array.from({ length: count }, () =>
+    startProcess(env, 'worker', '--concurrency', String(concurrency)),
+  );
+  await Promise.all(workers.map((w) => w.waitFor(/worker started/)));
+  return workers;
+}
+
+/** What both modes must agree on exactly: every aggregate, and events summarized per file. */
+export const COMPARED: Record<string, string> = {
+  events_per_file: `SELECT source_key, count(*) AS events, count(DISTINCT source_line) AS lines,
+      sum(credit_usage) AS credits, sum(normalized_credit_usage) AS normalized
+    FROM billing_events GROUP BY source_key ORDER BY source_key`,
+  rejected_rows:
+    'SELECT source_key, count(*) AS n FROM rejected_rows GROUP BY source_key ORDER BY source_key',
+  files: 'SELECT source_key, status, row_count FROM billing_files ORDER BY source_key',
+  daily_aggregates: 'SELECT * FROM daily_aggregates ORDER BY 1',
+  user_aggregates: 'SELECT * FROM user_aggregates ORDER BY 1',
+  service_aggregates: 'SELECT * FROM service_aggregates ORDER BY 1, 2',
+  region_aggregates: 'SELECT * FROM region_aggregates ORDER BY 1',
+  user_daily_aggregates: 'SELECT * FROM user_daily_aggregates ORDER BY 1, 2',
+  region_daily_aggregates: 'SELECT * FROM region_daily_aggregates ORDER BY 1, 2',
+  currency_aggregates: 'SELECT * FROM currency_aggregates ORDER BY 1',
+};
+
+/** Reads the compared tables from a warehouse (PostgreSQL URL or DuckDB home). */
+export async function snapshot(where: {
+  databaseUrl?: string;
+  home?: string;
+}): Promise<Record<string, Row[]>> {
+  const warehouse = await openWarehouse({
+    databaseUrl: where.databaseUrl,
+    path: path.join(where.home ?? '.', 'billing.duckdb'),
+  });
+  try {
+    const out: Record<string, Row[]> = {};
+    for (const [name, sql] of Object.entries(COMPARED)) out[name] = await warehouse.all(sql);
+    return out;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+/** Polls the ledger on PostgreSQL until the run ends. */
+export async function runStatus(databaseUrl: string, runId: string, timeoutMs = 120_000): Promise<string> {
+  const warehouse = await openWarehouse({ databaseUrl, path: '' });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [row] = await warehouse.all<{ status: string }>('SELECT status FROM runs WHERE run_id = $1', [
+        runId,
+      ]);
+      if (row && !['queued', 'running'].includes(row.status)) return row.status;
+      if (Date.now() > deadline) throw new Error(`run ${runId} still ${row?.status} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await warehouse.close();
+  }
+}
+
+export { cli };

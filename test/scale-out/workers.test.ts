@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canRun,
+  cli,
+  cluster,
+  runStatus,
+  snapshot,
+  startProcess,
+  startWorkers,
+  usePostgres,
+} from './support.js';
+
+const pg = usePostgres();
+
+describe.skipIf(!canRun)('scale-out workers on PostgreSQL', () => {
+  it('three workers running a 30-day backfill build the same tables as one embedded run', async () => {
+    const c = await cluster(pg.server(), 'bf30', {
+      from: '2025-03-01',
+      to: '2025-03-30',
+      rowsPerDay: 150,
+      filesPerDay: 2,
+      dirtyRate: 0.02,
+    });
+    const workers = await startWorkers(c.env, 3);
+    const backfill = await cli(c.env, 'backfill', '--from', '2025-03-01', '--to', '2025-03-30');
+    expect(backfill.stderr + backfill.stdout).toMatch(
+      /backfill \S+ success: 30 partition\(s\), 30 succeeded/,
+    );
+    expect(backfill.code).toBe(0);
+    // The work was spread: every worker ran tasks.
+    for (const w of workers) expect(w.output()).toMatch(/task file:\S+ of billing_events done/);
+    await Promise.all(workers.map((w) => w.stop()));
+
+    const embedded = await cli(c.embeddedEnv, 'materialize');
+    expect(embedded.code, embedded.stderr).toBe(0);
+    const [scaled, reference] = await Promise.all([
+      snapshot({ databaseUrl: c.databaseUrl }),
+      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
+    ]);
+    expect(scaled.events_per_file).toHaveLength(60);
+    for (const f of scaled.events_per_file ?? []) expect(f.events).toBe(f.lines);
+    expect(scaled).toEqual(reference);
+  }, 600_000);
+
+  it('a worker killed mid-ingest: its task is retried by another worker, nothing lost or doubled', async () => {
+    const c = await cluster(pg.server(), 'kill9', {
+      from: '2025-03-01',
+      to: '2025-03-03',
+      rowsPerDay: 40_000,
+    });
+    // Short timeouts so the lost jobs come back within the test.
+    const env = { ...c.env, BILLING_TASK_TIMEOUT: '3', BILLING_RUN_TIMEOUT: '6' };
+    const [victim] = await startWorkers(env, 1);
+    const queued = await cli(env, 'materialize', '--no-wait');
+    const runId = queued.stdout.match(/run (\S+) queued/)?.[1];
+    expect(runId, queued.stdout + queued.stderr).toBeTruthy();
+    await victim?.waitFor(/task file:\S+ of billing_events started/);
+    await victim?.stop('SIGKILL');
+    const [rescuer] = await startWorkers(env, 1);
+    expect(await runStatus(c.databaseUrl, runId ?? '', 180_000)).toBe('success');
+    expect(rescuer?.output()).toMatch(/task file:\S+ of billing_events done/);
+    await rescuer?.stop();
+
+    const embedded = await cli(c.embeddedEnv, 'materialize');
+    expect(embedded.code, embedded.stderr).toBe(0);
+    const [scaled, reference] = await Promise.all([
+      snapshot({ databaseUrl: c.databaseUrl }),
+      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
+    ]);
+    for (const f of scaled.events_per_file ?? []) expect(f.events).toBe(f.lines);
+    expect(scaled).toEqual(reference);
+  }, 600_000);
+
+  it('two serve instances: a schedule tick makes one run, evaluated by one leader', async () => {
+    const c = await cluster(pg.server(), 'twoserve', {
+      from: '2025-03-01',
+      to: '2025-03-01',
+      rowsPerDay: 10,
+    });
+    const env = { ...c.env, BILLING_DAILY_SCHEDULE_CRON: '*/2 * * * * *' };
+    const enabled = await cli(env, 'schedules', 'start', 'daily_billing');
+    expect(enabled.code, enabled.stderr).toBe(0);
+    const a = startProcess(env, 'serve', '--port', '0');
+    const b = startProcess(env, 'serve', '--port', '0');
+    await Promise.all([a.waitFor(/listening on/), b.waitFor(/listening on/)]);
+    await Promise.race([a.waitFor(/automation leader/), b.waitFor(/automation leader/)]);
+    // Several ticks' worth of time.
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    await Promise.all([a.stop(), b.stop()]);
+    const leaders = [a, b].filter((p) => /automation leader/.test(p.output()));
+    expect(leaders).toHaveLength(1);
+
+    const { openWarehouse } = await import('../../src/warehouse/create-warehouse.js');
+    const w = await openWarehouse({ databaseUrl: c.databaseUrl, path: '' });
+    try {
+      const ticks = await w.all<{ started_at: string }>(
+        "SELECT started_at FROM automation_ticks WHERE name = 'daily_billing' ORDER BY started_at",
+      );
+      expect(ticks.length).toBeGreaterThanOrEqual(2);
+      const runs = await w.all<{ run_key: string }>(
+        "SELECT run_key FROM runs WHERE trigger = 'schedule:daily_billing'",
+      );
+      // Every tick asks for the previous day under one run key: exactly one run, however many instances.
+      expect(runs).toHaveLength(1);
+      // Ticks two seconds apart, never the same tick from both instances.
+      for (let i = 1; i < ticks.length; i++) {
+        const gap = Date.parse(`${ticks[i]?.started_at}`) - Date.parse(`${ticks[i - 1]?.started_at}`);
+        expect(gap).toBeGreaterThan(1_000);
+      }
+    } finally {
+      await w.close();
+    }
+  }, 180_000);
+});
