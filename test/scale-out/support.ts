@@ -19,7 +19,7 @@ const BIN = path.join(import.meta.dirname, '../../src/cli/bin.ts');
 export const canRun = postgresAvailable() || Boolean(process.env.BILLING_TEST_POSTGRES_URL);
 
 /** One PostgreSQL server per test file, started in beforeAll. */
-export function usePostgres(): { server: () => PostgresServer } {
+export function postgresPerFile(): { server: () => PostgresServer } {
   let server: PostgresServer | null = null;
   beforeAll(async () => {
     if (canRun) server = await startPostgres();

@@ -3,14 +3,14 @@ import {
   canRun,
   cli,
   cluster,
+  postgresPerFile,
   runStatus,
   snapshot,
   startProcess,
   startWorkers,
-  usePostgres,
 } from './support.js';
 
-const pg = usePostgres();
+const pg = postgresPerFile();
 
 describe.skipIf(!canRun)('scale-out workers on PostgreSQL', () => {
   it('three workers running a 30-day backfill build the same tables as one embedded run', async () => {

@@ -25,7 +25,10 @@ export class QueuedRuns {
       const previous = await ledger.findRunByKey(request.runKey);
       if (previous) return { runId: previous.run_id, deduplicated: true };
     }
-    const runId = await ledger.createRun(describeRun(graph, request), 'queued');
+    // Two servers may submit the same run key at once: the ledger's unique key picks one.
+    const created = await ledger.createRunOnce(describeRun(graph, request), 'queued');
+    if (created.deduplicated) return created;
+    const { runId } = created;
     await queue.sendRun(runId);
     this.mine.set(runId, 'queued');
     return { runId, deduplicated: false };
