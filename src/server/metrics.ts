@@ -7,6 +7,11 @@ import type { SensorFreshness, TickEvent } from './automation-service.js';
 export interface QueueView {
   readonly queuedIds: readonly string[];
   readonly runningIds: readonly string[];
+  /**
+   * Scale-out: jobs waiting and running in the shared job queue, for the whole cluster (the ids
+   * above are only what this process submitted).
+   */
+  jobDepth?(): Promise<Record<'runs' | 'tasks', { waiting: number; active: number }>>;
 }
 
 /** What the automation metrics hear and read; the AutomationService provides both. */
@@ -81,20 +86,37 @@ export class PipelineMetrics {
       registers,
     });
     const view = () => this.queue;
+    const depth = async () =>
+      (await view()
+        ?.jobDepth?.()
+        .catch(() => null)) ?? null;
     new Gauge({
       name: 'billing_runs_queued',
       help: 'Runs waiting in the run queue',
       registers,
-      collect() {
-        this.set(view()?.queuedIds.length ?? 0);
+      async collect() {
+        this.set((await depth())?.runs.waiting ?? view()?.queuedIds.length ?? 0);
       },
     });
     new Gauge({
       name: 'billing_runs_running',
       help: 'Runs executing now',
       registers,
-      collect() {
-        this.set(view()?.runningIds.length ?? 0);
+      async collect() {
+        this.set((await depth())?.runs.active ?? view()?.runningIds.length ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'billing_queue_tasks',
+      help: 'Scale-out mode: tasks (file ingests, day recomputes) in the job queue, by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const tasks = (await depth())?.tasks;
+        this.reset();
+        if (!tasks) return;
+        this.set({ state: 'waiting' }, tasks.waiting);
+        this.set({ state: 'active' }, tasks.active);
       },
     });
     this.rowsIngested = new Counter({

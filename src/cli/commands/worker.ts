@@ -1,12 +1,18 @@
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
+import { RunEmitter } from '../../orchestrator/run-events.js';
+import type { Runtime } from '../../runtime.js';
 import { openRuntime } from '../../runtime.js';
+import type { ScaleOut } from '../../scale-out.js';
 import { createLogger, parseLogFormat, stdoutLine } from '../../server/logger.js';
 import { openWarehouse } from '../../warehouse/create-warehouse.js';
 import { type CommonOptions, commonOptions, UsageError } from '../context.js';
+import { parsePort } from './serve.js';
 
 interface WorkerFlags extends CommonOptions {
   concurrency: string;
+  host: string;
+  port?: string;
 }
 
 function parseConcurrency(value: string): number {
@@ -23,7 +29,13 @@ export function registerWorker(program: Command): void {
       .description(
         'Scale-out mode: take runs and tasks (one file, one day) from the PostgreSQL job queue until stopped',
       )
-      .option('--concurrency <n>', 'tasks this worker runs at once', '2'),
+      .option('--concurrency <n>', 'tasks this worker runs at once', '2')
+      .option('--port <port>', 'serve /metrics, /healthz and /readyz (and the API) on this port')
+      .option(
+        '--host <host>',
+        'interface for --port; anything but loopback needs BILLING_API_TOKEN',
+        '127.0.0.1',
+      ),
     true,
   )
     .addHelpText(
@@ -46,10 +58,18 @@ Examples:
         format: parseLogFormat(config.env.BILLING_LOG_FORMAT),
         write: stdoutLine,
       });
+      const port = flags.port === undefined ? null : parsePort(flags.port);
       const runtime = await openRuntime(config);
       const { startWorker } = await import('../../orchestrator/scale-out/worker.js');
       try {
         const scaleOut = await (runtime.scaleOut as NonNullable<typeof runtime.scaleOut>)();
+        const emitter = new RunEmitter();
+        let stopping = false;
+        const http =
+          port === null
+            ? null
+            : await serveProbes({ runtime, scaleOut, emitter, flags, port, isStopping: () => stopping });
+        if (http) logger.info(`worker metrics and probes on ${http.url}`);
         const worker = await startWorker({
           graph: runtime.graph,
           ledger: runtime.ledger,
@@ -63,6 +83,7 @@ Examples:
               postgres: { maxConnections: 2, applicationName: 'billing-pipeline-worker' },
             }),
           log: (message, fields) => logger.info(message, fields as never),
+          emitter,
         });
         await new Promise<void>((resolve) => {
           const onSignal = (signal: NodeJS.Signals) => {
@@ -73,10 +94,44 @@ Examples:
           process.once('SIGINT', onSignal);
           process.once('SIGTERM', onSignal);
         });
+        stopping = true;
         await worker.stop();
+        await http?.close();
         logger.info('worker stopped');
       } finally {
         await runtime.close();
       }
     });
+}
+
+/** The daemon's app on the worker: probes, /metrics of the runs this worker coordinates, the API. */
+async function serveProbes(o: {
+  runtime: Runtime;
+  scaleOut: ScaleOut;
+  emitter: RunEmitter;
+  flags: WorkerFlags;
+  port: number;
+  isStopping: () => boolean;
+}): Promise<{ url: string; close(): Promise<void> }> {
+  const [{ createApp }, { PipelineMetrics }, { isLoopback, listen }] = await Promise.all([
+    import('../../server/app.js'),
+    import('../../server/metrics.js'),
+    import('../../server/serve.js'),
+  ]);
+  const token = o.runtime.config.automation.apiToken;
+  if (!isLoopback(o.flags.host) && !token)
+    throw new ConfigError(
+      `listening on ${o.flags.host} needs BILLING_API_TOKEN (clients send it as a bearer token)`,
+    );
+  const metrics = new PipelineMetrics();
+  metrics.observeRuns(o.emitter);
+  metrics.observeQueue(o.scaleOut.runs);
+  const app = createApp({
+    runtime: o.runtime,
+    launcher: o.scaleOut.runs,
+    token: token ?? undefined,
+    observability: { metrics, notReady: () => (o.isStopping() ? 'the worker is stopping' : null) },
+  });
+  const server = await listen(app.fetch, { host: o.flags.host, port: o.port });
+  return { url: `http://${o.flags.host}:${server.port}`, close: () => server.close() };
 }

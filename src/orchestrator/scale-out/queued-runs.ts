@@ -59,6 +59,11 @@ export class QueuedRuns {
     return true;
   }
 
+  /** Jobs in the shared queue, all processes together (the metrics' queue depth). */
+  jobDepth(): ReturnType<JobQueue['depth']> {
+    return this.options.queue.depth();
+  }
+
   /** Runs wait in the shared queue, not here: a later request never rides along with one. */
   pendingRunOf(_trigger: string): string | null {
     return null;
