@@ -115,7 +115,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
         executeRun({ graph, ledger, warehouse, request, emitter: options.emitter, signal: options.signal }),
       scaleOut: config.databaseUrl ? openQueue : null,
       async close() {
-        if (scaleOut) await (await scaleOut).close();
+        // A queue that failed to open has nothing to close; its error was reported where it was used.
+        if (scaleOut) await (await scaleOut.catch(() => null))?.close();
         await source.close();
         await warehouse.close();
       },

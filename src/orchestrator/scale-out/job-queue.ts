@@ -93,7 +93,6 @@ export class JobQueue {
       application_name: 'billing-pipeline-queue',
       supervise: true,
       maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
-      monitorStateIntervalSeconds: undefined,
       schedule: false,
     });
     // Without a listener an 'error' event (e.g. the server restarting) would kill the process;
