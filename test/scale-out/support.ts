@@ -165,17 +165,17 @@ export async function startWorkers(
 export const COMPARED: Record<string, string> = {
   events_per_file: `SELECT source_key, count(*) AS events, count(DISTINCT source_line) AS lines,
       sum(credit_usage) AS credits, sum(normalized_credit_usage) AS normalized
-    FROM billing_events GROUP BY source_key ORDER BY source_key`,
+    FROM billing_events GROUP BY source_key `,
   rejected_rows:
-    'SELECT source_key, count(*) AS n FROM rejected_rows GROUP BY source_key ORDER BY source_key',
-  files: 'SELECT source_key, status, row_count FROM billing_files ORDER BY source_key',
-  daily_aggregates: 'SELECT * FROM daily_aggregates ORDER BY 1',
-  user_aggregates: 'SELECT * FROM user_aggregates ORDER BY 1',
-  service_aggregates: 'SELECT * FROM service_aggregates ORDER BY 1, 2',
-  region_aggregates: 'SELECT * FROM region_aggregates ORDER BY 1',
-  user_daily_aggregates: 'SELECT * FROM user_daily_aggregates ORDER BY 1, 2',
-  region_daily_aggregates: 'SELECT * FROM region_daily_aggregates ORDER BY 1, 2',
-  currency_aggregates: 'SELECT * FROM currency_aggregates ORDER BY 1',
+    'SELECT source_key, count(*) AS n FROM rejected_rows GROUP BY source_key',
+  files: 'SELECT source_key, status, row_count FROM billing_files',
+  daily_aggregates: 'SELECT * FROM daily_aggregates',
+  user_aggregates: 'SELECT * FROM user_aggregates',
+  service_aggregates: 'SELECT * FROM service_aggregates',
+  region_aggregates: 'SELECT * FROM region_aggregates',
+  user_daily_aggregates: 'SELECT * FROM user_daily_aggregates',
+  region_daily_aggregates: 'SELECT * FROM region_daily_aggregates',
+  currency_aggregates: 'SELECT * FROM currency_aggregates',
 };
 
 /** Reads the compared tables from a warehouse (PostgreSQL URL or DuckDB home). */
@@ -189,7 +189,14 @@ export async function snapshot(where: {
   });
   try {
     const out: Record<string, Row[]> = {};
-    for (const [name, sql] of Object.entries(COMPARED)) out[name] = await warehouse.all(sql);
+    // Sorted here, whole rows: ORDER BY a key prefix leaves ties in engine order.
+    for (const [name, sql] of Object.entries(COMPARED)) {
+      const rows = await warehouse.all(sql);
+      out[name] = rows
+        .map((r) => [JSON.stringify(r), r] as const)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, r]) => r);
+    }
     return out;
   } finally {
     await warehouse.close();
