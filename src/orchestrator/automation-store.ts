@@ -1,5 +1,7 @@
 import type { Cell, SqlSession, SqlValue, Warehouse } from '../warehouse/warehouse.js';
 import * as sql from './automation-sql.js';
+import { setupSchema } from './ledger.js';
+import { timestampParam } from './ledger-sql.js';
 
 export type InstigatorKind = 'sensor' | 'schedule';
 export type TickOutcome = 'requested' | 'skipped' | 'failed';
@@ -79,9 +81,15 @@ export class AutomationStore {
   constructor(private readonly warehouse: Warehouse) {}
 
   async setup(): Promise<void> {
-    await this.warehouse.transaction(async (tx) => {
-      for (const statement of sql.AUTOMATION_SCHEMA) await tx.exec(statement);
-    });
+    await setupSchema(this.warehouse, [
+      ...sql.AUTOMATION_SCHEMA,
+      ...(this.warehouse.dialect === 'postgres' ? sql.AUTOMATION_POSTGRES_INDEXES : []),
+    ]);
+  }
+
+  /** Inserts the state row if missing; on PostgreSQL another process inserting it too is no error. */
+  private get insertState(): string {
+    return sql.INSERT_STATE + (this.warehouse.dialect === 'postgres' ? sql.ON_CONFLICT_DO_NOTHING : '');
   }
 
   async states(): Promise<Map<string, InstigatorState>> {
@@ -95,7 +103,7 @@ export class AutomationStore {
 
   /** Makes sure a row exists; a new instigator starts with `enabled`. */
   async ensure(name: string, kind: InstigatorKind, enabled: boolean): Promise<void> {
-    await this.warehouse.exec(sql.INSERT_STATE, [name, kind, enabled]);
+    await this.warehouse.exec(this.insertState, [name, kind, enabled]);
   }
 
   /**
@@ -104,14 +112,14 @@ export class AutomationStore {
    */
   async setEnabled(name: string, kind: InstigatorKind, enabled: boolean, resetCursor = false): Promise<void> {
     await this.warehouse.transaction(async (tx) => {
-      await tx.exec(sql.INSERT_STATE, [name, kind, enabled]);
+      await tx.exec(this.insertState, [name, kind, enabled]);
       await tx.exec(sql.UPDATE_ENABLED, [name, enabled, resetCursor]);
     });
   }
 
   async setCursor(name: string, kind: InstigatorKind, cursor: string | null): Promise<void> {
     await this.warehouse.transaction(async (tx) => {
-      await tx.exec(sql.INSERT_STATE, [name, kind, false]);
+      await tx.exec(this.insertState, [name, kind, false]);
       await tx.exec(sql.UPDATE_CURSOR, [name, cursor]);
     });
   }
@@ -124,14 +132,14 @@ export class AutomationStore {
     return this.warehouse.transaction(async (tx) => {
       await extra?.(tx);
       if (tick.cursorAfter !== tick.cursorBefore) {
-        await tx.exec(sql.INSERT_STATE, [tick.name, tick.kind, false]);
+        await tx.exec(this.insertState, [tick.name, tick.kind, false]);
         await tx.exec(sql.UPDATE_CURSOR, [tick.name, tick.cursorAfter]);
       }
       const [row] = await tx.all<{ tick_id: number }>(sql.INSERT_TICK, [
         tick.name,
         tick.kind,
-        tick.startedAt,
-        tick.finishedAt,
+        timestampParam(tick.startedAt),
+        timestampParam(tick.finishedAt),
         tick.outcome,
         tick.skipReason ?? null,
         tick.cursorBefore,

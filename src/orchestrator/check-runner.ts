@@ -9,6 +9,7 @@ import type {
 } from './asset-check.js';
 import type { AssetGraph } from './asset-graph.js';
 import * as sql from './checks-sql.js';
+import { setupSchema } from './ledger.js';
 
 /** One check's verdicts from one evaluation, grouped for the run's log. */
 export interface CheckVerdict {
@@ -43,9 +44,10 @@ export class CheckStore {
 
   async setup(): Promise<void> {
     if (checkTablesReady.has(this.warehouse)) return;
-    await this.warehouse.transaction(async (tx) => {
-      for (const statement of sql.CHECK_SCHEMA) await tx.exec(statement);
-    });
+    await setupSchema(this.warehouse, [
+      ...sql.CHECK_SCHEMA,
+      ...(this.warehouse.dialect === 'postgres' ? sql.CHECK_POSTGRES_INDEXES : []),
+    ]);
     checkTablesReady.add(this.warehouse);
   }
 

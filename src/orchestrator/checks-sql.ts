@@ -19,6 +19,11 @@ export const CHECK_SCHEMA = [
   )`,
 ];
 
+/** PostgreSQL only: the latest-result queries rank each check's results on a partition. */
+export const CHECK_POSTGRES_INDEXES = [
+  'CREATE INDEX IF NOT EXISTS check_results_latest ON check_results (asset, check_name, partition, result_id)',
+];
+
 export const INSERT_CHECK_RESULTS = `INSERT INTO check_results
   (asset, partition, check_name, severity, passed, observed, threshold, message, run_id, evaluated_at)`;
 export const CHECK_RESULT_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, utc_now())';
@@ -26,17 +31,25 @@ export const CHECK_RESULT_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, utc_now
 const RESULT_COLUMNS = `asset, partition, check_name, severity, passed, observed, threshold, message, run_id,
     evaluated_at`;
 
+/** `$1` asset or NULL, `$2` partition or NULL; PostgreSQL cannot type a bare `$1 IS NULL`. */
+const FILTER = `(CAST($1 AS VARCHAR) IS NULL OR asset = CAST($1 AS VARCHAR))
+    AND (CAST($2 AS VARCHAR) IS NULL OR partition = CAST($2 AS VARCHAR))`;
+
+/** Each result ranked within its (asset, partition, check): 1 is the latest. */
+const ranked = (where: string) => `SELECT *,
+      row_number() OVER (PARTITION BY asset, partition, check_name ORDER BY result_id DESC) AS recency
+    FROM check_results WHERE ${where}`;
+
 /** The latest result of each check on each partition. `$1`: asset or NULL; `$2`: partition or NULL. */
 export const LATEST_CHECK_RESULTS = `SELECT ${RESULT_COLUMNS}
-  FROM check_results
-  WHERE ($1 IS NULL OR asset = $1) AND ($2 IS NULL OR partition = $2)
-  QUALIFY row_number() OVER (PARTITION BY asset, partition, check_name ORDER BY result_id DESC) = 1
+  FROM (${ranked(FILTER)}) results
+  WHERE recency = 1
   ORDER BY asset, partition NULLS FIRST, check_name`;
 
 /** Every evaluation, newest first. `$1`/`$2` as above; `$3`: limit. */
 export const CHECK_RESULT_HISTORY = `SELECT ${RESULT_COLUMNS}
   FROM check_results
-  WHERE ($1 IS NULL OR asset = $1) AND ($2 IS NULL OR partition = $2)
+  WHERE ${FILTER}
   ORDER BY result_id DESC LIMIT $3`;
 
 /**
@@ -44,7 +57,5 @@ export const CHECK_RESULT_HISTORY = `SELECT ${RESULT_COLUMNS}
  * still defined with that severity count, so disabling or downgrading a check releases its partitions.
  */
 export const CURRENT_FAILURES = `SELECT asset, partition, check_name
-  FROM check_results
-  WHERE list_contains(string_split($1, ','), asset || '/' || check_name)
-  QUALIFY row_number() OVER (PARTITION BY asset, partition, check_name ORDER BY result_id DESC) = 1
-    AND NOT passed`;
+  FROM (${ranked("asset || '/' || check_name = ANY(string_to_array(CAST($1 AS VARCHAR), ','))")}) results
+  WHERE recency = 1 AND NOT passed`;

@@ -48,6 +48,18 @@ export function newRunId(now = new Date()): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * Creates tables that may already exist, one process at a time: PostgreSQL's CREATE … IF NOT EXISTS
+ * is not safe against another session creating the same object concurrently (duplicate pg_type
+ * key), so setup holds one lock for all of the pipeline's DDL. DuckDB's lock is a no-op.
+ */
+export async function setupSchema(warehouse: Warehouse, statements: readonly string[]): Promise<void> {
+  await warehouse.transaction(async (tx) => {
+    await tx.lock('schema-setup');
+    for (const statement of statements) await tx.exec(statement);
+  });
+}
+
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
 /** A new run's columns from `trigger` to `tags`, in the order INSERT_RUN and QUEUED_RUN_VALUES take them. */
@@ -68,26 +80,48 @@ export class Ledger {
   constructor(private readonly warehouse: Warehouse) {}
 
   async setup(): Promise<void> {
-    await this.warehouse.transaction(async (tx) => {
-      for (const statement of sql.LEDGER_SCHEMA) await tx.exec(statement);
-    });
+    const statements = [
+      ...sql.LEDGER_SCHEMA,
+      ...(this.warehouse.dialect === 'postgres' ? sql.LEDGER_POSTGRES_INDEXES : []),
+    ];
+    await setupSchema(this.warehouse, statements);
   }
 
   /** Marks runs left `running` by a dead process as failed; returns how many. */
   async failOrphanedRuns(): Promise<number> {
-    const orphans = await this.warehouse.all<{ n: number }>(
-      "SELECT count(*) AS n FROM runs WHERE status IN ('queued', 'running')",
-    );
-    const count = orphans[0]?.n ?? 0;
-    if (count > 0) await this.warehouse.exec(sql.FAIL_ORPHANED_RUNS);
-    return count;
+    const rows = await this.warehouse.transaction((tx) => tx.all(sql.FAIL_ORPHANED_RUNS));
+    return rows.length;
   }
 
-  /** Records a new run: `running` when it starts now, `queued` when a queue will start it later. */
+  /**
+   * Records a new run: `running` when it starts now, `queued` when a queue will start it later.
+   * A run key another run already has creates nothing and returns that run's id; `createRunOnce`
+   * tells the two apart.
+   */
   async createRun(run: NewRun, status: 'queued' | 'running' = 'running'): Promise<string> {
+    return (await this.createRunOnce(run, status)).runId;
+  }
+
+  /**
+   * Like `createRun`, and says whether the run key was taken. On PostgreSQL a unique index on the
+   * run key decides between processes submitting the same key at once: exactly one creates the run.
+   */
+  async createRunOnce(
+    run: NewRun,
+    status: 'queued' | 'running' = 'running',
+  ): Promise<{ runId: string; deduplicated: boolean }> {
     const runId = newRunId();
-    await this.warehouse.exec(sql.INSERT_RUN, [runId, status satisfies RunStatus, ...runColumns(run)]);
-    return runId;
+    const statement =
+      sql.INSERT_RUN +
+      (this.warehouse.dialect === 'postgres' ? sql.ON_CONFLICT_DO_NOTHING : '') +
+      sql.RETURNING_RUN_ID;
+    const inserted = await this.warehouse.transaction((tx) =>
+      tx.all(statement, [runId, status satisfies RunStatus, ...runColumns(run)]),
+    );
+    if (inserted.length > 0 || !run.runKey) return { runId, deduplicated: false };
+    const existing = await this.findRunByKey(run.runKey);
+    if (!existing) throw new Error(`run key ${run.runKey} is taken but no run has it`);
+    return { runId: existing.run_id, deduplicated: true };
   }
 
   async startRun(runId: string): Promise<void> {
@@ -111,7 +145,7 @@ export class Ledger {
         record.status,
         record.changed,
         record.rowCount,
-        record.startedAt,
+        sql.timestampParam(record.startedAt),
         record.durationMs,
         record.error,
         json(record.metadata),
@@ -141,7 +175,16 @@ export class Ledger {
         tx,
         sql.INSERT_EVENTS,
         sql.EVENT_VALUES,
-        events.map((e, i) => [runId, firstSeq + i, e.at, e.level, e.type, e.asset, e.message, json(e.data)]),
+        events.map((e, i) => [
+          runId,
+          firstSeq + i,
+          sql.timestampParam(e.at),
+          e.level,
+          e.type,
+          e.asset,
+          e.message,
+          json(e.data),
+        ]),
       ),
     );
   }
@@ -152,6 +195,8 @@ export class Ledger {
   }
 
   async setCursor(tx: SqlSession, asset: string, cursor: string): Promise<void> {
+    // Two processes replacing one cursor at once would both delete, then both insert.
+    await tx.lock(`asset-cursor:${asset}`);
     await tx.exec(sql.DELETE_CURSOR, [asset]);
     await tx.exec(sql.INSERT_CURSOR, [asset, cursor]);
   }
@@ -193,9 +238,13 @@ export class Ledger {
    * `failOrphanedRuns` it leaves `queued` runs alone: they are a daemon's persistent queue.
    */
   async failOrphanedRunning(): Promise<string[]> {
-    const rows = await this.warehouse.all<{ run_id: string }>(sql.RUNNING_RUN_IDS);
-    if (rows.length > 0) await this.warehouse.exec(sql.FAIL_ORPHANED_RUNNING);
-    return rows.map((r) => r.run_id);
+    const rows = await this.warehouse.transaction((tx) =>
+      tx.all<{ run_id: string; created_at: string }>(sql.FAIL_ORPHANED_RUNNING),
+    );
+    // Oldest first, as they were queued: ISO timestamps sort as text.
+    return rows
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.run_id.localeCompare(b.run_id))
+      .map((r) => r.run_id);
   }
 
   /** Records many `queued` runs in one transaction (a backfill's partitions), in the given order. */

@@ -1,7 +1,8 @@
 /**
  * Asset and partition state, computed from the ledger (`runs`, `asset_runs`, `materializations`)
  * and the file inventory (`billing_files`). Every query answers with the *current* state: a later
- * success heals an earlier failure.
+ * success heals an earlier failure. The SQL runs unchanged on DuckDB and PostgreSQL: day ranges
+ * are expanded with `date + generate_series(0, n)` in a LATERAL join, which both accept.
  */
 
 /**
@@ -41,18 +42,17 @@ function statesCte(options: PartitionSqlOptions): string {
   return `WITH
   mat AS (
     SELECT CAST(partition AS DATE) AS day, max(created_at) AS at
-    FROM materializations WHERE asset = $1 AND partition IS NOT NULL GROUP BY ALL),
+    FROM materializations WHERE asset = $1 AND partition IS NOT NULL GROUP BY CAST(partition AS DATE)),
   ranged_failures AS (
-    SELECT a.run_id, a.finished_at AS at,
-      CAST(unnest(generate_series(CAST(r.partition_from AS TIMESTAMP), CAST(r.partition_to AS TIMESTAMP),
-        INTERVAL 1 DAY)) AS DATE) AS day
+    SELECT a.run_id, a.finished_at AS at, r.partition_from + CAST(g.i AS INTEGER) AS day
     FROM asset_runs a JOIN runs r USING (run_id)
+      CROSS JOIN LATERAL generate_series(0, r.partition_to - r.partition_from) AS g(i)
     WHERE a.asset = $1 AND a.status = 'failed' AND r.partition_from IS NOT NULL),
   run_failed AS (
     SELECT f.day, max(f.at) AS at FROM ranged_failures f
     WHERE NOT EXISTS (SELECT 1 FROM materializations m
       WHERE m.run_id = f.run_id AND m.asset = $1 AND m.partition = CAST(f.day AS VARCHAR))
-    GROUP BY ALL),
+    GROUP BY f.day),
   file_failed AS (${FILE_FAILURES[options.fileFailures ? 'yes' : 'no']}),
   pending AS (${PENDING_DAYS[options.basis]}),
   days AS (
@@ -62,7 +62,7 @@ function statesCte(options: PartitionSqlOptions): string {
     UNION SELECT day FROM run_failed),
   active AS (
     SELECT partition_from, partition_to FROM runs
-    WHERE status = 'running' AND list_contains(selection, $1)),
+    WHERE status = 'running' AND CAST($1 AS VARCHAR) = ANY(selection)),
   base AS (
     SELECT d.day,
       CASE
@@ -106,8 +106,8 @@ export function partitionStripSql(options: PartitionSqlOptions, codes: Record<st
     coalesce(string_agg(coalesce(CASE s.status ${code} END, '${codes.none}'), '' ORDER BY g.day), '') AS states,
     ${COUNTS}
   FROM span
-  LEFT JOIN (SELECT CAST(unnest(generate_series(CAST(first AS TIMESTAMP), CAST(last AS TIMESTAMP), INTERVAL 1 DAY)) AS DATE) AS day
-    FROM span) g ON true
+  LEFT JOIN LATERAL (SELECT span.first + CAST(i AS INTEGER) AS day
+    FROM generate_series(0, span.last - span.first) AS offsets(i)) g ON true
   LEFT JOIN states s ON s.day = g.day
   GROUP BY span.first, span.last`;
 }
@@ -124,9 +124,11 @@ export function partitionStateSql(options: PartitionSqlOptions): string {
 
 /** Per asset: latest run, last success and last data change. */
 export const ASSET_OVERVIEW = `WITH latest AS (
-    SELECT a.asset, a.run_id, a.status, a.changed, a.row_count, a.started_at, a.finished_at, a.duration_ms, a.error
-    FROM asset_runs a
-    QUALIFY row_number() OVER (PARTITION BY a.asset ORDER BY a.started_at DESC, a.finished_at DESC) = 1),
+    SELECT asset, run_id, status, changed, row_count, started_at, finished_at, duration_ms, error
+    FROM (SELECT a.*,
+        row_number() OVER (PARTITION BY a.asset ORDER BY a.started_at DESC, a.finished_at DESC) AS recency
+      FROM asset_runs a) ranked
+    WHERE recency = 1),
   state AS (
     SELECT asset,
       max(finished_at) FILTER (WHERE status = 'success') AS last_success_at,

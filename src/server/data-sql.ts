@@ -1,17 +1,19 @@
 /**
  * Rejected input and the drill-down from an aggregate figure to its files and source lines.
  * Filters over events come from `eventWhere` (alias `e`); limits and offsets are the last parameters.
+ * The SQL runs unchanged on DuckDB and PostgreSQL; optional parameters are cast so PostgreSQL can type them.
  */
 
 /** A rejected row's reason starts with the column it failed on; field-count errors have their own class. */
 const CATEGORY = `CASE WHEN reason LIKE 'expected % fields%' THEN 'field count' ELSE split_part(reason, ' ', 1) END`;
 
 export const REJECTED_REASONS = `SELECT ${CATEGORY} AS category, count(*) AS rows, count(DISTINCT source_key) AS files,
-    any_value(reason) AS example
-  FROM rejected_rows GROUP BY ALL ORDER BY rows DESC, category`;
+    min(reason) AS example
+  FROM rejected_rows GROUP BY ${CATEGORY} ORDER BY rows DESC, category`;
 
 /** $1 source_key or NULL, $2 category or NULL, $3 limit, $4 offset. */
-const REJECTED_ROWS_WHERE = `WHERE ($1 IS NULL OR source_key = $1) AND ($2 IS NULL OR ${CATEGORY} = $2)`;
+const REJECTED_ROWS_WHERE = `WHERE (CAST($1 AS VARCHAR) IS NULL OR source_key = CAST($1 AS VARCHAR))
+  AND (CAST($2 AS VARCHAR) IS NULL OR ${CATEGORY} = CAST($2 AS VARCHAR))`;
 export const REJECTED_ROWS = `SELECT source_key, line_number, reason, ${CATEGORY} AS category, raw, source_version,
     run_id, rejected_at
   FROM rejected_rows ${REJECTED_ROWS_WHERE}
@@ -24,13 +26,14 @@ export const REJECTED_FILES = `SELECT r.source_key, r.source_version, r.reason, 
   ORDER BY r.rejected_at DESC, r.source_key`;
 
 /** The file inventory; $1 day or NULL, $2 status or NULL, $3 limit, $4 offset. */
-const FILES_WHERE = 'WHERE ($1 IS NULL OR partition = CAST($1 AS DATE)) AND ($2 IS NULL OR status = $2)';
+const FILES_WHERE = `WHERE (CAST($1 AS DATE) IS NULL OR partition = CAST($1 AS DATE))
+  AND (CAST($2 AS VARCHAR) IS NULL OR status = CAST($2 AS VARCHAR))`;
 export const FILES = `SELECT source_key, CAST(partition AS VARCHAR) AS partition, size, version, status, loaded_version,
     loaded_at, loaded_run_id, row_count, rejected_row_count, error, first_seen_at, last_seen_at
   FROM billing_files ${FILES_WHERE} ORDER BY partition DESC, source_key LIMIT $3 OFFSET $4`;
 export const FILES_COUNT = `SELECT count(*) AS total FROM billing_files ${FILES_WHERE}`;
 export const FILE_STATUS_COUNTS =
-  'SELECT status, count(*) AS files FROM billing_files GROUP BY ALL ORDER BY status';
+  'SELECT status, count(*) AS files FROM billing_files GROUP BY status ORDER BY status';
 
 /** The files behind a (filtered) figure, with the share of it each holds and where its lines are. */
 export function filesBehind(where: string): string {
@@ -40,7 +43,7 @@ export function filesBehind(where: string): string {
       min(e.source_line) AS first_line, max(e.source_line) AS last_line
     FROM billing_events e LEFT JOIN billing_files f USING (source_key)
     ${where}
-    GROUP BY ALL ORDER BY e.source_key`;
+    GROUP BY e.source_key, f.loaded_version, f.loaded_run_id, f.loaded_at, f.partition ORDER BY e.source_key`;
 }
 
 /** The events behind a figure, each with its file and line. */

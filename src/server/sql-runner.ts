@@ -25,7 +25,8 @@ export type SqlRefusalCode =
   | 'timeout'
   | 'sql_error'
   | 'unsandboxed'
-  | 'unsupported';
+  | 'unsupported'
+  | 'forbidden_function';
 
 /** SQL the endpoint will not run, or that failed, with a code a client can act on. */
 export class SqlRefusal extends Error {
@@ -49,12 +50,21 @@ const typeName = (type: StatementType): string => StatementType[type] ?? `statem
  * type comes from DuckDB's parser (`extractStatements` + `prepare`), not from guessing at the
  * text: SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE, FROM-first, PRAGMA table_info) and
  * EXPLAIN only. File and network access is off for the whole instance in the daemon; without
- * that the runner refuses everything.
+ * that the runner refuses everything. On PostgreSQL (`databaseUrl`) see sql-runner-postgres.ts.
  */
 export async function runReadOnlySql(
   warehouse: Warehouse,
   request: ReadOnlySqlRequest,
+  options: { databaseUrl?: string | null } = {},
 ): Promise<ReadOnlySqlResult> {
+  if (warehouse.dialect === 'postgres') {
+    if (!options.databaseUrl) {
+      throw new SqlRefusal('unsupported', 'the SQL endpoint on PostgreSQL needs the database URL');
+    }
+    // Loaded only here, so the embedded mode never loads the PostgreSQL driver.
+    const { runReadOnlyPostgres } = await import('./sql-runner-postgres.js');
+    return runReadOnlyPostgres(warehouse, options.databaseUrl, request);
+  }
   if (!(warehouse instanceof DuckDBWarehouse)) {
     throw new SqlRefusal('unsupported', 'the SQL endpoint needs a DuckDB warehouse');
   }
