@@ -1,7 +1,15 @@
 import { resolve } from 'node:path';
 
 /** The benchmark's sections, in the order they run. A plain union (no enums) so `--only` can be checked. */
-export const SECTIONS = ['full', 'incremental', 'rerun', 'memory', 'generator', 'automation'] as const;
+export const SECTIONS = [
+  'full',
+  'incremental',
+  'rerun',
+  'memory',
+  'generator',
+  'automation',
+  'scale-out',
+] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -25,6 +33,8 @@ export interface BenchSizes {
   generator: { days: number; rowsPerDay: number };
   /** Rows of the file whose freshness is timed, how many times, run starts timed, backfill length. */
   automation: { rows: number; freshnessReps: number; runStarts: number; backfillDays: number };
+  /** One full `materialize` of this data per variant (embedded DuckDB, 1, 2 and 4 workers). */
+  scaleOut: { days: number; rowsPerDay: number; filesPerDay: number; workers: readonly number[] };
 }
 
 const USAGE = `usage: npm run bench -- [--scale N] [--reps N] [--only ${SECTIONS.join(',')}] [--tiny]
@@ -146,6 +156,8 @@ export function sizesFor(options: BenchOptions): BenchSizes {
         runStarts: Math.max(3, options.reps),
         backfillDays: 365,
       },
+      // Enough files (8) that 4 workers each get some; few rows, so the section stays well under 60 s.
+      scaleOut: { days: 2, rowsPerDay: rows(4_000), filesPerDay: 4, workers: [1, 2, 4] },
     };
   }
   return {
@@ -159,5 +171,7 @@ export function sizesFor(options: BenchOptions): BenchSizes {
       runStarts: Math.max(10, options.reps),
       backfillDays: 365,
     },
+    // 16 files: per-file parsing is the unit of work the workers share.
+    scaleOut: { days: 4, rowsPerDay: rows(25_000), filesPerDay: 4, workers: [1, 2, 4] },
   };
 }

@@ -19,6 +19,7 @@ import { generator } from './sections/generator.js';
 import { buildHistory } from './sections/history.js';
 import { memory } from './sections/memory.js';
 import { rerun } from './sections/rerun.js';
+import { scaleOut } from './sections/scale-out.js';
 import { renderGoals, renderTable } from './stats.js';
 
 /** dist/bench/run.js -> <repo>/bench: results and scratch live beside the sources, not in dist/. */
@@ -80,6 +81,7 @@ async function main(): Promise<number> {
     if (want('memory')) await memory(ctx);
     if (want('generator')) await generator(ctx);
     if (want('automation')) await automation(ctx);
+    if (want('scale-out')) await scaleOut(ctx);
   } catch (error) {
     // Whatever was measured before the failure is still printed and saved, marked incomplete.
     failure = error;

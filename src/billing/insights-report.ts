@@ -23,16 +23,18 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
   if (!exists?.n) return 'No insights yet: run `billing-pipeline materialize` first.';
   const [totals] = await warehouse.all('SELECT * FROM billing_insights');
   if (!totals || Number(totals.total_events) === 0) return 'No billing events loaded yet.';
+  // Every list in an explicit order: PostgreSQL does not promise to read a table in insertion order.
   const q = (sql: string) => warehouse.all(sql);
   const [users, regions, ops, tiers, days, anomalies] = await Promise.all([
     q('SELECT * FROM insights_top_users ORDER BY rank'),
     q('SELECT * FROM insights_top_regions ORDER BY rank'),
-    q('SELECT * FROM insights_operation_mix'),
-    q('SELECT * FROM insights_tier_performance'),
+    q('SELECT * FROM insights_operation_mix ORDER BY event_count DESC, operation_type'),
+    q('SELECT * FROM insights_tier_performance ORDER BY total_credit_usage DESC, service_tier'),
     q('SELECT * FROM insights_daily_change ORDER BY day DESC LIMIT 7'),
     // Older warehouses have no anomaly table until the insights are rebuilt.
     q(
-      "SELECT * FROM insights_spend_anomalies WHERE EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'insights_spend_anomalies') LIMIT 10",
+      `SELECT * FROM insights_spend_anomalies
+       ORDER BY abs(CAST(normalized_spend - baseline_median AS DOUBLE PRECISION)) DESC, entity_type, entity, day LIMIT 10`,
     ).catch(() => [] as Row[]),
   ]);
   const currency = cellText(totals.reporting_currency ?? 'USD');

@@ -8,7 +8,7 @@ import { billingAssetGraph } from '../../src/billing/pipeline.js';
 import { AssetGraph } from '../../src/orchestrator/asset-graph.js';
 import { executeRun } from '../../src/orchestrator/run-executor.js';
 import { createSource } from '../../src/sources/create-source.js';
-import { csv, row, snapshot, testPipeline } from '../support/pipeline.js';
+import { csv, row, snapshot, TEST_BACKEND, testPipeline } from '../support/pipeline.js';
 
 const CLI = join(import.meta.dirname, '../../src/cli/bin.ts');
 
@@ -63,42 +63,47 @@ describe('failures', () => {
     expect(summary.error).toMatch(/bucket "no-such-bucket-here" does not exist/);
   });
 
-  it('survives kill -9 mid-run: the rerun leaves exactly the tables of a clean run', async () => {
-    const p = await testPipeline('kill9');
-    const tmp = await mkdtemp(join(tmpdir(), 'kill9-'));
-    const sink = createSource(p.source, p.env);
-    await generate(
-      { from: '2025-04-01', to: '2025-04-20', rowsPerDay: 3000, seed: 9, filesPerDay: 3, tmpDir: tmp },
-      (key, path) => sink.putFile(key, path),
-    );
-    await rm(tmp, { recursive: true, force: true });
-    const env = { ...process.env, ...p.env, BILLING_SOURCE: p.source, BILLING_HOME: join(p.home, 'state') };
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'materialize'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    // Kill as soon as the first batch of files has committed, in the middle of the ingest.
-    await new Promise<void>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        err += chunk.toString();
-        if (/billing_files\s+materialized/.test(err)) setTimeout(() => child.kill('SIGKILL'), 300);
+  // On PostgreSQL the CLI's materialize queues the run for workers (scale-out mode), and a new
+  // process does not fail other processes' running runs: a killed worker is test/scale-out's case.
+  it.skipIf(TEST_BACKEND === 'postgres')(
+    'survives kill -9 mid-run: the rerun leaves exactly the tables of a clean run',
+    async () => {
+      const p = await testPipeline('kill9');
+      const tmp = await mkdtemp(join(tmpdir(), 'kill9-'));
+      const sink = createSource(p.source, p.env);
+      await generate(
+        { from: '2025-04-01', to: '2025-04-20', rowsPerDay: 3000, seed: 9, filesPerDay: 3, tmpDir: tmp },
+        (key, path) => sink.putFile(key, path),
+      );
+      await rm(tmp, { recursive: true, force: true });
+      const env = { ...process.env, ...p.env, BILLING_SOURCE: p.source, BILLING_HOME: join(p.home, 'state') };
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'materialize'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.on('exit', () => resolve());
-    });
-    expect(child.signalCode).toBe('SIGKILL');
-    const [state] = await p.rows(
-      "SELECT count(*) FILTER (WHERE status = 'loaded') AS loaded, count(*) AS total FROM billing_files",
-    );
-    expect(Number(state?.loaded)).toBeLessThan(Number(state?.total));
-    const partial = await p.rows("SELECT count(*) AS n FROM runs WHERE status = 'running'");
-    expect(partial).toEqual([{ n: 0 }]); // opening the warehouse marked the orphan failed
-    expect(
-      await p.rows("SELECT count(*) AS n FROM runs WHERE status = 'failed' AND error LIKE '%orphaned%'"),
-    ).toEqual([{ n: 1 }]);
-    expect((await p.materialize()).status).toBe('success');
-    const clean = await testPipeline('kill9-clean', { source: p.source });
-    await clean.materialize();
-    expect(await snapshot(p)).toEqual(await snapshot(clean));
-  });
+      let err = '';
+      // Kill as soon as the first batch of files has committed, in the middle of the ingest.
+      await new Promise<void>((resolve) => {
+        child.stderr.on('data', (chunk: Buffer) => {
+          err += chunk.toString();
+          if (/billing_files\s+materialized/.test(err)) setTimeout(() => child.kill('SIGKILL'), 300);
+        });
+        child.on('exit', () => resolve());
+      });
+      expect(child.signalCode).toBe('SIGKILL');
+      const [state] = await p.rows(
+        "SELECT count(*) FILTER (WHERE status = 'loaded') AS loaded, count(*) AS total FROM billing_files",
+      );
+      expect(Number(state?.loaded)).toBeLessThan(Number(state?.total));
+      const partial = await p.rows("SELECT count(*) AS n FROM runs WHERE status = 'running'");
+      expect(partial).toEqual([{ n: 0 }]); // opening the warehouse marked the orphan failed
+      expect(
+        await p.rows("SELECT count(*) AS n FROM runs WHERE status = 'failed' AND error LIKE '%orphaned%'"),
+      ).toEqual([{ n: 1 }]);
+      expect((await p.materialize()).status).toBe('success');
+      const clean = await testPipeline('kill9-clean', { source: p.source });
+      await clean.materialize();
+      expect(await snapshot(p)).toEqual(await snapshot(clean));
+    },
+  );
 });

@@ -109,7 +109,7 @@ describe('error vs warn severity in a real run', () => {
     // Money stored as DOUBLE would lose digits: the contract rejects it.
     const runtime = await p.open();
     await runtime.warehouse.exec(
-      'ALTER TABLE billing_events ALTER COLUMN normalized_credit_usage TYPE DOUBLE',
+      'ALTER TABLE billing_events ALTER COLUMN normalized_credit_usage TYPE DOUBLE PRECISION',
     );
     await runtime.close();
     await p.put(DAY_23, csv(row()));

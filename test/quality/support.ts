@@ -22,9 +22,10 @@ const quote = (value: string) => `'${value.replaceAll("'", "''")}'`;
 /** The latest result of one check per partition, in partition order. */
 export async function latestResults(p: TestPipeline, asset: string, check: string): Promise<CheckRow[]> {
   return (await p.rows(
-    `SELECT partition, passed, severity, observed, threshold, message FROM check_results
-     WHERE asset = ${quote(asset)} AND check_name = ${quote(check)}
-     QUALIFY row_number() OVER (PARTITION BY partition ORDER BY result_id DESC) = 1
+    `SELECT partition, passed, severity, observed, threshold, message FROM (
+       SELECT *, row_number() OVER (PARTITION BY partition ORDER BY result_id DESC) AS latest
+       FROM check_results WHERE asset = ${quote(asset)} AND check_name = ${quote(check)}
+     ) r WHERE latest = 1
      ORDER BY partition NULLS FIRST`,
   )) as unknown as CheckRow[];
 }

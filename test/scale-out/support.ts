@@ -166,8 +166,7 @@ export const COMPARED: Record<string, string> = {
   events_per_file: `SELECT source_key, count(*) AS events, count(DISTINCT source_line) AS lines,
       sum(credit_usage) AS credits, sum(normalized_credit_usage) AS normalized
     FROM billing_events GROUP BY source_key `,
-  rejected_rows:
-    'SELECT source_key, count(*) AS n FROM rejected_rows GROUP BY source_key',
+  rejected_rows: 'SELECT source_key, count(*) AS n FROM rejected_rows GROUP BY source_key',
   files: 'SELECT source_key, status, row_count FROM billing_files',
   daily_aggregates: 'SELECT * FROM daily_aggregates',
   user_aggregates: 'SELECT * FROM user_aggregates',

@@ -1,11 +1,35 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { createSource } from '../../src/sources/create-source.js';
-import type { Row } from '../../src/warehouse/warehouse.js';
+import type { Row, Warehouse } from '../../src/warehouse/warehouse.js';
+import { createDatabase, type PostgresServer, startPostgres } from './postgres.js';
 import { s3Env } from './s3.js';
 import { tmpDir } from './tmp.js';
+
+export type TestBackend = 'duckdb' | 'postgres';
+
+/** The warehouse `testPipeline()` uses: BILLING_TEST_BACKEND=postgres (the `postgres` vitest project) or DuckDB. */
+export const TEST_BACKEND: TestBackend =
+  process.env.BILLING_TEST_BACKEND === 'postgres' ? 'postgres' : 'duckdb';
+
+let server: Promise<PostgresServer> | undefined;
+
+// Registered when a test file imports this module, so it runs after that file's tests: a vitest
+// worker process may outlive the file, and the server with it.
+afterAll(async () => {
+  const running = server;
+  server = undefined;
+  if (running) await (await running).stop();
+});
+
+/** A fresh database on this test file's PostgreSQL server, started on first use. */
+export async function freshPostgresDatabase(): Promise<string> {
+  server ??= startPostgres();
+  return (await createDatabase(await server, 'pipeline')).url;
+}
 
 export const HEADER =
   'timestamp,resource_id,user_id,credit_usage,region,service_tier,operation_type,success,resource_type,invoice_id,currency';
@@ -52,12 +76,18 @@ export interface TestPipeline {
 export const TEST_FX_RATES =
   'date,currency,rate\n2000-01-01,EUR,1.0850000000\n2000-01-01,GBP,1.2700000000\n2000-01-01,JPY,0.0066500000\n';
 
-/** A fresh S3 bucket (on the shared s3rver) and a fresh warehouse folder. */
+/**
+ * A fresh S3 bucket (on the shared s3rver) and a fresh warehouse: a folder for DuckDB, or a new
+ * database when the backend is PostgreSQL (`backend`, default TEST_BACKEND).
+ */
 export async function testPipeline(
   name: string,
-  options: { source?: string; fx?: string | null } = {},
+  options: { source?: string; fx?: string | null; backend?: TestBackend } = {},
 ): Promise<TestPipeline> {
   const env: Record<string, string> = { ...s3Env() };
+  if ((options.backend ?? TEST_BACKEND) === 'postgres') {
+    env.BILLING_DATABASE_URL = await freshPostgresDatabase();
+  }
   const source = options.source ?? (await (await import('./s3.js')).freshBucket(name));
   const home = await tmpDir(name);
   if (options.fx === undefined) {
@@ -108,8 +138,36 @@ export const RESULT_TABLES: Record<string, string> = {
   billing_insights: 'SELECT * EXCLUDE (generated_at) FROM billing_insights',
 };
 
+/**
+ * A RESULT_TABLES query as PostgreSQL runs it: DuckDB's `* EXCLUDE (…)` becomes `*` with those
+ * columns dropped from the rows, and `ORDER BY ALL` the ordinals of every column, as DuckDB means it.
+ */
+async function portableRows(warehouse: Warehouse, sql: string): Promise<Row[]> {
+  if (warehouse.dialect === 'duckdb') return warehouse.all(sql);
+  const exclude =
+    /\* EXCLUDE \(([^)]*)\)/
+      .exec(sql)?.[1]
+      ?.split(',')
+      .map((c) => c.trim()) ?? [];
+  let text = sql.replace(/\* EXCLUDE \([^)]*\)/, '*');
+  if (/ORDER BY ALL/.test(text)) {
+    const table = /FROM (\w+)/.exec(text)?.[1] ?? '';
+    const { columns } = await warehouse.query(`SELECT * FROM ${table} LIMIT 0`);
+    text = text.replace('ORDER BY ALL', `ORDER BY ${columns.map((_, i) => i + 1).join(', ')}`);
+  }
+  const rows = await warehouse.all(text);
+  for (const row of rows) for (const column of exclude) delete row[column];
+  return rows;
+}
+
 export async function snapshot(p: TestPipeline): Promise<Record<string, Row[]>> {
-  const out: Record<string, Row[]> = {};
-  for (const [table, sql] of Object.entries(RESULT_TABLES)) out[table] = await p.rows(sql);
-  return out;
+  const runtime = await p.open();
+  try {
+    const out: Record<string, Row[]> = {};
+    for (const [table, sql] of Object.entries(RESULT_TABLES))
+      out[table] = await portableRows(runtime.warehouse, sql);
+    return out;
+  } finally {
+    await runtime.close();
+  }
 }

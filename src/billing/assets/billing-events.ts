@@ -4,15 +4,18 @@ import type {
   AssetDefinition,
   AssetResult,
   PartitionMaterialization,
+  TaskContext,
 } from '../../orchestrator/asset.js';
 import type { Source } from '../../sources/source.js';
-import { insertMany, type SqlSession } from '../../warehouse/warehouse.js';
-import { FX_HEAD, FX_TABLES } from '../fx/fx-sql.js';
+import { ensureDayPartitions } from '../../warehouse/day-partitions.js';
+import { sqlDialect } from '../../warehouse/dialect.js';
+import { type Cell, insertMany, type SqlSession } from '../../warehouse/warehouse.js';
+import { FX_HEAD, fxTables } from '../fx/fx-sql.js';
 import { applyRateChanges } from '../fx/renormalize.js';
 import { parseFile } from '../parse-file.js';
 import * as sql from '../sql/events.js';
 import * as files from '../sql/files.js';
-import { NORMALIZED_EVENT_COLUMNS, REJECTED_ROW_COLUMNS } from '../sql/tables.js';
+import { NORMALIZED_EVENT_COLUMNS, REJECTED_ROW_COLUMNS, SETUP_LOCK } from '../sql/tables.js';
 import { withTempDir } from '../temp-files.js';
 
 export interface BillingEventsOptions {
@@ -32,16 +35,30 @@ interface PendingFile {
   replaces: boolean;
 }
 
-/** A file after parsing, waiting for (or done with) its transaction. */
-interface ParsedFile {
-  index: number;
+/** What became of one file: the unit of the asset's result, whether loaded in process or by a task. */
+interface FileOutcome {
   file: PendingFile;
   kind: 'loaded' | 'rejected' | 'failed';
   rows: number;
   rejectedRows: number;
   reason?: string;
+  /** An earlier attempt (a retried task, another worker) had already loaded this version. */
+  alreadyDone?: boolean;
+}
+
+/** A file after parsing, waiting for (or done with) its transaction. */
+interface ParsedFile extends FileOutcome {
+  index: number;
   eventsPath: string;
   rejectsPath: string;
+}
+
+/** What a load needs of its caller: the run's asset context or a worker's task context. */
+type LoadContext = Pick<TaskContext, 'warehouse' | 'runId' | 'log' | 'signal'>;
+
+interface Timings {
+  parseMs: number;
+  insertMs: number;
 }
 
 /** Files committed together: small files share one transaction, big ones go alone. */
@@ -51,10 +68,11 @@ const BATCH_MAX_ROWS = 2_000_000;
 /**
  * `billing_events`: every valid row of every file, with its source key and line. A file is loaded
  * by replacing exactly its rows inside one transaction, so re-running never duplicates or loses
- * events. Parsing runs ahead of the warehouse; whatever is parsed when the writer is free commits
- * as one batch.
+ * events. Embedded, parsing runs ahead of the warehouse and whatever is parsed when the writer is
+ * free commits as one batch; in scale-out mode each file is a task (`runTask`) on some worker.
  */
 export function billingEventsAsset(options: BillingEventsOptions): AssetDefinition {
+  const reportingCurrency = options.reportingCurrency ?? 'USD';
   return {
     name: 'billing_events',
     description:
@@ -67,11 +85,11 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
     async setup(warehouse) {
       // The load reads fx_rates to normalize amounts, whichever asset is set up first.
       await warehouse.transaction(async (tx) => {
-        for (const statement of FX_TABLES) await tx.exec(statement);
+        await tx.lock(SETUP_LOCK);
+        for (const statement of fxTables(sqlDialect(warehouse.dialect))) await tx.exec(statement);
       });
     },
     async materialize(ctx) {
-      const reportingCurrency = options.reportingCurrency ?? 'USD';
       const held = new Set(
         (ctx.blockedUpstream ?? []).filter((b) => b.asset === 'billing_files').map((b) => b.partition),
       );
@@ -85,17 +103,125 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
       let loaded: AssetResult = { changed: false, partitions: [], metadata: { files: 0 } };
       if (pending.length > 0) {
         const timings = { parseMs: 0, insertMs: 0 };
-        const done: ParsedFile[] = [];
-        await withTempDir(options.home, (dir) =>
-          ingest(ctx, options, pending, dir, timings, (batch) => done.push(...batch)),
-        );
+        const done: FileOutcome[] = [];
+        if (ctx.dispatch) {
+          done.push(...(await dispatchFiles(ctx, ctx.dispatch, pending, timings)));
+        } else {
+          await withTempDir(options.home, (dir) =>
+            ingest(ctx, options, pending, dir, timings, (batch) => done.push(...batch)),
+          );
+        }
         loaded = summarize(pending, done, timings);
       }
       if (ctx.signal.aborted) return loaded;
       const fx = await applyRateChanges(ctx, reportingCurrency, fxHead?.head ?? null);
       return withRenormalized(loaded, fx.partitions);
     },
+    async runTask(ctx, payload) {
+      const file = pendingFile(payload);
+      const started = Date.now();
+      // A retried task whose first attempt committed: nothing to download.
+      const [state] = await ctx.warehouse.all<FileState>(files.FILE_STATE, [file.source_key]);
+      const prior = priorOutcome(file, state);
+      if (prior) return taskResult(prior, { parseMs: 0, insertMs: 0 });
+      return withTempDir(options.home, async (dir) => {
+        const parsed = await parseOne(options.source, ctx.signal, file, 0, dir, () => {});
+        const parseMs = Date.now() - started;
+        const [outcome] = await commitBatch(ctx, [parsed], reportingCurrency, { recheck: true });
+        return taskResult(outcome ?? parsed, { parseMs, insertMs: Date.now() - started - parseMs });
+      });
+    },
   };
+}
+
+function pendingFile(payload: Record<string, Cell>): PendingFile {
+  const text = (name: string): string => {
+    const value = payload[name];
+    if (typeof value !== 'string') throw new Error(`billing_events task without ${name}`);
+    return value;
+  };
+  return {
+    source_key: text('source_key'),
+    version: text('version'),
+    partition: text('partition'),
+    size: Number(payload.size ?? 0),
+    replaces: payload.replaces === true,
+  };
+}
+
+function taskResult(outcome: FileOutcome, timings: Timings): Record<string, Cell> {
+  return {
+    kind: outcome.kind,
+    rows: outcome.rows,
+    rejectedRows: outcome.rejectedRows,
+    reason: outcome.reason ?? null,
+    alreadyDone: outcome.alreadyDone === true,
+    partition: outcome.file.partition,
+    source_key: outcome.file.source_key,
+    version: outcome.file.version,
+    ...timings,
+  };
+}
+
+/** One task per file on the job queue; the outcomes in the shape the embedded load gives. */
+async function dispatchFiles(
+  ctx: AssetContext,
+  dispatch: NonNullable<AssetContext['dispatch']>,
+  pending: readonly PendingFile[],
+  timings: Timings,
+): Promise<FileOutcome[]> {
+  const tasks = pending.map((f) => ({
+    key: `file:${f.source_key}@${f.version}`,
+    payload: { ...f },
+  }));
+  const outcomes = await dispatch(tasks);
+  return pending.map((file, i): FileOutcome => {
+    const outcome = outcomes[i];
+    const result = outcome?.status === 'success' ? outcome.result : null;
+    if (!result) {
+      const reason = outcome?.error ?? 'the task did not finish';
+      ctx.log(`could not load ${file.source_key}: ${reason}`);
+      return { file, kind: 'failed', rows: 0, rejectedRows: 0, reason };
+    }
+    timings.parseMs += Number(result.parseMs ?? 0);
+    timings.insertMs += Number(result.insertMs ?? 0);
+    const kind = result.kind === 'loaded' || result.kind === 'rejected' ? result.kind : 'failed';
+    return {
+      file,
+      kind,
+      rows: Number(result.rows ?? 0),
+      rejectedRows: Number(result.rejectedRows ?? 0),
+      reason: typeof result.reason === 'string' ? result.reason : undefined,
+      alreadyDone: result.alreadyDone === true,
+    };
+  });
+}
+
+interface FileState {
+  needs_load: boolean;
+  loaded_version: string | null;
+  rejected_version: string | null;
+  row_count: number | null;
+  rejected_row_count: number | null;
+  error: string | null;
+}
+
+/** The outcome an earlier attempt recorded for this very version, or null when it still needs loading. */
+function priorOutcome(file: PendingFile, state: FileState | undefined): FileOutcome | null {
+  if (!state || state.needs_load) return null;
+  if (state.rejected_version === file.version) {
+    return { file, kind: 'rejected', rows: 0, rejectedRows: 0, reason: state.error ?? '', alreadyDone: true };
+  }
+  if (state.loaded_version === file.version) {
+    return {
+      file,
+      kind: 'loaded',
+      rows: Number(state.row_count ?? 0),
+      rejectedRows: Number(state.rejected_row_count ?? 0),
+      alreadyDone: true,
+    };
+  }
+  return null;
 }
 
 /** Adds the partitions whose amounts were re-normalized, so their checks run again. */
@@ -131,13 +257,52 @@ function withRenormalized(
   };
 }
 
+async function parseOne(
+  source: Source,
+  signal: AbortSignal,
+  file: PendingFile,
+  index: number,
+  dir: string,
+  onBytes: (delta: number) => void,
+): Promise<ParsedFile> {
+  const prefix = join(dir, String(index));
+  const parsed: ParsedFile = {
+    index,
+    file,
+    kind: 'loaded',
+    rows: 0,
+    rejectedRows: 0,
+    eventsPath: `${prefix}-events.csv`,
+    rejectsPath: `${prefix}-rejects.csv`,
+  };
+  let last = 0;
+  try {
+    const input = await source.open(file.source_key, { signal });
+    const result = await parseFile({
+      input,
+      fileIndex: index,
+      gzip: file.source_key.toLowerCase().endsWith('.gz'),
+      eventsPath: parsed.eventsPath,
+      rejectsPath: parsed.rejectsPath,
+      onProgress: (bytes) => {
+        onBytes(bytes - last);
+        last = bytes;
+      },
+    });
+    if (result.kind === 'rejected') return { ...parsed, kind: 'rejected', reason: result.reason };
+    return { ...parsed, rows: result.rows, rejectedRows: result.rejected };
+  } catch (error) {
+    return { ...parsed, kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 async function ingest(
   ctx: AssetContext,
   options: BillingEventsOptions,
   pending: readonly PendingFile[],
   dir: string,
-  timings: { parseMs: number; insertMs: number },
-  onCommitted: (batch: ParsedFile[]) => void,
+  timings: Timings,
+  onCommitted: (batch: FileOutcome[]) => void,
 ): Promise<void> {
   const totalBytes = pending.reduce((n, f) => n + Number(f.size), 0);
   let doneBytes = 0;
@@ -146,45 +311,21 @@ async function ingest(
   let parsing = pending.length;
   let next = 0;
 
-  const parseOne = async (index: number): Promise<ParsedFile> => {
-    const file = pending[index] as PendingFile;
-    const prefix = join(dir, String(index));
-    const parsed: ParsedFile = {
-      index,
-      file,
-      kind: 'loaded',
-      rows: 0,
-      rejectedRows: 0,
-      eventsPath: `${prefix}-events.csv`,
-      rejectsPath: `${prefix}-rejects.csv`,
-    };
-    let last = 0;
-    try {
-      const input = await options.source.open(file.source_key, { signal: ctx.signal });
-      const result = await parseFile({
-        input,
-        fileIndex: index,
-        gzip: file.source_key.toLowerCase().endsWith('.gz'),
-        eventsPath: parsed.eventsPath,
-        rejectsPath: parsed.rejectsPath,
-        onProgress: (bytes) => {
-          doneBytes += bytes - last;
-          last = bytes;
-          ctx.progress({ done: doneBytes, total: totalBytes, unit: 'bytes' });
-        },
-      });
-      if (result.kind === 'rejected') return { ...parsed, kind: 'rejected', reason: result.reason };
-      return { ...parsed, rows: result.rows, rejectedRows: result.rejected };
-    } catch (error) {
-      return { ...parsed, kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
-    }
-  };
-
   const parser = async () => {
     while (next < pending.length && !ctx.signal.aborted) {
       const index = next++;
       const started = Date.now();
-      const parsed = await parseOne(index);
+      const parsed = await parseOne(
+        options.source,
+        ctx.signal,
+        pending[index] as PendingFile,
+        index,
+        dir,
+        (delta) => {
+          doneBytes += delta;
+          ctx.progress({ done: doneBytes, total: totalBytes, unit: 'bytes' });
+        },
+      );
       timings.parseMs += Date.now() - started;
       ready.push(parsed);
       parsing--;
@@ -218,9 +359,9 @@ async function ingest(
         batch.push(item);
       }
       const started = Date.now();
-      await commitBatch(ctx, batch, options.reportingCurrency ?? 'USD');
+      const committed = await commitBatch(ctx, batch, options.reportingCurrency ?? 'USD');
       timings.insertMs += Date.now() - started;
-      onCommitted(batch);
+      onCommitted(committed);
     }
   };
   const parsersDone = Promise.all(parsers).then(() => {
@@ -230,18 +371,44 @@ async function ingest(
   await Promise.all([parsersDone, writer()]);
 }
 
+/**
+ * Loads a batch of parsed files in one transaction. With `recheck` (a task, which may be a retry or
+ * race another worker), each file's state is read again under its lock and a version already
+ * loaded or rejected is left as it is: the outcome then is the one recorded.
+ */
 async function commitBatch(
-  ctx: AssetContext,
+  ctx: LoadContext,
   batch: readonly ParsedFile[],
   reportingCurrency: string,
-): Promise<void> {
-  const failed = batch.filter((p) => p.kind === 'failed');
-  const written = batch.filter((p) => p.kind !== 'failed');
+  options: { recheck?: boolean } = {},
+): Promise<FileOutcome[]> {
+  const dialect = sqlDialect(ctx.warehouse.dialect);
+  // Before the load's transaction, in a short one of its own (PostgreSQL only; see day-partitions.ts).
+  await ensureDayPartitions(
+    ctx.warehouse,
+    'billing_events',
+    batch.filter((p) => p.kind === 'loaded' && p.rows > 0).map((p) => p.file.partition),
+  );
+  const prior = new Map<string, FileOutcome>();
   await ctx.warehouse.transaction(async (tx: SqlSession) => {
-    for (const f of failed)
+    // Sorted: two batches sharing files lock them in the same order.
+    for (const key of [...new Set(batch.map((p) => p.file.source_key))].sort()) {
+      await tx.lock(sql.fileLock(key));
+    }
+    if (options.recheck) {
+      for (const p of batch) {
+        const [state] = await tx.all<FileState>(files.FILE_STATE, [p.file.source_key]);
+        const done = priorOutcome(p.file, state);
+        if (done) prior.set(p.file.source_key, done);
+      }
+    }
+    const todo = batch.filter((p) => !prior.has(p.file.source_key));
+    for (const f of todo.filter((p) => p.kind === 'failed'))
       await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
+    const written = todo.filter((p) => p.kind !== 'failed');
     if (written.length === 0) return;
-    await tx.exec(sql.CREATE_BATCH);
+    await tx.lock(sql.EVENTS_REWRITE_LOCK, 'shared');
+    for (const statement of sql.CREATE_BATCH) await tx.exec(statement);
     await insertMany(
       tx,
       sql.INSERT_BATCH_FILES,
@@ -262,15 +429,15 @@ async function commitBatch(
         ];
       }),
     );
+    for (const statement of dialect.refreshStatistics('ingest_batch')) await tx.exec(statement);
     const loaded = written.filter((p) => p.kind === 'loaded');
-    const [change] = await tx.all<{ id: number }>(sql.NEXT_CHANGE_ID);
-    const changeId = change?.id ?? 0;
     // Events and rejected rows exist only for files loaded before (loaded_version is set in the same
     // transaction): a batch of new files has nothing to replace, and the scans of all history are skipped.
     // Asked inside the transaction, as another run may have loaded one of them since they were listed.
     const [previous] = await tx.all<{ replaces: boolean | null }>(sql.BATCH_REPLACES);
-    if (previous?.replaces === true) {
-      await tx.exec(sql.RECORD_OLD_KEYS, [changeId]);
+    const replaces = previous?.replaces === true;
+    if (replaces) {
+      for (const statement of sql.COLLECT_OLD_KEYS) await tx.exec(statement);
       await tx.exec(sql.DELETE_BATCH_EVENTS);
       await tx.exec(sql.DELETE_BATCH_REJECTED_ROWS);
     }
@@ -282,14 +449,7 @@ async function commitBatch(
         paths: withRows.map((p) => p.eventsPath),
         columns: NORMALIZED_EVENT_COLUMNS,
       });
-      await tx.exec(sql.KEEP_JOIN_SIDES);
-      try {
-        await tx.exec(sql.INSERT_EVENTS, [reportingCurrency]);
-      } finally {
-        // After a failed insert the transaction is aborted and refuses this; the insert's error is the one to report.
-        await tx.exec(sql.RESTORE_JOIN_SIDES).catch(() => {});
-      }
-      await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
+      await dialect.withLargeJoin(tx, () => tx.exec(sql.insertEvents(dialect), [reportingCurrency]));
     }
     const withRejects = loaded.filter((p) => p.rejectedRows > 0);
     if (withRejects.length > 0) {
@@ -303,34 +463,44 @@ async function commitBatch(
     await tx.exec(sql.MARK_BATCH_LOADED, [ctx.runId]);
     await tx.exec(sql.RECORD_BATCH_REJECTIONS, [ctx.runId]);
     await tx.exec(sql.MARK_BATCH_REJECTED);
-    for (const statement of sql.DROP_BATCH) await tx.exec(statement);
+    // Last, and held until commit: see CHANGE_LOG_LOCK.
+    await tx.lock(sql.CHANGE_LOG_LOCK, 'shared');
+    const [change] = await tx.all<{ id: number }>(sql.NEXT_CHANGE_ID);
+    const changeId = change?.id ?? 0;
+    if (replaces) await tx.exec(sql.RECORD_OLD_KEYS, [changeId]);
+    if (withRows.length > 0) await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
+    for (const statement of sql.dropBatch(dialect)) await tx.exec(statement);
   });
-  for (const p of batch) {
-    switch (p.kind) {
-      case 'loaded':
-        ctx.log(
-          `${p.file.replaces ? 'replaced' : 'loaded'} ${p.file.source_key}: ${p.rows} row(s)` +
-            (p.rejectedRows > 0 ? `, ${p.rejectedRows} rejected` : ''),
-        );
-        break;
-      case 'rejected':
-        ctx.log(`rejected file ${p.file.source_key}: ${p.reason}`);
-        break;
-      case 'failed':
-        ctx.log(`could not read ${p.file.source_key}: ${p.reason}`);
-        break;
-      default: {
-        const unreachable: never = p.kind;
-        throw new Error(`unknown outcome ${String(unreachable)}`);
-      }
+  const outcomes = batch.map((p) => prior.get(p.file.source_key) ?? p);
+  for (const p of outcomes) logOutcome(ctx, p);
+  return outcomes;
+}
+
+function logOutcome(ctx: LoadContext, p: FileOutcome): void {
+  switch (p.kind) {
+    case 'loaded':
+      ctx.log(
+        `${p.alreadyDone ? 'already loaded' : p.file.replaces ? 'replaced' : 'loaded'} ${p.file.source_key}: ${p.rows} row(s)` +
+          (p.rejectedRows > 0 ? `, ${p.rejectedRows} rejected` : ''),
+      );
+      break;
+    case 'rejected':
+      ctx.log(`${p.alreadyDone ? 'already rejected' : 'rejected'} file ${p.file.source_key}: ${p.reason}`);
+      break;
+    case 'failed':
+      ctx.log(`could not read ${p.file.source_key}: ${p.reason}`);
+      break;
+    default: {
+      const unreachable: never = p.kind;
+      throw new Error(`unknown outcome ${String(unreachable)}`);
     }
   }
 }
 
 function summarize(
   pending: readonly PendingFile[],
-  done: readonly ParsedFile[],
-  timings: { parseMs: number; insertMs: number },
+  done: readonly FileOutcome[],
+  timings: Timings,
 ): AssetResult {
   const byPartition = new Map<string, PartitionMaterialization & { inputs: string[] }>();
   let rejectedRows = 0;
@@ -347,7 +517,7 @@ function summarize(
     byPartition.set(o.file.partition, p);
     rejectedRows += o.rejectedRows;
   }
-  const count = (kind: ParsedFile['kind']) => done.filter((o) => o.kind === kind).length;
+  const count = (kind: FileOutcome['kind']) => done.filter((o) => o.kind === kind).length;
   const failed = done.filter((o) => o.kind === 'failed');
   const unfinished = pending.length - done.length;
   const failure =

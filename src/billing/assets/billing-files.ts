@@ -3,9 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { AssetDefinition, PartitionMaterialization } from '../../orchestrator/asset.js';
 import type { Source, SourceFile } from '../../sources/source.js';
+import { sqlDialect } from '../../warehouse/dialect.js';
 import { csvText } from '../csv-text.js';
 import * as files from '../sql/files.js';
-import { BILLING_TABLES } from '../sql/tables.js';
+import { ADD_NORMALIZED_COLUMN, billingTables, HAS_NORMALIZED_COLUMN, SETUP_LOCK } from '../sql/tables.js';
 import { withTempDir } from '../temp-files.js';
 
 export interface BillingFilesOptions {
@@ -27,7 +28,10 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
     group: 'ingest',
     async setup(warehouse) {
       await warehouse.transaction(async (tx) => {
-        for (const statement of BILLING_TABLES) await tx.exec(statement);
+        await tx.lock(SETUP_LOCK);
+        for (const statement of billingTables(sqlDialect(warehouse.dialect))) await tx.exec(statement);
+        const [column] = await tx.all<{ n: number }>(HAS_NORMALIZED_COLUMN);
+        if (Number(column?.n ?? 0) === 0) await tx.exec(ADD_NORMALIZED_COLUMN);
       });
     },
     async materialize(ctx) {
@@ -52,12 +56,14 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
         );
         const known = new Map(before.map((r) => [r.source_key, r.needs_load]));
         await ctx.warehouse.transaction(async (tx) => {
+          await tx.lock(files.LISTING_LOCK);
           await tx.stageCsv({ name: 'staged_listing', paths: [path], columns: files.LISTING_COLUMNS });
-          await tx.exec(files.CREATE_LISTING);
+          for (const statement of files.CREATE_LISTING) await tx.exec(statement);
           await tx.exec(files.UPDATE_KNOWN_FILES, [ctx.range?.from ?? null, ctx.range?.to ?? null]);
           await tx.exec(files.INSERT_NEW_FILES);
           await tx.exec(files.MARK_MISSING_FILES);
-          for (const statement of files.DROP_LISTING) await tx.exec(statement);
+          await tx.exec(files.DROP_LISTING);
+          await tx.exec(sqlDialect(ctx.warehouse.dialect).unstage('staged_listing'));
         });
 
         const pending = await ctx.warehouse.all<{ source_key: string; version: string; partition: string }>(

@@ -1,6 +1,6 @@
 import type { AssetDefinition } from '../../orchestrator/asset.js';
 import { DEFAULT_QUALITY_CONFIG, type SpendAnomalySettings } from '../checks/quality-config.js';
-import { insightTables } from '../sql/insights.js';
+import { dropInsightTable, insightTables } from '../sql/insights.js';
 
 export interface InsightsAssetOptions {
   reportingCurrency?: string;
@@ -31,7 +31,12 @@ export function insightsAsset(
       const stale = ctx.upstreamChanged || ctx.fullRefresh || ctx.range !== null || (exists?.n ?? 0) === 0;
       if (!stale) return { changed: false, partitions: [] };
       await ctx.warehouse.transaction(async (tx) => {
-        for (const table of tables) await tx.exec(table.sql);
+        // Concurrent runs (scale-out) take turns: two creating one table at once would collide.
+        await tx.lock('asset:billing_insights');
+        for (const table of tables) {
+          await tx.exec(dropInsightTable(table.name));
+          await tx.exec(table.sql);
+        }
       });
       const [totals] = await ctx.warehouse.all<{
         total_events: number;

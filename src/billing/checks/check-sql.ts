@@ -1,13 +1,18 @@
 import { ident, literal } from '../../warehouse/warehouse.js';
 import { rateJoin } from '../fx/fx-sql.js';
 import type { CheckSettings } from './quality-config.js';
+import { medianOf } from './robust-z.js';
+
+/** The type of a sum of DECIMAL(18,6) amounts in DuckDB, spelled out for PostgreSQL. */
+const MONEY_SUM = 'DECIMAL(38,6)';
 
 /**
- * SQL of the built-in billing checks. Partitions are passed as one comma-separated parameter of
- * `YYYY-MM-DD` days (never empty: callers skip the query when there is nothing to check).
+ * SQL of the built-in billing checks, portable (DuckDB and PostgreSQL). Partitions are passed as
+ * one comma-separated parameter of `YYYY-MM-DD` days (never empty: callers skip the query when
+ * there is nothing to check).
  */
 
-const DAY_LIST = (param: string) => `CAST(unnest(string_split(${param}, ',')) AS DATE)`;
+const DAY_LIST = (param: string) => `CAST(unnest(string_to_array(${param}, ',')) AS DATE)`;
 export const DAYS = (param: string) => `(SELECT ${DAY_LIST(param)})`;
 const PATH_DAY = 'make_date(e.year, e.month, e.day)';
 
@@ -51,11 +56,11 @@ export function eventProfileSql(settings: CheckSettings): string {
     'CAST(min(e.credit_usage) AS VARCHAR) AS min_credit',
     'CAST(max(e.credit_usage) AS VARCHAR) AS max_credit',
   );
-  const tolerance = `to_minutes(CAST(${Math.round(settings.timestamp_window.tolerance_hours * 60)} AS BIGINT))`;
+  const tolerance = `INTERVAL '${Math.round(settings.timestamp_window.tolerance_hours * 60)} minutes'`;
   const dayStart = `CAST(${PATH_DAY} AS TIMESTAMP)`;
   measures.push(
     `count(*) FILTER (WHERE e."timestamp" < ${dayStart} - ${tolerance}
-      OR e."timestamp" >= ${dayStart} + INTERVAL 1 DAY + ${tolerance}) AS outside_window`,
+      OR e."timestamp" >= ${dayStart} + INTERVAL '1 day' + ${tolerance}) AS outside_window`,
     'CAST(min(e."timestamp") AS VARCHAR) AS first_timestamp',
     'CAST(max(e."timestamp") AS VARCHAR) AS last_timestamp',
     'count(*) FILTER (WHERE e.normalized_credit_usage IS NULL) AS unnormalized',
@@ -63,7 +68,7 @@ export function eventProfileSql(settings: CheckSettings): string {
   return `SELECT CAST(${PATH_DAY} AS VARCHAR) AS partition,
       ${measures.join(',\n      ')}
     FROM ${releasedEvents({ days: '$1', withheld: null })}
-    GROUP BY ALL`;
+    GROUP BY e.year, e.month, e.day`;
 }
 
 /** Why events of one partition (`$1`) have no normalized amount; `$2`: reporting currency. */
@@ -72,7 +77,7 @@ export const UNNORMALIZED_DETAIL = `SELECT coalesce(e.currency, '(no currency)')
     count(*) FILTER (WHERE fx.rate IS NOT NULL OR e.currency = $2) AS too_large
   FROM billing_events e ${rateJoin('e', 'fx')}
   WHERE make_date(e.year, e.month, e.day) = CAST($1 AS DATE) AND e.normalized_credit_usage IS NULL
-  GROUP BY ALL ORDER BY events DESC, currency`;
+  GROUP BY 1 ORDER BY events DESC, currency`;
 
 /**
  * Per file of the partitions (`$1`) that has loaded rows: the parser's counts against what the
@@ -99,7 +104,7 @@ export const FILE_ROW_RECONCILIATION = `WITH files AS (
 export const FILE_REJECTION_RATES = `SELECT CAST(partition AS VARCHAR) AS partition, source_key, status,
     CASE WHEN status = 'rejected' THEN 1.0
       WHEN coalesce(row_count, 0) + coalesce(rejected_row_count, 0) = 0 THEN 0.0
-      ELSE CAST(rejected_row_count AS DOUBLE) / (row_count + rejected_row_count) END AS rate,
+      ELSE CAST(rejected_row_count AS DOUBLE PRECISION) / (row_count + rejected_row_count) END AS rate,
     coalesce(rejected_row_count, 0) AS rejected_rows, coalesce(row_count, 0) + coalesce(rejected_row_count, 0) AS data_rows
   FROM billing_files
   WHERE partition IN ${DAYS('$1')} AND (status = 'rejected' OR loaded_version IS NOT NULL)
@@ -109,9 +114,11 @@ export const FILE_REJECTION_RATES = `SELECT CAST(partition AS VARCHAR) AS partit
 export const PARTITIONS_REJECTED_IN_RUN = `SELECT DISTINCT CAST(f.partition AS VARCHAR) AS partition
   FROM rejected_files r JOIN billing_files f USING (source_key) WHERE r.run_id = $1`;
 
-/** The columns and types of a table, for the schema contract. */
-export const TABLE_SCHEMA = `SELECT column_name, data_type FROM duckdb_columns()
-  WHERE table_name = $1 AND database_name <> 'temp' ORDER BY column_index`;
+/**
+ * No rows, only the columns: `query().columns` gives each with the type name both warehouses
+ * report the same way (the value contract), for the schema contract.
+ */
+export const TABLE_SCHEMA = (table: string) => `SELECT * FROM ${ident(table)} WHERE false`;
 
 /** Days (`$1`) that have at least one file, and the first day any file exists for. */
 export const DAYS_WITH_FILES = `SELECT DISTINCT CAST(partition AS VARCHAR) AS partition
@@ -130,18 +137,21 @@ export function reconciliationSql(options: {
 }): string {
   const withheldParam = options.dayColumn === null ? '$1' : '$2';
   const events = releasedEvents({ days: null, withheld: options.withheld ? withheldParam : null });
+  // Typed NULLs and zeros: PostgreSQL would make a bare NULL text and print a bare 0 without the
+  // six decimals DuckDB's DECIMAL(38,6) shows.
   const evNorm = options.normalized
     ? 'count(*) - count(e.normalized_credit_usage) AS unnormalized, sum(e.normalized_credit_usage) AS ns'
-    : '0 AS unnormalized, NULL AS ns';
+    : `0 AS unnormalized, CAST(NULL AS ${MONEY_SUM}) AS ns`;
   const agNorm = options.normalized
     ? 'count(*) FILTER (WHERE a.total_normalized_credit_usage IS NULL) AS null_groups, sum(a.total_normalized_credit_usage) AS ns'
-    : '0 AS null_groups, NULL AS ns';
+    : `0 AS null_groups, CAST(NULL AS ${MONEY_SUM}) AS ns`;
+  const zero = `CAST(0 AS ${MONEY_SUM})`;
   const compare = `coalesce(ev.n, 0) AS events, coalesce(ag.n, 0) AS aggregate_events,
-      CAST(coalesce(ev.s, 0) AS VARCHAR) AS credit, CAST(coalesce(ag.s, 0) AS VARCHAR) AS aggregate_credit,
-      coalesce(ev.s, 0) = coalesce(ag.s, 0) AS credit_equal,
+      CAST(coalesce(ev.s, ${zero}) AS VARCHAR) AS credit, CAST(coalesce(ag.s, ${zero}) AS VARCHAR) AS aggregate_credit,
+      coalesce(ev.s, ${zero}) = coalesce(ag.s, ${zero}) AS credit_equal,
       coalesce(ev.unnormalized, 0) AS unnormalized, coalesce(ag.null_groups, 0) AS null_groups,
-      CAST(coalesce(ev.ns, 0) AS VARCHAR) AS normalized, CAST(coalesce(ag.ns, 0) AS VARCHAR) AS aggregate_normalized,
-      coalesce(ev.ns, 0) = coalesce(ag.ns, 0) AS normalized_equal`;
+      CAST(coalesce(ev.ns, ${zero}) AS VARCHAR) AS normalized, CAST(coalesce(ag.ns, ${zero}) AS VARCHAR) AS aggregate_normalized,
+      coalesce(ev.ns, ${zero}) = coalesce(ag.ns, ${zero}) AS normalized_equal`;
   const table = ident(options.table);
   if (options.dayColumn === null) {
     return `WITH ev AS (SELECT count(*) AS n, sum(e.credit_usage) AS s, ${evNorm} FROM ${events}),
@@ -161,20 +171,28 @@ export function reconciliationSql(options: {
 
 /**
  * For each day (`$1`) of daily_aggregates: its volume and normalized spend and the median / MAD of
- * the `$2` days before it.
+ * the `$2` days before it. MAD is the median of the absolute deviations from the median (a second
+ * pass over the window, as PostgreSQL has no `mad`); NULL spends are left out of the spend figures.
  */
 export const VOLUME_BASELINE = `WITH days AS (SELECT ${DAY_LIST('$1')} AS day),
   hist AS (
-    SELECT d.day, CAST(h.event_count AS DOUBLE) AS n, CAST(h.total_normalized_credit_usage AS DOUBLE) AS s
+    SELECT d.day, CAST(h.event_count AS DOUBLE PRECISION) AS n,
+      CAST(h.total_normalized_credit_usage AS DOUBLE PRECISION) AS s
     FROM days d JOIN daily_aggregates h ON h.day < d.day AND h.day >= d.day - CAST($2 AS INTEGER)
   ),
-  base AS (
-    SELECT day, count(*) AS history_days, median(n) AS median_events, mad(n) AS mad_events,
-      count(s) AS spend_days, median(s) AS median_spend, mad(s) AS mad_spend
+  medians AS (
+    SELECT day, count(*) AS history_days, ${medianOf('n')} AS median_events,
+      count(s) AS spend_days, ${medianOf('s')} AS median_spend
     FROM hist GROUP BY day
+  ),
+  base AS (
+    SELECT m.day, m.history_days, m.median_events, ${medianOf('abs(h.n - m.median_events)')} AS mad_events,
+      m.spend_days, m.median_spend, ${medianOf('abs(h.s - m.median_spend)')} AS mad_spend
+    FROM medians m JOIN hist h ON h.day = m.day
+    GROUP BY m.day, m.history_days, m.median_events, m.spend_days, m.median_spend
   )
   SELECT CAST(d.day AS VARCHAR) AS partition, t.event_count,
-    CAST(t.total_normalized_credit_usage AS DOUBLE) AS spend,
+    CAST(t.total_normalized_credit_usage AS DOUBLE PRECISION) AS spend,
     coalesce(b.history_days, 0) AS history_days, b.median_events, b.mad_events,
     coalesce(b.spend_days, 0) AS spend_days, b.median_spend, b.mad_spend
   FROM days d LEFT JOIN daily_aggregates t ON t.day = d.day LEFT JOIN base b ON b.day = d.day

@@ -92,10 +92,8 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
       severity: s.schema_conformance.severity,
       async evaluate(ctx) {
         if (!ctx.changed && ctx.failing.length === 0) return [];
-        const actual = await ctx.warehouse.all<{ column_name: string; data_type: string }>(sql.TABLE_SCHEMA, [
-          'billing_events',
-        ]);
-        const types = new Map(actual.map((c) => [c.column_name, c.data_type]));
+        const { columns } = await ctx.warehouse.query(sql.TABLE_SCHEMA('billing_events'));
+        const types = new Map(columns.map((c) => [c.name, c.type]));
         const problems = EVENT_SCHEMA.filter(([name, type]) => types.get(name) !== type).map(
           ([name, type]) => `${name} is ${types.get(name) ?? 'missing'}, expected ${type}`,
         );

@@ -48,11 +48,18 @@ export function anomalySql(
   e: { value: string; median: string; mad: string; history: string },
   rule: AnomalyRule,
 ): { z: string; anomalous: string } {
-  const diff = `CAST(${e.value} - ${e.median} AS DOUBLE)`;
-  const z = `CASE WHEN ${e.mad} > 0 THEN ${diff} / (${MAD_TO_SIGMA} * CAST(${e.mad} AS DOUBLE)) END`;
+  const diff = `CAST(${e.value} - ${e.median} AS DOUBLE PRECISION)`;
+  const z = `CASE WHEN ${e.mad} > 0 THEN ${diff} / (${MAD_TO_SIGMA} * CAST(${e.mad} AS DOUBLE PRECISION)) END`;
   const anomalous = `(${e.history} >= ${Number(rule.min_history_days)}
     AND ${diff} <> 0
-    AND abs(${diff}) >= ${Number(rule.min_relative_change)} * abs(CAST(${e.median} AS DOUBLE))
+    AND abs(${diff}) >= ${Number(rule.min_relative_change)} * abs(CAST(${e.median} AS DOUBLE PRECISION))
     AND (NOT (${e.mad} > 0) OR abs(${z}) >= ${Number(rule.max_robust_z)}))`;
   return { z, anomalous };
 }
+
+/**
+ * The median of `value` as an aggregate, portable: PostgreSQL has no `median` and accepts ordered-set
+ * aggregates only as plain aggregates (never as window functions), so a trailing-window median is a
+ * self-join over the window grouped by the row scored. Interpolates like DuckDB's median of a DOUBLE.
+ */
+export const medianOf = (value: string) => `percentile_cont(0.5) WITHIN GROUP (ORDER BY ${value})`;

@@ -1,5 +1,7 @@
 import type { AssetDefinition } from '../../orchestrator/asset.js';
+import { sqlDialect } from '../../warehouse/dialect.js';
 import type { SqlSession, SqlValue } from '../../warehouse/warehouse.js';
+import { SETUP_LOCK } from '../sql/tables.js';
 import { type FxRate, parseFxRates, readFxSource } from './fx-file.js';
 import * as sql from './fx-sql.js';
 
@@ -44,7 +46,8 @@ export function fxRatesAsset(options: FxOptions): AssetDefinition {
     group: 'ingest',
     async setup(warehouse) {
       await warehouse.transaction(async (tx) => {
-        for (const statement of sql.FX_TABLES) await tx.exec(statement);
+        await tx.lock(SETUP_LOCK);
+        for (const statement of sql.fxTables(sqlDialect(warehouse.dialect))) await tx.exec(statement);
       });
     },
     async materialize(ctx) {
@@ -74,14 +77,18 @@ export function fxRatesAsset(options: FxOptions): AssetDefinition {
 
       let changes = 0;
       await ctx.warehouse.transaction(async (tx) => {
-        await tx.exec(sql.CREATE_NEW_RATES);
+        // Before the change id: FX changes commit in id order (see FX_LOCK).
+        await tx.lock(sql.FX_LOCK);
+        // Again under the lock: another run may have replaced the rates since the look above.
+        const [current] = await tx.all<FxState>(sql.FX_STATE);
+        for (const statement of sql.CREATE_NEW_RATES) await tx.exec(statement);
         await insertRates(tx, rates);
         const [next] = await tx.all<{ id: number }>(sql.NEXT_FX_CHANGE_ID);
         const changeId = next?.id ?? 0;
         await tx.exec(sql.RECORD_RATE_CHANGES, [changeId, ctx.runId]);
-        if (!state || state.reporting_currency !== options.reportingCurrency) {
-          const note = state
-            ? `reporting currency changed from ${state.reporting_currency} to ${options.reportingCurrency}`
+        if (!current || current.reporting_currency !== options.reportingCurrency) {
+          const note = current
+            ? `reporting currency changed from ${current.reporting_currency} to ${options.reportingCurrency}`
             : `first load: normalize every event to ${options.reportingCurrency}`;
           await tx.exec(sql.RECORD_FULL_RENORMALIZATION, [changeId, ctx.runId, note]);
         }

@@ -1,5 +1,6 @@
 import type { AssetContext } from '../../orchestrator/asset.js';
-import { NEXT_CHANGE_ID } from '../sql/events.js';
+import { sqlDialect } from '../../warehouse/dialect.js';
+import { CHANGE_LOG_LOCK, EVENTS_REWRITE_LOCK, NEXT_CHANGE_ID } from '../sql/events.js';
 import * as sql from './fx-sql.js';
 
 export interface Renormalization {
@@ -25,11 +26,17 @@ export async function applyRateChanges(
   const latest = head?.latest ?? null;
   if (latest === null) return { partitions: [], events: 0 };
   let partitions: Renormalization['partitions'] = [];
+  const collect = sql.collectRenormalized(sqlDialect(ctx.warehouse.dialect));
   await ctx.warehouse.transaction(async (tx) => {
-    await tx.exec(sql.COLLECT_RENORMALIZED, [cursor, latest, reportingCurrency, fxHeadAtLoad, ctx.runId]);
+    // Exclusive, where file loads hold it shared: this rewrites rows of any file, so it waits for
+    // the loads in flight and holds new ones off (no row-lock deadlock with a load).
+    await tx.lock(EVENTS_REWRITE_LOCK);
+    await tx.exec(collect[0] as string);
+    await tx.exec(collect[1] as string, [cursor, latest, reportingCurrency, fxHeadAtLoad, ctx.runId]);
     partitions = await tx.all<{ partition: string; events: number }>(sql.RENORMALIZED_PARTITIONS);
     if (partitions.length > 0) {
       await tx.exec(sql.APPLY_RENORMALIZED);
+      await tx.lock(CHANGE_LOG_LOCK, 'shared');
       const [change] = await tx.all<{ id: number }>(NEXT_CHANGE_ID);
       await tx.exec(sql.RECORD_RENORMALIZED_KEYS, [change?.id ?? 0]);
     }

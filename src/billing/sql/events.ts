@@ -1,17 +1,36 @@
+import type { SqlDialect } from '../../warehouse/dialect.js';
 import { dayRateJoin, dayRates, normalizedAmount } from '../fx/fx-sql.js';
 import { CHANGE_KEY_COLUMNS } from './tables.js';
 
 const CHANGE_KEYS = CHANGE_KEY_COLUMNS.map((c) => c.name).join(', ');
 
 /**
+ * Locks of the ingest (PostgreSQL advisory locks; no-ops in DuckDB's single writer), always taken
+ * in this order within a transaction:
+ * - `file:<source_key>` (exclusive): one load of a file at a time; the loser re-reads its state.
+ * - `events-rewrite` (shared by file loads, exclusive by FX re-normalization, which rewrites rows
+ *   of any file): no row-lock deadlock between the two.
+ * - `change-log` (shared by every writer of billing_event_changes, from before it takes a change
+ *   id until it commits; exclusive, briefly, by a consumer reading the head): once a consumer holds
+ *   it, every id up to the head is committed, so a cursor never skips a change still in flight.
+ *   Loads take it last, just before commit, so a consumer never waits behind a whole file's load.
+ */
+export const fileLock = (sourceKey: string): string => `file:${sourceKey}`;
+export const EVENTS_REWRITE_LOCK = 'events-rewrite';
+export const CHANGE_LOG_LOCK = 'change-log';
+
+/**
  * Loading a batch of files: every statement runs in one transaction, in this order. Temp table
- * `ingest_batch` lists the batch's files; views `staged_events` / `staged_rejects` read the
- * normalized CSVs the parser wrote, each line tagged with its file's `file_index`.
+ * `ingest_batch` lists the batch's files; staged relations `staged_events` / `staged_rejects` hold
+ * the normalized CSVs the parser wrote, each line tagged with its file's `file_index`.
  */
 
-export const CREATE_BATCH = `CREATE OR REPLACE TEMP TABLE ingest_batch (
+export const CREATE_BATCH = [
+  'DROP TABLE IF EXISTS ingest_batch',
+  `CREATE TEMP TABLE ingest_batch (
   file_index INTEGER, source_key VARCHAR, version VARCHAR, kind VARCHAR, reason VARCHAR,
-  year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT)`;
+  year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT)`,
+];
 
 export const INSERT_BATCH_FILES = 'INSERT INTO ingest_batch';
 export const BATCH_FILE_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
@@ -22,10 +41,18 @@ export const NEXT_CHANGE_ID = "SELECT nextval('billing_change_seq') AS id";
 export const BATCH_REPLACES = `SELECT bool_or(f.loaded_version IS NOT NULL) AS replaces
   FROM billing_files f JOIN ingest_batch b USING (source_key) WHERE b.kind = 'loaded'`;
 
-/** Keys of the rows about to be replaced (a corrected file may drop days, users or regions). */
+/**
+ * Keys of the rows about to be replaced (a corrected file may drop days, users or regions), kept
+ * aside until the change id is taken at the end of the transaction.
+ */
+export const COLLECT_OLD_KEYS = [
+  'DROP TABLE IF EXISTS ingest_old_keys',
+  `CREATE TEMP TABLE ingest_old_keys AS SELECT DISTINCT ${CHANGE_KEYS}
+  FROM billing_events WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`,
+];
+
 export const RECORD_OLD_KEYS = `INSERT INTO billing_event_changes
-  SELECT DISTINCT $1, ${CHANGE_KEYS}
-  FROM billing_events WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+  SELECT CAST($1 AS BIGINT), ${CHANGE_KEYS} FROM ingest_old_keys`;
 
 export const DELETE_BATCH_EVENTS = `DELETE FROM billing_events
   WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
@@ -37,28 +64,22 @@ export const DELETE_BATCH_FILE_REJECTIONS = `DELETE FROM rejected_files
   WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
 
 /**
- * DuckDB estimates a few dozen rows for any read_csv, so it may build the FX hash join on the staged
- * events instead of the handful of rates: memory then grows with the file and a 2 GB file runs out
- * of it. With the build/probe swap switched off for the insert, the rates side (written on the
- * right) is the one held in memory, whatever the file size.
+ * `$1`: the reporting currency; amounts are normalized with the rates loaded now (see fx-sql.ts).
+ * The staged events are written on the left: see `SqlDialect.withLargeJoin`.
  */
-export const KEEP_JOIN_SIDES = "SET disabled_optimizers = 'build_side_probe_side'";
-export const RESTORE_JOIN_SIDES = 'RESET disabled_optimizers';
-
-/** `$1`: the reporting currency; amounts are normalized with the rates loaded now (see fx-sql.ts). */
-export const INSERT_EVENTS = `INSERT INTO billing_events
+export const insertEvents = (dialect: SqlDialect): string => `INSERT INTO billing_events
   ("timestamp", resource_id, user_id, credit_usage, region, service_tier, operation_type, success,
    resource_type, invoice_id, currency, year, month, day, event_date, source_key, source_line,
    normalized_credit_usage)
-  WITH ${dayRates('rates', 'staged_events')}
+  WITH ${dayRates('rates', 'staged_events', dialect)}
   SELECT r."timestamp", r.resource_id, r.user_id, r.credit_usage, r.region, r.service_tier, r.operation_type,
     r.success, r.resource_type, r.invoice_id, r.currency, b.year, b.month, b.day, r.event_date,
-    b.source_key, r.source_line, ${normalizedAmount('r', 'fx', '$1')}
+    b.source_key, r.source_line, ${normalizedAmount('r', 'fx', '$1', dialect)}
   FROM staged_events r JOIN ingest_batch b USING (file_index) ${dayRateJoin('r', 'fx', 'rates')}`;
 
 /** Keys of the rows just loaded. Read back from the staged files, not by scanning all events. */
 export const RECORD_NEW_KEYS = `INSERT INTO billing_event_changes
-  SELECT DISTINCT $1, ${CHANGE_KEYS}
+  SELECT DISTINCT CAST($1 AS BIGINT), ${CHANGE_KEYS}
   FROM staged_events`;
 
 export const INSERT_REJECTED_ROWS = `INSERT INTO rejected_rows
@@ -79,10 +100,11 @@ export const MARK_BATCH_REJECTED = `UPDATE billing_files f SET status = 'rejecte
     rejected_version = b.version, error = b.reason
   FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'rejected'`;
 
-export const DROP_BATCH = [
+export const dropBatch = (dialect: SqlDialect): string[] => [
   'DROP TABLE ingest_batch',
-  'DROP VIEW IF EXISTS staged_events',
-  'DROP VIEW IF EXISTS staged_rejects',
+  'DROP TABLE IF EXISTS ingest_old_keys',
+  dialect.unstage('staged_events'),
+  dialect.unstage('staged_rejects'),
 ];
 
 /** Change-log rows every consumer has read are no longer needed. */

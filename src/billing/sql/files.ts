@@ -6,8 +6,14 @@ export const LISTING_COLUMNS = [
   { name: 'version', type: 'VARCHAR' },
 ] as const;
 
-export const CREATE_LISTING = 'CREATE OR REPLACE TEMP TABLE source_listing AS SELECT * FROM staged_listing';
-export const DROP_LISTING = ['DROP TABLE source_listing', 'DROP VIEW staged_listing'];
+/** Only one listing updates the inventory at a time (two runs may list at once in scale-out mode). */
+export const LISTING_LOCK = 'billing-files';
+
+export const CREATE_LISTING = [
+  'DROP TABLE IF EXISTS source_listing',
+  'CREATE TEMP TABLE source_listing AS SELECT * FROM staged_listing',
+];
+export const DROP_LISTING = 'DROP TABLE source_listing';
 
 /** Files seen before: refresh what we know; a new version, a failed load or a forced partition needs loading. */
 export const UPDATE_KNOWN_FILES = `UPDATE billing_files f SET
@@ -24,7 +30,7 @@ export const UPDATE_KNOWN_FILES = `UPDATE billing_files f SET
 export const INSERT_NEW_FILES = `INSERT INTO billing_files
     (source_key, partition, size, version, status, needs_load, first_seen_at, last_seen_at)
   SELECT l.source_key, l.partition, l.size, l.version, 'pending', true, utc_now(), utc_now()
-  FROM source_listing l ANTI JOIN billing_files f ON f.source_key = l.source_key`;
+  FROM source_listing l WHERE NOT EXISTS (SELECT 1 FROM billing_files f WHERE f.source_key = l.source_key)`;
 
 /** A file gone from the source keeps its loaded events: a listing hiccup must never delete billing data. */
 export const MARK_MISSING_FILES = `UPDATE billing_files SET status = 'missing', needs_load = false
@@ -40,6 +46,10 @@ export const FORCE_RANGE = `UPDATE billing_files SET needs_load = true
 export const FILES_TO_LOAD = `SELECT source_key, version, CAST(partition AS VARCHAR) AS partition, size,
     loaded_version IS NOT NULL AS replaces
   FROM billing_files WHERE needs_load ORDER BY source_key`;
+
+/** One file's load state, re-read under its lock: a retried task finds its work already done. */
+export const FILE_STATE = `SELECT needs_load, loaded_version, rejected_version, row_count, rejected_row_count, error
+  FROM billing_files WHERE source_key = $1`;
 
 /** A file that could not be read stays `needs_load` so the next run tries again. */
 export const MARK_FILE_FAILED = `UPDATE billing_files SET status = 'failed', error = $2 WHERE source_key = $1`;

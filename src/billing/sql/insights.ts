@@ -1,10 +1,13 @@
 import { DEFAULT_QUALITY_CONFIG, type SpendAnomalySettings } from '../checks/quality-config.js';
-import { anomalySql } from '../checks/robust-z.js';
+import { anomalySql, medianOf } from '../checks/robust-z.js';
 import { exactMean, ratio } from './money.js';
+
+/** A zero of the money sums' type: a bare 0 would make PostgreSQL's empty total an integer. */
+const ZERO = 'CAST(0 AS DECIMAL(38,6))';
 
 /** A total of normalized amounts over aggregate rows: NULL (unknown) if any row's is. */
 const knownSum = (column: string) =>
-  `CASE WHEN count(*) FILTER (WHERE ${column} IS NULL) = 0 THEN coalesce(sum(${column}), 0) END`;
+  `CASE WHEN count(*) FILTER (WHERE ${column} IS NULL) = 0 THEN coalesce(sum(${column}), ${ZERO}) END`;
 
 export interface InsightOptions {
   /** BILLING_REPORTING_CURRENCY (a validated three-letter code). */
@@ -20,18 +23,23 @@ const ANOMALY_COLUMNS = `entity_type VARCHAR, entity VARCHAR, day DATE, normaliz
 
 /**
  * Spend anomalies: per user and per region, each day's normalized spend against the median and MAD
- * of the entity's active days in the trailing window (see checks/robust-z.ts for the rule).
+ * of the entity's active days in the trailing window (see checks/robust-z.ts for the rule). The
+ * window is a self-join (`hist`: every scored row with each of its window's values), as PostgreSQL
+ * has no median and no ordered-set window functions; MAD is the median of the absolute deviations
+ * from that median.
  */
 export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySeries: boolean): string {
   if (!withDailySeries) {
-    return `CREATE OR REPLACE TABLE insights_spend_anomalies (${ANOMALY_COLUMNS})`;
+    return `CREATE TABLE insights_spend_anomalies (${ANOMALY_COLUMNS})`;
   }
   const rule = anomalySql(
     { value: 'spend', median: 'baseline', mad: 'spread', history: 'history_days' },
     settings,
   );
   const minSpend = `CAST('${settings.min_spend}' AS DECIMAL(38,6))`;
-  return `CREATE OR REPLACE TABLE insights_spend_anomalies AS
+  const entity = (a: string, b: string) =>
+    `${a}.entity_type = ${b}.entity_type AND ${a}.entity = ${b}.entity`;
+  return `CREATE TABLE insights_spend_anomalies AS
     WITH series AS (
       SELECT 'user' AS entity_type, CAST(user_id AS VARCHAR) AS entity, day, total_normalized_credit_usage AS spend
       FROM user_daily_aggregates WHERE total_normalized_credit_usage IS NOT NULL
@@ -39,13 +47,26 @@ export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySerie
       SELECT 'region', coalesce(region, '(none)'), day, total_normalized_credit_usage
       FROM region_daily_aggregates WHERE total_normalized_credit_usage IS NOT NULL
     ),
+    -- DOUBLE statistics: a median of DECIMALs would keep their scale and drop the half digit.
+    hist AS (
+      SELECT s.entity_type, s.entity, s.day, CAST(h.spend AS DOUBLE PRECISION) AS v
+      FROM series s JOIN series h ON ${entity('h', 's')}
+        AND h.day >= s.day - ${Number(settings.window_days)} AND h.day < s.day
+    ),
+    base AS (
+      SELECT entity_type, entity, day, count(*) AS history_days, ${medianOf('v')} AS baseline
+      FROM hist GROUP BY entity_type, entity, day
+    ),
+    stats AS (
+      SELECT b.entity_type, b.entity, b.day, b.history_days, b.baseline,
+        ${medianOf('abs(h.v - b.baseline)')} AS spread
+      FROM base b JOIN hist h ON ${entity('h', 'b')} AND h.day = b.day
+      GROUP BY b.entity_type, b.entity, b.day, b.history_days, b.baseline
+    ),
     scored AS (
-      -- DOUBLE statistics: DuckDB's median/mad of a DECIMAL keep its scale and drop the half digit.
-      SELECT *, count(*) OVER w AS history_days, median(CAST(spend AS DOUBLE)) OVER w AS baseline,
-        mad(CAST(spend AS DOUBLE)) OVER w AS spread
-      FROM series
-      WINDOW w AS (PARTITION BY entity_type, entity ORDER BY day
-        RANGE BETWEEN INTERVAL ${Number(settings.window_days)} DAYS PRECEDING AND INTERVAL 1 DAYS PRECEDING)
+      SELECT s.entity_type, s.entity, s.day, s.spend, coalesce(t.history_days, 0) AS history_days,
+        t.baseline, t.spread
+      FROM series s LEFT JOIN stats t ON ${entity('t', 's')} AND t.day = s.day
     )
     SELECT entity_type, entity, day, spend AS normalized_spend,
       CAST(baseline AS DECIMAL(38,6)) AS baseline_median, CAST(spread AS DECIMAL(38,6)) AS baseline_mad, history_days,
@@ -53,12 +74,18 @@ export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySerie
       CASE WHEN spend > baseline THEN 'spike' ELSE 'drop' END AS direction
     FROM scored
     WHERE ${rule.anomalous} AND greatest(abs(spend), abs(baseline)) >= ${minSpend}
-    ORDER BY abs(CAST(spend - baseline AS DOUBLE)) DESC, entity_type, entity, day`;
+    ORDER BY abs(CAST(spend - baseline AS DOUBLE PRECISION)) DESC, entity_type, entity, day`;
 }
+
+/** Day-over-day change of `column` in percent, 2 decimals (statistics, in DOUBLE). */
+const changePct = (column: string) =>
+  `round(100 * CAST(${column} - lag(${column}) OVER w AS DOUBLE PRECISION)
+    / nullif(CAST(lag(${column}) OVER w AS DOUBLE PRECISION), 0), 2)`;
 
 /**
  * The dashboard facts, rebuilt from the (small) aggregate tables, never from raw events.
- * Each statement is a whole table: `CREATE OR REPLACE` inside one transaction swaps them atomically.
+ * Each statement creates a whole table: dropped and created again inside one transaction (see
+ * `insightsAsset`), they are swapped atomically.
  * Money appears twice: raw totals (in each event's own currency, as billed) and totals normalized
  * to the reporting currency (NULL while any amount lacks an FX rate).
  */
@@ -71,10 +98,10 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
     },
     {
       name: 'billing_insights',
-      sql: `CREATE OR REPLACE TABLE billing_insights AS
+      sql: `CREATE TABLE billing_insights AS
       SELECT
         (SELECT coalesce(sum(event_count), 0) FROM daily_aggregates) AS total_events,
-        (SELECT coalesce(sum(total_credit_usage), 0) FROM daily_aggregates) AS total_credit_usage,
+        (SELECT coalesce(sum(total_credit_usage), ${ZERO}) FROM daily_aggregates) AS total_credit_usage,
         (SELECT count(*) FROM user_aggregates) AS total_users,
         (SELECT coalesce(sum(success_count), 0) FROM daily_aggregates) AS success_count,
         ${ratio('(SELECT sum(success_count) FROM daily_aggregates)', '(SELECT sum(event_count) FROM daily_aggregates)')} AS success_rate,
@@ -89,7 +116,7 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
     },
     {
       name: 'insights_top_users',
-      sql: `CREATE OR REPLACE TABLE insights_top_users AS
+      sql: `CREATE TABLE insights_top_users AS
       SELECT CAST(row_number() OVER (ORDER BY event_count DESC, total_credit_usage DESC, user_id) AS INTEGER) AS rank,
         user_id, event_count, total_credit_usage, unique_resources, first_seen, last_seen,
         ${ratio('event_count', '(SELECT sum(event_count) FROM user_aggregates)')} AS share_of_events,
@@ -98,7 +125,7 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
     },
     {
       name: 'insights_top_regions',
-      sql: `CREATE OR REPLACE TABLE insights_top_regions AS
+      sql: `CREATE TABLE insights_top_regions AS
       SELECT CAST(row_number() OVER (ORDER BY total_normalized_credit_usage DESC NULLS LAST, total_credit_usage DESC, region) AS INTEGER) AS rank,
         region, total_credit_usage, event_count, unique_users,
         ${ratio('total_credit_usage', '(SELECT sum(total_credit_usage) FROM region_aggregates)')} AS share_of_spend,
@@ -108,7 +135,7 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
     },
     {
       name: 'insights_operation_mix',
-      sql: `CREATE OR REPLACE TABLE insights_operation_mix AS
+      sql: `CREATE TABLE insights_operation_mix AS
       SELECT operation_type, sum(event_count) AS event_count, sum(total_credit_usage) AS total_credit_usage,
         ${ratio('sum(event_count)', '(SELECT sum(event_count) FROM service_aggregates)')} AS share_of_events,
         ${knownSum('total_normalized_credit_usage')} AS total_normalized_credit_usage
@@ -116,7 +143,7 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
     },
     {
       name: 'insights_tier_performance',
-      sql: `CREATE OR REPLACE TABLE insights_tier_performance AS
+      sql: `CREATE TABLE insights_tier_performance AS
       SELECT service_tier, sum(event_count) AS event_count, sum(total_credit_usage) AS total_credit_usage,
         sum(success_count) AS success_count, sum(failure_count) AS failure_count,
         ${ratio('sum(success_count)', 'sum(event_count)')} AS success_rate,
@@ -126,21 +153,22 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
     },
     {
       name: 'insights_daily_change',
-      sql: `CREATE OR REPLACE TABLE insights_daily_change AS
+      sql: `CREATE TABLE insights_daily_change AS
       SELECT day, event_count, total_credit_usage,
         lag(total_credit_usage) OVER w AS previous_credit_usage,
         total_credit_usage - lag(total_credit_usage) OVER w AS credit_usage_change,
-        CAST(round(100 * CAST(total_credit_usage - lag(total_credit_usage) OVER w AS DOUBLE)
-          / nullif(CAST(lag(total_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(38,2)) AS credit_usage_change_pct,
+        CAST(${changePct('total_credit_usage')} AS DECIMAL(38,2)) AS credit_usage_change_pct,
         event_count - lag(event_count) OVER w AS event_count_change,
         total_normalized_credit_usage,
         total_normalized_credit_usage - lag(total_normalized_credit_usage) OVER w AS normalized_change,
-        CAST(round(100 * CAST(total_normalized_credit_usage - lag(total_normalized_credit_usage) OVER w AS DOUBLE)
-          / nullif(CAST(lag(total_normalized_credit_usage) OVER w AS DOUBLE), 0), 2) AS DECIMAL(38,2)) AS normalized_change_pct
+        CAST(${changePct('total_normalized_credit_usage')} AS DECIMAL(38,2)) AS normalized_change_pct
       FROM daily_aggregates WINDOW w AS (ORDER BY day) ORDER BY day`,
     },
   ];
 }
+
+/** Drops an insight table before its statement creates it again (in the same transaction). */
+export const dropInsightTable = (name: string) => `DROP TABLE IF EXISTS ${name}`;
 
 /** The insight tables with the default settings (USD, default anomaly rule). */
 export const INSIGHT_TABLES: readonly { name: string; sql: string }[] = insightTables({

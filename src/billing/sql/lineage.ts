@@ -4,7 +4,7 @@ export const FILES_BEHIND_EVENT_DAY = `SELECT e.source_key, f.loaded_version AS 
     min(e.source_line) AS first_line, max(e.source_line) AS last_line
   FROM billing_events e LEFT JOIN billing_files f USING (source_key)
   WHERE e.event_date = CAST($1 AS DATE)
-  GROUP BY ALL ORDER BY e.source_key`;
+  GROUP BY e.source_key, f.loaded_version, f.loaded_run_id ORDER BY e.source_key`;
 
 /** The files stored under one partition path day, with their load state. */
 export const FILES_IN_PARTITION = `SELECT source_key, version, status, loaded_run_id AS run_id, row_count AS events,

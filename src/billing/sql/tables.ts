@@ -1,3 +1,5 @@
+import { type SqlDialect, sqlDialect } from '../../warehouse/dialect.js';
+
 /**
  * The event columns an aggregate may group by. The change log records their values for every row a
  * load adds or removes, so each aggregate can rebuild exactly the groups that changed.
@@ -13,10 +15,20 @@ export const CHANGE_KEY_COLUMNS = [
 ] as const;
 
 /**
- * The billing warehouse's base tables. Money is DECIMAL(18,6) on every path; sums widen to
- * DECIMAL(38,6) in DuckDB, never DOUBLE.
+ * Held (in a transaction) while creating the ingest tables: CREATE … IF NOT EXISTS from two
+ * processes at once can still collide in PostgreSQL's catalog.
  */
-export const BILLING_TABLES = [
+export const SETUP_LOCK = 'setup:ingest';
+
+/** The path day's columns, by which PostgreSQL partitions billing_events (one file, one partition). */
+export const EVENT_DAY_COLUMNS = ['year', 'month', 'day'] as const;
+
+/**
+ * The billing warehouse's base tables. Money is DECIMAL(18,6) on every path; sums widen to
+ * DECIMAL(38,6) in DuckDB, never DOUBLE. Every statement is safe to run again, and from several
+ * processes at once under one lock (see the assets' setup).
+ */
+export const billingTables = (dialect: SqlDialect): string[] => [
   `CREATE TABLE IF NOT EXISTS billing_files (
     source_key VARCHAR NOT NULL,
     partition DATE NOT NULL,
@@ -53,10 +65,7 @@ export const BILLING_TABLES = [
     source_key VARCHAR NOT NULL,
     source_line BIGINT NOT NULL,
     normalized_credit_usage DECIMAL(18,6)
-  )`,
-  // Warehouses made before currency normalization: the column appears empty and the first fx_rates
-  // run asks billing_events to fill it for every event.
-  'ALTER TABLE billing_events ADD COLUMN IF NOT EXISTS normalized_credit_usage DECIMAL(18,6)',
+  )${dialect.partitionByDay(EVENT_DAY_COLUMNS)}`,
   `CREATE TABLE IF NOT EXISTS rejected_rows (
     source_key VARCHAR NOT NULL,
     source_version VARCHAR NOT NULL,
@@ -80,7 +89,32 @@ export const BILLING_TABLES = [
     change_id BIGINT NOT NULL,
     ${CHANGE_KEY_COLUMNS.map((c) => `${c.name} ${c.type}`).join(',\n    ')}
   )`,
+  ...dialect.lookupIndexes([
+    // One row per file: also what keeps two concurrent listings from adding a file twice.
+    'CREATE UNIQUE INDEX IF NOT EXISTS billing_files_source_key ON billing_files (source_key)',
+    // A unique key of a partitioned table must hold the partition columns. It makes a doubled
+    // event impossible, and serves replacing a file's rows and the per-file reconciliation.
+    `CREATE UNIQUE INDEX IF NOT EXISTS billing_events_line ON billing_events (source_key, source_line, ${EVENT_DAY_COLUMNS.join(', ')})`,
+    // Aggregates rebuild the groups of changed event days.
+    'CREATE INDEX IF NOT EXISTS billing_events_event_date ON billing_events (event_date)',
+    'CREATE INDEX IF NOT EXISTS rejected_rows_source_key ON rejected_rows (source_key)',
+    'CREATE INDEX IF NOT EXISTS rejected_files_source_key ON rejected_files (source_key)',
+    'CREATE INDEX IF NOT EXISTS billing_event_changes_id ON billing_event_changes (change_id)',
+  ]),
 ];
+
+/** The DuckDB tables (for DuckDB-only tools such as the raw-DuckDB benchmark). */
+export const BILLING_TABLES = billingTables(sqlDialect('duckdb'));
+
+/**
+ * Warehouses made before currency normalization: the column appears empty and the first fx_rates
+ * run asks billing_events to fill it for every event. Run only when missing: ALTER TABLE locks the
+ * table exclusively even when there is nothing to add, which would stall other workers' loads.
+ */
+export const HAS_NORMALIZED_COLUMN = `SELECT count(*) AS n FROM information_schema.columns
+  WHERE table_name = 'billing_events' AND column_name = 'normalized_credit_usage'`;
+export const ADD_NORMALIZED_COLUMN =
+  'ALTER TABLE billing_events ADD COLUMN IF NOT EXISTS normalized_credit_usage DECIMAL(18,6)';
 
 /** Columns of the normalized CSV the ingest writes, in file order, with their types; `file_index` ties a line to its file in the batch. */
 export const NORMALIZED_EVENT_COLUMNS = [

@@ -17,6 +17,8 @@ import { cellConverter, toBindValues } from './duckdb-values.js';
 
 const UTC_NOW_MACRO =
   'CREATE OR REPLACE MACRO utc_now() AS make_timestamp(epoch_us(get_current_timestamp()))';
+/** PostgreSQL's `div(a, b)`, the truncated integer quotient, so exact-money SQL is portable. */
+const DIV_MACRO = 'CREATE OR REPLACE MACRO div(a, b) AS CAST(a AS HUGEINT) // CAST(b AS HUGEINT)';
 
 export interface DuckDBWarehouseOptions {
   /** Database file, or `:memory:`. */
@@ -126,6 +128,7 @@ export class DuckDBWarehouse implements Warehouse {
     // Every TIMESTAMP column is naive UTC. now()::TIMESTAMP would use the process's local zone, and
     // without the ICU extension (not bundled, not downloadable here) DuckDB's TimeZone cannot be set.
     await connections[0]?.run(UTC_NOW_MACRO);
+    await connections[0]?.run(DIV_MACRO);
     if (options.restrictFileAccess) {
       // allowed_directories must be set first: once external access is off, settings are frozen.
       const dirs = options.restrictFileAccess.allowedDirectories.map((d) =>

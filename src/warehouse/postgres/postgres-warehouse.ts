@@ -31,6 +31,21 @@ export interface PostgresWarehouseOptions {
 const UTC_NOW_FUNCTION = `CREATE OR REPLACE FUNCTION utc_now() RETURNS timestamp
   LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT now() AT TIME ZONE 'UTC' $$`;
 
+// DuckDB's round(DOUBLE, n), which PostgreSQL lacks (it rounds only NUMERIC to n digits), to the
+// bit: x·10ⁿ rounded half away from zero (std::round; the fraction test is exact where
+// floor(|x| + 0.5) is not), divided back; an infinite or NaN result gives the input back.
+const ROUND_DOUBLE_FUNCTION = `CREATE OR REPLACE FUNCTION round(v double precision, digits integer)
+  RETURNS double precision LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT CASE WHEN r IN ('Infinity', '-Infinity', 'NaN') THEN v ELSE r END
+  FROM (SELECT sign(x) * CASE WHEN abs(x) - floor(abs(x)) >= 0.5 THEN ceil(abs(x)) ELSE floor(abs(x)) END / m AS r
+    FROM (SELECT v * m AS x, m FROM (SELECT 10::double precision ^ digits AS m) p) q) q2 $$`;
+
+/** Functions portable SQL may call in both dialects, with how to tell each is there. */
+const FUNCTIONS = [
+  { ddl: UTC_NOW_FUNCTION, signature: 'utc_now()' },
+  { ddl: ROUND_DOUBLE_FUNCTION, signature: 'round(double precision, integer)' },
+];
+
 // Sent as startup options, so every connection has them before its first statement. TimeZone makes
 // TIMESTAMPTZ print in UTC and casts to it read naive text as UTC, as in DuckDB without ICU;
 // DateStyle fixes the text the value converter parses, whatever the server's defaults.
@@ -174,7 +189,7 @@ export class PostgresWarehouse implements Warehouse {
       throw connectError(error, target, connectTimeoutMs);
     }
     try {
-      await warehouse.installUtcNow();
+      await warehouse.installFunctions();
     } catch (error) {
       await warehouse.close();
       throw error;
@@ -274,22 +289,26 @@ export class PostgresWarehouse implements Warehouse {
   /**
    * Several processes may open the same database at once, and concurrent CREATE OR REPLACE of one
    * function fails ("tuple concurrently updated"): an advisory lock takes them in turn. A role
-   * without CREATE on the schema can still use a utc_now() that someone else installed.
+   * without CREATE on the schema can still use functions that someone else installed.
    */
-  private async installUtcNow(): Promise<void> {
+  private async installFunctions(): Promise<void> {
     const client = await this.writerClient();
     try {
       await client.query('BEGIN');
       await client.query("SELECT pg_advisory_xact_lock(hashtext('billing-pipeline:utc_now'))");
-      await client.query(UTC_NOW_FUNCTION);
+      for (const f of FUNCTIONS) await client.query(f.ddl);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
-      const found = await client.query("SELECT to_regprocedure('utc_now()') IS NOT NULL AS present");
-      if (found.rows[0]?.present === 't') return;
+      const missing: string[] = [];
+      for (const f of FUNCTIONS) {
+        const found = await client.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [f.signature]);
+        if (found.rows[0]?.present !== 't') missing.push(f.ddl);
+      }
+      if (missing.length === 0) return;
       const message = error instanceof Error ? error.message : String(error);
       throw new Error(
-        `cannot create the function utc_now() in ${this.location} (${message}): grant the user CREATE on its schema, or create it once as the owner: ${UTC_NOW_FUNCTION}`,
+        `cannot create the pipeline's SQL functions in ${this.location} (${message}): grant the user CREATE on its schema, or create them once as the owner: ${missing.join('; ')}`,
         { cause: error },
       );
     }
