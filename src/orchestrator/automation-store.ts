@@ -1,3 +1,4 @@
+import { sqlDialect } from '../warehouse/dialect.js';
 import type { Cell, SqlSession, SqlValue, Warehouse } from '../warehouse/warehouse.js';
 import * as sql from './automation-sql.js';
 import { setupSchema } from './ledger.js';
@@ -83,7 +84,7 @@ export class AutomationStore {
   async setup(): Promise<void> {
     await setupSchema(this.warehouse, [
       ...sql.AUTOMATION_SCHEMA,
-      ...(this.warehouse.dialect === 'postgres' ? sql.AUTOMATION_POSTGRES_INDEXES : []),
+      ...sqlDialect(this.warehouse.dialect).lookupIndexes(sql.AUTOMATION_POSTGRES_INDEXES),
     ]);
   }
 

@@ -1,3 +1,4 @@
+import { sqlDialect } from '../warehouse/dialect.js';
 import type { Row, SqlValue, Warehouse } from '../warehouse/warehouse.js';
 import type { AssetDefinition, AssetResult } from './asset.js';
 import type {
@@ -46,7 +47,7 @@ export class CheckStore {
     if (checkTablesReady.has(this.warehouse)) return;
     await setupSchema(this.warehouse, [
       ...sql.CHECK_SCHEMA,
-      ...(this.warehouse.dialect === 'postgres' ? sql.CHECK_POSTGRES_INDEXES : []),
+      ...sqlDialect(this.warehouse.dialect).lookupIndexes(sql.CHECK_POSTGRES_INDEXES),
     ]);
     checkTablesReady.add(this.warehouse);
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sqlDialect } from '../warehouse/dialect.js';
 import {
   type Cell,
   insertMany,
@@ -82,7 +83,7 @@ export class Ledger {
   async setup(): Promise<void> {
     const statements = [
       ...sql.LEDGER_SCHEMA,
-      ...(this.warehouse.dialect === 'postgres' ? sql.LEDGER_POSTGRES_INDEXES : []),
+      ...sqlDialect(this.warehouse.dialect).lookupIndexes(sql.LEDGER_POSTGRES_INDEXES),
     ];
     await setupSchema(this.warehouse, statements);
   }

@@ -29,8 +29,11 @@ export interface SqlDialect {
   /** ` PARTITION BY …` for a table partitioned by these day columns, or '' where tables are not. */
   partitionByDay(columns: readonly [string, string, string]): string;
   /**
-   * Index DDL, kept only where the engine needs indexes for keyed lookups and uniqueness (PostgreSQL);
-   * DuckDB's zone maps and hash joins do without, and indexes would slow its bulk inserts.
+   * Index DDL (`CREATE [UNIQUE] INDEX IF NOT EXISTS name …`), kept only where the engine needs
+   * indexes for keyed lookups and uniqueness (PostgreSQL); DuckDB's zone maps and hash joins do
+   * without, and indexes would slow its bulk inserts. On PostgreSQL an index that exists is not
+   * touched at all: `CREATE INDEX IF NOT EXISTS` locks its table (SHARE) before it looks, which
+   * waits for every load in flight and deadlocks with them when a process starts beside workers.
    */
   lookupIndexes(statements: readonly string[]): readonly string[];
   /**
@@ -89,10 +92,16 @@ const POSTGRES: SqlDialect = {
     `CASE WHEN abs(round(${expr}, ${scale})) < 1e${precision - scale} THEN CAST(${expr} AS DECIMAL(${precision},${scale})) END`,
   unstage: (name) => `DROP TABLE IF EXISTS pg_temp."${name}"`,
   partitionByDay: (columns) => ` PARTITION BY RANGE (${columns.join(', ')})`,
-  lookupIndexes: (statements) => statements,
+  lookupIndexes: (statements) => statements.map(unlessIndexExists),
   refreshStatistics: (table) => [`ANALYZE ${table}`],
   withLargeJoin: (_tx, fn) => fn(),
 };
+
+function unlessIndexExists(statement: string): string {
+  const name = /^CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+) /.exec(statement)?.[1];
+  if (!name) throw new Error(`not an index statement: ${statement}`);
+  return `DO $do$ BEGIN IF to_regclass('${name}') IS NULL THEN EXECUTE $ddl$${statement}$ddl$; END IF; END $do$`;
+}
 
 export function sqlDialect(name: Warehouse['dialect']): SqlDialect {
   switch (name) {
