@@ -42,6 +42,11 @@ export function postgresAvailable(): boolean {
 export interface PostgresServer {
   /** A superuser URL to the `postgres` database, for creating and dropping test databases. */
   adminUrl: string;
+  /**
+   * Restarts the server (fast shutdown: open connections are cut), as an outage would. Absent for
+   * a server this process did not start (BILLING_TEST_POSTGRES_URL).
+   */
+  restart?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +142,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     await run(ctlCmd, ctlArgs, { cwd: dir });
     return {
       adminUrl: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+      restart: async () => {
+        const [cmd, args] = asServerUser(pgCtl, ['-D', data, '-l', log, '-m', 'fast', '-w', '-t', '60', 'restart']);
+        await run(cmd, args, { cwd: dir });
+      },
       stop: async () => {
         process.removeListener('exit', stopSync);
         const [cmd, args] = asServerUser(pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']);

@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config.js';
 import { RunEmitter } from '../../orchestrator/run-events.js';
@@ -58,6 +59,7 @@ Examples:
         format: parseLogFormat(config.env.BILLING_LOG_FORMAT),
         write: stdoutLine,
       });
+      survivePgBossBookkeeping((message) => logger.warn(message));
       const port = flags.port === undefined ? null : parsePort(flags.port);
       const runtime = await openRuntime(config);
       const { startWorker } = await import('../../orchestrator/scale-out/worker.js');
@@ -134,4 +136,23 @@ async function serveProbes(o: {
   });
   const server = await listen(app.fetch, { host: o.flags.host, port: o.port });
   return { url: `http://${o.flags.host}:${server.port}`, close: () => server.close() };
+}
+
+/**
+ * pg-boss 10 marks a job completed or failed without awaiting it; when PostgreSQL is down at that
+ * moment (a restart) the rejection is unhandled and Node would end the worker. The job is then
+ * still `active` in the queue, which retries it after its timeout (tasks are idempotent), so the
+ * worker logs it and carries on. Any other unhandled rejection still ends the process.
+ */
+function survivePgBossBookkeeping(warn: (message: string) => void): void {
+  process.on('unhandledRejection', (reason) => {
+    const stack = reason instanceof Error ? (reason.stack ?? '') : '';
+    if (stack.includes(`${sep}pg-boss${sep}`)) {
+      warn(
+        `the job queue could not record a job's outcome (${(reason as Error).message}); it is retried after its timeout`,
+      );
+      return;
+    }
+    throw reason;
+  });
 }

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import {
+  canRun,
+  cli,
+  cluster,
+  postgresPerFile,
+  runStatus,
+  snapshot,
+  startProcess,
+  startWorkers,
+} from './support.js';
+
+const pg = postgresPerFile();
+
+/** What the worker's /metrics says for one metric line, as a number (0 when absent). */
+function metric(text: string, line: string): number {
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found ? Number(found.slice(line.length + 1)) : 0;
+}
+
+describe.skipIf(!canRun)('scale-out recovery on PostgreSQL', () => {
+  it('cancels a running run through its job; the next run finishes the work; the worker reports it all on /metrics', async () => {
+    const c = await cluster(pg.server(), 'cancel', { from: '2025-03-01', to: '2025-03-04', rowsPerDay: 30_000 });
+    const worker = startProcess(c.env, 'worker', '--concurrency', '1', '--port', '0');
+    const url = (await worker.waitFor(/worker metrics and probes on (http:\/\/\S+)/))[1] ?? '';
+    await worker.waitFor(/worker started/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    const queued = await cli(c.env, 'materialize', '--no-wait');
+    const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
+    expect(runId, queued.stdout + queued.stderr).not.toBe('');
+    await worker.waitFor(/task file:\S+ of billing_events started/);
+    const canceled = await cli(c.env, 'runs', 'cancel', runId);
+    expect(canceled.stdout, canceled.stderr).toMatch(/cancel requested/);
+    expect(await runStatus(c.databaseUrl, runId)).toBe('canceled');
+    const again = await cli(c.env, 'runs', 'cancel', runId);
+    expect(again.stdout).toMatch(/is canceled; nothing to cancel/);
+
+    const rerun = await cli(c.env, 'materialize');
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/run \S+ success/);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metric(metrics, 'billing_runs_finished_total{status="canceled"}')).toBe(1);
+    expect(metric(metrics, 'billing_runs_finished_total{status="success"}')).toBe(1);
+    expect(metric(metrics, 'billing_rows_ingested_total{asset="billing_events"}')).toBeGreaterThan(0);
+    expect(metric(metrics, 'billing_queue_tasks{state="waiting"}')).toBe(0);
+    await worker.stop();
+
+    const embedded = await cli(c.embeddedEnv, 'materialize');
+    expect(embedded.code, embedded.stderr).toBe(0);
+    const [scaled, reference] = await Promise.all([
+      snapshot({ databaseUrl: c.databaseUrl }),
+      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
+    ]);
+    expect(scaled).toEqual(reference);
+  }, 300_000);
+
+  it('a PostgreSQL restart in the middle of a run: workers reconnect and the runs recover', async () => {
+    const server = pg.server();
+    if (!server.restart) return; // An external server (BILLING_TEST_POSTGRES_URL) is not ours to restart.
+    const c = await cluster(server, 'restart', {
+      from: '2025-03-01',
+      to: '2025-03-03',
+      rowsPerDay: 30_000,
+      filesPerDay: 2,
+    });
+    const env = { ...c.env, BILLING_TASK_TIMEOUT: '5', BILLING_RUN_TIMEOUT: '10' };
+    const workers = await startWorkers(env, 2);
+    const queued = await cli(env, 'materialize', '--no-wait');
+    const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
+    expect(runId, queued.stdout + queued.stderr).not.toBe('');
+    await Promise.race(workers.map((w) => w.waitFor(/task file:\S+ of billing_events started/)));
+    await server.restart();
+
+    const status = await runStatus(c.databaseUrl, runId, 180_000).catch((e) => {
+      throw new Error(`${e}\n${workers.map((w) => w.output().slice(-4000)).join('\n-----\n')}`);
+    });
+    // The run in flight ends (it is not left running); a run after the outage completes the work.
+    console.log('IN-FLIGHT STATUS', status);
+    expect(['success', 'failed']).toContain(status);
+    const after = await cli(env, 'materialize');
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    for (const w of workers) expect(w.child.exitCode, w.output().slice(-3000)).toBeNull();
+    await Promise.all(workers.map((w) => w.stop()));
+
+    const embedded = await cli(c.embeddedEnv, 'materialize');
+    expect(embedded.code, embedded.stderr).toBe(0);
+    const [scaled, reference] = await Promise.all([
+      snapshot({ databaseUrl: c.databaseUrl }),
+      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
+    ]);
+    for (const f of scaled.events_per_file ?? []) expect(f.events).toBe(f.lines);
+    expect(scaled).toEqual(reference);
+  }, 400_000);
+});
