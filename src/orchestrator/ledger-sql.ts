@@ -165,6 +165,8 @@ export const RUN_BY_KEY =
 export const RUN_ASSETS = `SELECT asset, status, changed, row_count, started_at, finished_at, duration_ms, error, metadata
   FROM asset_runs WHERE run_id = $1 ORDER BY started_at`;
 
+export const NEXT_EVENT_SEQ = 'SELECT coalesce(max(seq) + 1, 0) AS n FROM run_events WHERE run_id = $1';
+
 export const RUN_EVENTS = `SELECT seq, logged_at, level, type, asset, message, data
   FROM run_events WHERE run_id = $1 ORDER BY seq`;
 

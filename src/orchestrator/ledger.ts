@@ -190,6 +190,12 @@ export class Ledger {
     );
   }
 
+  /** Where a run's event numbering continues (0 for a run without events). */
+  async nextEventSeq(runId: string): Promise<number> {
+    const [row] = await this.warehouse.all<{ n: number }>(sql.NEXT_EVENT_SEQ, [runId]);
+    return Number(row?.n ?? 0);
+  }
+
   async getCursor(asset: string): Promise<string | null> {
     const rows = await this.warehouse.all<{ cursor: string }>(sql.GET_CURSOR, [asset]);
     return rows[0]?.cursor ?? null;

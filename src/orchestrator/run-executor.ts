@@ -73,26 +73,27 @@ const errorMessage = (error: unknown): string => (error instanceof Error ? error
  */
 export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary> {
   const { graph, ledger, warehouse, request, emitter } = options;
-  if (request.runKey && !options.runId) {
-    const previous = await ledger.findRunByKey(request.runKey);
-    if (previous) {
-      return {
-        runId: previous.run_id,
-        status: previous.status,
-        error: null,
-        assets: [],
-        deduplicatedBy: request.runKey,
-      };
-    }
-  }
   const selected = graph.select(request.selection, { withUpstream: request.withUpstream });
   const range = request.range ?? null;
-  const runId = options.runId ?? (await ledger.createRun(describeRun(graph, request)));
+  const opened = options.runId
+    ? { runId: options.runId, deduplicated: false }
+    : await ledger.createRunOnce(describeRun(graph, request));
+  if (opened.deduplicated) {
+    const previous = await ledger.findRunByKey(request.runKey ?? '');
+    return {
+      runId: opened.runId,
+      status: previous?.status ?? 'success',
+      error: null,
+      assets: [],
+      deduplicatedBy: request.runKey ?? '',
+    };
+  }
+  const runId = opened.runId;
   if (options.runId) await ledger.startRun(runId);
   const signal = options.signal ?? new AbortController().signal;
   const events: RunEvent[] = [];
   // A run taken over from a lost worker (scale-out) already has events: continue their numbering.
-  let flushedEvents = options.runId ? ((await ledger.getRun(runId))?.events.length ?? 0) : 0;
+  let flushedEvents = options.runId ? await ledger.nextEventSeq(runId) : 0;
   const firstSeq = flushedEvents;
   const record = (event: Omit<RunEvent, 'at'>) => events.push({ at: Date.now(), ...event });
   const flushEvents = async () => {

@@ -101,12 +101,12 @@ export class RunQueue {
   submit(request: RunRequest): Promise<{ runId: string; deduplicated: boolean }> {
     return this.submitLock.run(async () => {
       this.assertOpen();
-      const record = describeRun(this.options.graph, request);
-      if (request.runKey) {
-        const previous = await this.options.ledger.findRunByKey(request.runKey);
-        if (previous) return { runId: previous.run_id, deduplicated: true };
-      }
-      const runId = await this.options.ledger.createRun(record, 'queued');
+      const created = await this.options.ledger.createRunOnce(
+        describeRun(this.options.graph, request),
+        'queued',
+      );
+      if (created.deduplicated) return created;
+      const { runId } = created;
       this.enqueue({ runId, request, priority: priorityOf(request.trigger) });
       this.pump();
       return { runId, deduplicated: false };

@@ -21,10 +21,6 @@ export class QueuedRuns {
 
   async submit(request: RunRequest): Promise<{ runId: string; deduplicated: boolean }> {
     const { ledger, graph, queue } = this.options;
-    if (request.runKey) {
-      const previous = await ledger.findRunByKey(request.runKey);
-      if (previous) return { runId: previous.run_id, deduplicated: true };
-    }
     // Two servers may submit the same run key at once: the ledger's unique key picks one.
     const created = await ledger.createRunOnce(describeRun(graph, request), 'queued');
     if (created.deduplicated) return created;
