@@ -18,7 +18,7 @@ import {
   partitionParams,
   probeColumns,
 } from '../sql/aggregate-sql.js';
-import { PRUNE_CHANGES } from '../sql/events.js';
+import { CHANGE_LOG_LOCK, PRUNE_CHANGES } from '../sql/events.js';
 
 /**
  * An aggregate's cursor: the last change-log id it consumed and the billing_events partitions it
@@ -47,8 +47,6 @@ function formatCursor(cursor: AggregateCursor): string {
  */
 export const assetLock = (name: string) => `asset:${name}`;
 export const dayLock = (name: string, day: string) => `asset:${name}:${day}`;
-/** Ingest holds this shared from taking a change id until it commits (see sql/events.ts). */
-export const CHANGE_LOG_LOCK = 'change-log';
 
 /**
  * The change-log head every change at or below which is committed: taking the lock exclusive waits
