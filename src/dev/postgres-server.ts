@@ -143,7 +143,18 @@ export async function startPostgres(): Promise<PostgresServer> {
     return {
       adminUrl: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
       restart: async () => {
-        const [cmd, args] = asServerUser(pgCtl, ['-D', data, '-l', log, '-m', 'fast', '-w', '-t', '60', 'restart']);
+        const [cmd, args] = asServerUser(pgCtl, [
+          '-D',
+          data,
+          '-l',
+          log,
+          '-m',
+          'fast',
+          '-w',
+          '-t',
+          '60',
+          'restart',
+        ]);
         await run(cmd, args, { cwd: dir });
       },
       stop: async () => {
