@@ -87,11 +87,15 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       fx: { source: config.fxSource, reportingCurrency: config.reportingCurrency, env: config.env },
       quality,
     });
-    // Each store and asset creates its tables under its own lock: workers and servers may start together.
-    await ledger.setup();
-    await new AutomationStore(warehouse).setup();
-    await new CheckStore(warehouse).setup();
-    for (const asset of graph.assets) await asset.setup?.(warehouse);
+    // Workers and servers starting together would race to create the same tables, and the
+    // stores' and assets' own setup locks do not compose: on a fresh database, setups holding
+    // different ones deadlock. One lock around all of it (tested: three workers starting at once).
+    await warehouse.exclusive('setup', async () => {
+      await ledger.setup();
+      await new AutomationStore(warehouse).setup();
+      await new CheckStore(warehouse).setup();
+      for (const asset of graph.assets) await asset.setup?.(warehouse);
+    });
     // Embedded: this process holds the only write lock on the file, so any run still "running" is
     // orphaned; queued runs are kept for the daemon's persistent queue. Scale-out: other processes'
     // runs are live; a dead worker's run is retried by the job queue after its timeout.

@@ -205,6 +205,10 @@ class RemoteWarehouse implements Warehouse {
     return this.readOnly();
   }
 
+  exclusive<T>(): Promise<T> {
+    return this.readOnly();
+  }
+
   async close(): Promise<void> {}
 
   private readOnly(): Promise<never> {

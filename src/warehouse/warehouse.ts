@@ -54,6 +54,11 @@ export interface Warehouse extends SqlSession {
    * Writes are serialized: the warehouse has one writer.
    */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` while holding the lock `key` across processes (not bound to a transaction): e.g.
+   * creating tables when several workers start at once. Just runs `fn` where there is one process.
+   */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -158,6 +158,10 @@ export class DuckDBWarehouse implements Warehouse {
 
   async lock(_key: string, _mode?: 'exclusive' | 'shared'): Promise<void> {}
 
+  exclusive<T>(_key: string, fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
     return this.writeLock.run(async () => {
       const tx = this.unlockedWriter();

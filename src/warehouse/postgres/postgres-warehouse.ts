@@ -217,6 +217,22 @@ export class PostgresWarehouse implements Warehouse {
     return Promise.reject(new Error(`lock(${key}) needs a transaction`));
   }
 
+  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    // Its own connection: a session-level lock lives as long as the connection that took it.
+    const client = await this.pool.connect();
+    const id = `billing-pipeline:${key}`;
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [id]);
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [id]).catch(() => {});
+      }
+    } finally {
+      client.release();
+    }
+  }
+
   async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
     return this.writeLock.run(async () => {
       const client = await this.writerClient();
