@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AGGREGATES } from '../../src/billing/aggregates/index.js';
 import { aggregateAsset, parseAggregateCursor } from '../../src/billing/assets/aggregate-asset.js';
 import { billingTables } from '../../src/billing/sql/tables.js';
@@ -7,12 +7,7 @@ import { ensureDayPartitions } from '../../src/warehouse/day-partitions.js';
 import { sqlDialect } from '../../src/warehouse/dialect.js';
 import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.js';
 import type { Row, Warehouse } from '../../src/warehouse/warehouse.js';
-import {
-  createDatabase,
-  type PostgresServer,
-  postgresAvailable,
-  startPostgres,
-} from '../support/postgres.js';
+import { createDatabase, postgresPerFile } from '../support/postgres.js';
 
 /**
  * The aggregates on real PostgreSQL with several connections at once (as scale-out workers are):
@@ -20,20 +15,14 @@ import {
  * concurrent runs neither lose nor double a change.
  */
 
-const withPostgres = postgresAvailable();
-let server: PostgresServer | undefined;
+const postgres = postgresPerFile();
+const withPostgres = postgres.available;
 const open: Warehouse[] = [];
 const drops: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  if (withPostgres) server = await startPostgres();
-}, 120_000);
 afterEach(async () => {
   for (const w of open.splice(0)) await w.close();
   for (const drop of drops.splice(0)) await drop();
-});
-afterAll(async () => {
-  await server?.stop();
 });
 
 const NAMES = AGGREGATES.map((d) => d.name);
@@ -44,8 +33,7 @@ const DAYS = ['2025-04-20', '2025-04-21', '2025-04-22', '2025-04-23'];
 
 /** `workers` warehouses on one fresh database, with the billing tables and a cursor table. */
 async function warehouses(workers: number): Promise<Warehouse[]> {
-  if (!server) throw new Error('the PostgreSQL test server is not running');
-  const db = await createDatabase(server);
+  const db = await createDatabase(postgres.server());
   drops.push(db.drop);
   const list: Warehouse[] = [];
   for (let i = 0; i < workers; i++) list.push(await PostgresWarehouse.open({ url: db.url }));

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canRun,
-  cli,
-  cluster,
-  postgresPerFile,
-  runStatus,
-  snapshot,
-  startProcess,
-  startWorkers,
-} from './support.js';
+import { cli, cluster, postgresPerFile, runStatus, snapshot, startProcess, startWorkers } from './support.js';
 
 const pg = postgresPerFile();
 
@@ -18,9 +9,13 @@ function metric(text: string, line: string): number {
   return found ? Number(found.slice(line.length + 1)) : 0;
 }
 
-describe.skipIf(!canRun)('scale-out recovery on PostgreSQL', () => {
+describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
   it('cancels a running run through its job; the next run finishes the work; the worker reports it all on /metrics', async () => {
-    const c = await cluster(pg.server(), 'cancel', { from: '2025-03-01', to: '2025-03-04', rowsPerDay: 30_000 });
+    const c = await cluster(pg.server(), 'cancel', {
+      from: '2025-03-01',
+      to: '2025-03-04',
+      rowsPerDay: 30_000,
+    });
     const worker = startProcess(c.env, 'worker', '--concurrency', '1', '--port', '0');
     const url = (await worker.waitFor(/worker metrics and probes on (http:\/\/\S+)/))[1] ?? '';
     await worker.waitFor(/worker started/);

@@ -1,39 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, onTestFinished } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { Row } from '../../src/warehouse/warehouse.js';
 import { childEnv, cli } from '../automation/daemon-support.js';
-import {
-  createDatabase,
-  type PostgresServer,
-  postgresAvailable,
-  startPostgres,
-} from '../support/postgres.js';
+import { createDatabase, type PostgresServer } from '../support/postgres.js';
 import { freshBucket, s3Env } from '../support/s3.js';
 import { tmpDir } from '../support/tmp.js';
 
 const BIN = path.join(import.meta.dirname, '../../src/cli/bin.ts');
-
-/** In CI PostgreSQL must be there; locally the scale-out tests skip without its binaries. */
-export const canRun = postgresAvailable() || Boolean(process.env.BILLING_TEST_POSTGRES_URL);
-
-/** One PostgreSQL server per test file, started in beforeAll. */
-export function postgresPerFile(): { server: () => PostgresServer } {
-  let server: PostgresServer | null = null;
-  beforeAll(async () => {
-    if (canRun) server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
-  return {
-    server: () => {
-      if (!server) throw new Error('PostgreSQL did not start');
-      return server;
-    },
-  };
-}
 
 export interface Cluster {
   /** The environment every process of the cluster gets: S3, source, FX, PostgreSQL, fast queue timings. */
@@ -220,4 +195,5 @@ export async function runStatus(databaseUrl: string, runId: string, timeoutMs = 
   }
 }
 
+export { postgresPerFile } from '../support/postgres.js';
 export { cli };

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  canRun,
-  cli,
-  cluster,
-  postgresPerFile,
-  runStatus,
-  snapshot,
-  startProcess,
-  startWorkers,
-} from './support.js';
+import { cli, cluster, postgresPerFile, runStatus, snapshot, startProcess, startWorkers } from './support.js';
 
 const pg = postgresPerFile();
 
-describe.skipIf(!canRun)('scale-out workers on PostgreSQL', () => {
+describe.skipIf(!pg.available)('scale-out workers on PostgreSQL', () => {
   it('three workers running a 30-day backfill build the same tables as one embedded run', async () => {
     const c = await cluster(pg.server(), 'bf30', {
       from: '2025-03-01',

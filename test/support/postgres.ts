@@ -10,3 +10,28 @@ export {
   postgresBinDir,
   startPostgres,
 } from '../../src/dev/postgres-server.js';
+
+import { afterAll, beforeAll } from 'vitest';
+import { type PostgresServer, postgresAvailable, startPostgres } from '../../src/dev/postgres-server.js';
+
+/**
+ * This test file's PostgreSQL server: started in beforeAll where PostgreSQL is available, stopped
+ * after the file. `available` is false (the PostgreSQL tests skip) only outside CI without it.
+ */
+export function postgresPerFile(): { available: boolean; server(): PostgresServer } {
+  const available = postgresAvailable();
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    if (available) server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    available,
+    server() {
+      if (!server) throw new Error('the PostgreSQL test server is not running');
+      return server;
+    },
+  };
+}

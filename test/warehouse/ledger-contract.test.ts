@@ -1,17 +1,12 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AutomationStore } from '../../src/orchestrator/automation-store.js';
 import { Backfills } from '../../src/orchestrator/backfill.js';
 import { CheckStore } from '../../src/orchestrator/check-runner.js';
 import { Ledger } from '../../src/orchestrator/ledger.js';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { Cell, Warehouse } from '../../src/warehouse/warehouse.js';
-import {
-  createDatabase,
-  type PostgresServer,
-  postgresAvailable,
-  startPostgres,
-} from '../support/postgres.js';
+import { createDatabase, postgresPerFile } from '../support/postgres.js';
 import { tmpDir } from '../support/tmp.js';
 
 /**
@@ -21,15 +16,8 @@ import { tmpDir } from '../support/tmp.js';
  */
 
 type Dialect = 'duckdb' | 'postgres';
-const withPostgres = postgresAvailable();
-let server: PostgresServer | undefined;
-
-beforeAll(async () => {
-  if (withPostgres) server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const postgres = postgresPerFile();
+const withPostgres = postgres.available;
 
 async function openDuckDB(): Promise<Warehouse> {
   const dir = await tmpDir('ledger-contract');
@@ -39,8 +27,7 @@ async function openDuckDB(): Promise<Warehouse> {
 
 /** A fresh PostgreSQL database and `count` warehouses on it (separate pools, as separate processes have). */
 async function openPostgres(count = 1): Promise<{ warehouses: Warehouse[]; dispose: () => Promise<void> }> {
-  if (!server) throw new Error('the PostgreSQL test server is not running');
-  const database = await createDatabase(server, 'ledger');
+  const database = await createDatabase(postgres.server(), 'ledger');
   const warehouses: Warehouse[] = [];
   for (let i = 0; i < count; i++) {
     warehouses.push(await openWarehouse({ path: 'unused', databaseUrl: database.url }));

@@ -11,28 +11,12 @@ import {
 } from '../../src/warehouse/postgres/postgres-values.js';
 import { PostgresWarehouse } from '../../src/warehouse/postgres/postgres-warehouse.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
-import {
-  createDatabase,
-  type PostgresServer,
-  postgresAvailable,
-  startPostgres,
-} from '../support/postgres.js';
+import { createDatabase, postgresPerFile } from '../support/postgres.js';
 import { tmpDir } from '../support/tmp.js';
 
-const withPostgres = postgresAvailable();
-let server: PostgresServer | undefined;
-
-beforeAll(async () => {
-  if (withPostgres) server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
-
-function requireServer(): PostgresServer {
-  if (!server) throw new Error('the PostgreSQL test server is not running');
-  return server;
-}
+const postgres = postgresPerFile();
+const withPostgres = postgres.available;
+const requireServer = postgres.server;
 
 describe('PostgreSQL text to the value contract', () => {
   it('formats timestamps as DuckDB does, and gets the instants before 1970 right', () => {

@@ -1,14 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { ColumnInfo, Warehouse } from '../../src/warehouse/warehouse.js';
-import {
-  createDatabase,
-  type PostgresServer,
-  postgresAvailable,
-  startPostgres,
-} from '../support/postgres.js';
+import { createDatabase, postgresPerFile } from '../support/postgres.js';
 import { tmpDir } from '../support/tmp.js';
 
 /**
@@ -17,15 +12,8 @@ import { tmpDir } from '../support/tmp.js';
  */
 
 type Dialect = 'duckdb' | 'postgres';
-const withPostgres = postgresAvailable();
-let server: PostgresServer | undefined;
-
-beforeAll(async () => {
-  if (withPostgres) server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const postgres = postgresPerFile();
+const withPostgres = postgres.available;
 
 async function open(dialect: Dialect): Promise<{ warehouse: Warehouse; dispose: () => Promise<void> }> {
   const dir = await tmpDir(`contract-${dialect}`);
@@ -34,8 +22,7 @@ async function open(dialect: Dialect): Promise<{ warehouse: Warehouse; dispose: 
     const warehouse = await openWarehouse({ path: file, threads: 1 });
     return { warehouse, dispose: () => warehouse.close() };
   }
-  if (!server) throw new Error('the PostgreSQL test server is not running');
-  const database = await createDatabase(server, 'contract');
+  const database = await createDatabase(postgres.server(), 'contract');
   const warehouse = await openWarehouse({ path: file, databaseUrl: database.url });
   return {
     warehouse,
