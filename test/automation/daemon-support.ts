@@ -37,6 +37,47 @@ export function cli(env: Record<string, string>, ...args: string[]): Promise<Cli
   });
 }
 
+/** A child's stdout and stderr as one text, and a wait for a line matching a pattern in it. */
+export function watchOutput(
+  child: ChildProcess,
+  label: string,
+): { output(): string; waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray> } {
+  let text = '';
+  const listeners = new Set<() => void>();
+  const onData = (s: string) => {
+    text += s;
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.setEncoding('utf8').on('data', onData);
+  child.stderr?.setEncoding('utf8').on('data', onData);
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = text.match(pattern);
+        if (!match) return;
+        done();
+        resolve(match);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${label} never printed ${pattern} in ${timeoutMs} ms; output:\n${text}`));
+      }, timeoutMs);
+      const onExit = () => {
+        done();
+        reject(new Error(`${label} exited before printing ${pattern}; output:\n${text}`));
+      };
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        child.off('exit', onExit);
+      };
+      listeners.add(check);
+      child.once('exit', onExit);
+      check();
+    });
+  return { output: () => text, waitFor };
+}
+
 export interface ServeProcess {
   child: ChildProcess;
   info: DaemonInfo;
@@ -70,40 +111,7 @@ export async function startServe(
   } catch {
     // Started from a hook: the caller stops it.
   }
-  let text = '';
-  const listeners = new Set<() => void>();
-  const onData = (s: string) => {
-    text += s;
-    for (const listener of listeners) listener();
-  };
-  child.stdout?.setEncoding('utf8').on('data', onData);
-  child.stderr?.setEncoding('utf8').on('data', onData);
-
-  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const match = text.match(pattern);
-        if (!match) return;
-        done();
-        resolve(match);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`daemon never printed ${pattern} in ${timeoutMs} ms; output:\n${text}`));
-      }, timeoutMs);
-      const onExit = () => {
-        done();
-        reject(new Error(`daemon exited before printing ${pattern}; output:\n${text}`));
-      };
-      const done = () => {
-        clearTimeout(timer);
-        listeners.delete(check);
-        child.off('exit', onExit);
-      };
-      listeners.add(check);
-      child.once('exit', onExit);
-      check();
-    });
+  const { output, waitFor } = watchOutput(child, 'daemon');
 
   await waitFor(/listening on http:\/\/\S+/);
   const home = env.BILLING_HOME ?? '';
@@ -125,7 +133,7 @@ export async function startServe(
   return {
     child,
     info,
-    output: () => text,
+    output,
     waitFor,
     api,
     sql: async <T>(sql: string) =>

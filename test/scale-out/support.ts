@@ -3,7 +3,7 @@ import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { Row } from '../../src/warehouse/warehouse.js';
-import { childEnv, cli } from '../automation/daemon-support.js';
+import { childEnv, cli, watchOutput } from '../automation/daemon-support.js';
 import { createDatabase, type PostgresServer } from '../support/postgres.js';
 import { freshBucket, s3Env } from '../support/s3.js';
 import { tmpDir } from '../support/tmp.js';
@@ -80,43 +80,11 @@ export function startProcess(env: Record<string, string>, ...args: string[]): Pr
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  let text = '';
-  const listeners = new Set<() => void>();
-  const onData = (s: string) => {
-    text += s;
-    for (const l of listeners) l();
-  };
-  child.stdout?.setEncoding('utf8').on('data', onData);
-  child.stderr?.setEncoding('utf8').on('data', onData);
+  const { output, waitFor } = watchOutput(child, args[0] ?? 'billing-pipeline');
   return {
     child,
-    output: () => text,
-    waitFor: (pattern, timeoutMs = 60_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const match = text.match(pattern);
-          if (match) {
-            done();
-            resolve(match);
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${args[0]} never printed ${pattern}; output:\n${text}`));
-        }, timeoutMs);
-        const onExit = () => {
-          done();
-          reject(new Error(`${args[0]} exited before printing ${pattern}; output:\n${text}`));
-        };
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-        };
-        listeners.add(check);
-        child.once('exit', onExit);
-        check();
-      }),
+    output,
+    waitFor: (pattern, timeoutMs = 60_000) => waitFor(pattern, timeoutMs),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
