@@ -1,0 +1,242 @@
+import { join } from 'node:path';
+import type { TaskContext } from '../../orchestrator/asset.js';
+import type { Source } from '../../sources/source.js';
+import { ensureDayPartitions } from '../../warehouse/day-partitions.js';
+import { sqlDialect } from '../../warehouse/dialect.js';
+import { insertMany, type SqlSession } from '../../warehouse/warehouse.js';
+import { parseFile } from '../parse-file.js';
+import * as sql from '../sql/events.js';
+import * as files from '../sql/files.js';
+import { NORMALIZED_EVENT_COLUMNS, REJECTED_ROW_COLUMNS } from '../sql/tables.js';
+
+/*
+ * Loading source files into billing_events: parse one file to normalized CSVs, then commit a batch
+ * of parsed files in one transaction that replaces exactly their rows. The billing_events asset
+ * drives it, in process (pipelined batches) or one file per task on a scale-out worker.
+ */
+
+export interface PendingFile {
+  source_key: string;
+  version: string;
+  partition: string;
+  size: number;
+  replaces: boolean;
+}
+
+/** What became of one file: the unit of the asset's result, whether loaded in process or by a task. */
+export interface FileOutcome {
+  file: PendingFile;
+  kind: 'loaded' | 'rejected' | 'failed';
+  rows: number;
+  rejectedRows: number;
+  reason?: string;
+  /** An earlier attempt (a retried task, another worker) had already loaded this version. */
+  alreadyDone?: boolean;
+}
+
+/** A file after parsing, waiting for (or done with) its transaction. */
+export interface ParsedFile extends FileOutcome {
+  index: number;
+  eventsPath: string;
+  rejectsPath: string;
+}
+
+/** What a load needs of its caller: the run's asset context or a worker's task context. */
+export type LoadContext = Pick<TaskContext, 'warehouse' | 'runId' | 'log' | 'signal'>;
+
+export interface Timings {
+  parseMs: number;
+  insertMs: number;
+}
+
+export interface FileState {
+  needs_load: boolean;
+  loaded_version: string | null;
+  rejected_version: string | null;
+  row_count: number | null;
+  rejected_row_count: number | null;
+  error: string | null;
+}
+
+/** The outcome an earlier attempt recorded for this very version, or null when it still needs loading. */
+export function priorOutcome(file: PendingFile, state: FileState | undefined): FileOutcome | null {
+  if (!state || state.needs_load) return null;
+  if (state.rejected_version === file.version) {
+    return { file, kind: 'rejected', rows: 0, rejectedRows: 0, reason: state.error ?? '', alreadyDone: true };
+  }
+  if (state.loaded_version === file.version) {
+    return {
+      file,
+      kind: 'loaded',
+      rows: Number(state.row_count ?? 0),
+      rejectedRows: Number(state.rejected_row_count ?? 0),
+      alreadyDone: true,
+    };
+  }
+  return null;
+}
+
+export async function parseOne(
+  source: Source,
+  signal: AbortSignal,
+  file: PendingFile,
+  index: number,
+  dir: string,
+  onBytes: (delta: number) => void,
+): Promise<ParsedFile> {
+  const prefix = join(dir, String(index));
+  const parsed: ParsedFile = {
+    index,
+    file,
+    kind: 'loaded',
+    rows: 0,
+    rejectedRows: 0,
+    eventsPath: `${prefix}-events.csv`,
+    rejectsPath: `${prefix}-rejects.csv`,
+  };
+  let last = 0;
+  try {
+    const input = await source.open(file.source_key, { signal });
+    const result = await parseFile({
+      input,
+      fileIndex: index,
+      gzip: file.source_key.toLowerCase().endsWith('.gz'),
+      eventsPath: parsed.eventsPath,
+      rejectsPath: parsed.rejectsPath,
+      onProgress: (bytes) => {
+        onBytes(bytes - last);
+        last = bytes;
+      },
+    });
+    if (result.kind === 'rejected') return { ...parsed, kind: 'rejected', reason: result.reason };
+    return { ...parsed, rows: result.rows, rejectedRows: result.rejected };
+  } catch (error) {
+    return { ...parsed, kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * Loads a batch of parsed files in one transaction. With `recheck` (a task, which may be a retry or
+ * race another worker), each file's state is read again under its lock and a version already
+ * loaded or rejected is left as it is: the outcome then is the one recorded.
+ */
+export async function commitBatch(
+  ctx: LoadContext,
+  batch: readonly ParsedFile[],
+  reportingCurrency: string,
+  options: { recheck?: boolean } = {},
+): Promise<FileOutcome[]> {
+  const dialect = sqlDialect(ctx.warehouse.dialect);
+  // Before the load's transaction, in a short one of its own (PostgreSQL only; see day-partitions.ts).
+  await ensureDayPartitions(
+    ctx.warehouse,
+    'billing_events',
+    batch.filter((p) => p.kind === 'loaded' && p.rows > 0).map((p) => p.file.partition),
+  );
+  const prior = new Map<string, FileOutcome>();
+  await ctx.warehouse.transaction(async (tx: SqlSession) => {
+    // Sorted: two batches sharing files lock them in the same order.
+    for (const key of [...new Set(batch.map((p) => p.file.source_key))].sort()) {
+      await tx.lock(sql.fileLock(key));
+    }
+    if (options.recheck) {
+      for (const p of batch) {
+        const [state] = await tx.all<FileState>(files.FILE_STATE, [p.file.source_key]);
+        const done = priorOutcome(p.file, state);
+        if (done) prior.set(p.file.source_key, done);
+      }
+    }
+    const todo = batch.filter((p) => !prior.has(p.file.source_key));
+    for (const f of todo.filter((p) => p.kind === 'failed'))
+      await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
+    const written = todo.filter((p) => p.kind !== 'failed');
+    if (written.length === 0) return;
+    await tx.lock(sql.EVENTS_REWRITE_LOCK, 'shared');
+    for (const statement of sql.CREATE_BATCH) await tx.exec(statement);
+    await insertMany(
+      tx,
+      sql.INSERT_BATCH_FILES,
+      sql.BATCH_FILE_VALUES,
+      written.map((p) => {
+        const [year, month, day] = p.file.partition.split('-').map(Number);
+        return [
+          p.index,
+          p.file.source_key,
+          p.file.version,
+          p.kind,
+          p.reason ?? null,
+          year ?? 0,
+          month ?? 0,
+          day ?? 0,
+          p.rows,
+          p.rejectedRows,
+        ];
+      }),
+    );
+    for (const statement of dialect.refreshStatistics('ingest_batch')) await tx.exec(statement);
+    const loaded = written.filter((p) => p.kind === 'loaded');
+    // Events and rejected rows exist only for files loaded before (loaded_version is set in the same
+    // transaction): a batch of new files has nothing to replace, and the scans of all history are skipped.
+    // Asked inside the transaction, as another run may have loaded one of them since they were listed.
+    const [previous] = await tx.all<{ replaces: boolean | null }>(sql.BATCH_REPLACES);
+    const replaces = previous?.replaces === true;
+    if (replaces) {
+      for (const statement of sql.COLLECT_OLD_KEYS) await tx.exec(statement);
+      await tx.exec(sql.DELETE_BATCH_EVENTS);
+      await tx.exec(sql.DELETE_BATCH_REJECTED_ROWS);
+    }
+    await tx.exec(sql.DELETE_BATCH_FILE_REJECTIONS);
+    const withRows = loaded.filter((p) => p.rows > 0);
+    if (withRows.length > 0) {
+      await tx.stageCsv({
+        name: 'staged_events',
+        paths: withRows.map((p) => p.eventsPath),
+        columns: NORMALIZED_EVENT_COLUMNS,
+      });
+      await dialect.withLargeJoin(tx, () => tx.exec(sql.insertEvents(dialect), [reportingCurrency]));
+    }
+    const withRejects = loaded.filter((p) => p.rejectedRows > 0);
+    if (withRejects.length > 0) {
+      await tx.stageCsv({
+        name: 'staged_rejects',
+        paths: withRejects.map((p) => p.rejectsPath),
+        columns: REJECTED_ROW_COLUMNS,
+      });
+      await tx.exec(sql.INSERT_REJECTED_ROWS, [ctx.runId]);
+    }
+    await tx.exec(sql.MARK_BATCH_LOADED, [ctx.runId]);
+    await tx.exec(sql.RECORD_BATCH_REJECTIONS, [ctx.runId]);
+    await tx.exec(sql.MARK_BATCH_REJECTED);
+    // Last, and held until commit: see CHANGE_LOG_LOCK.
+    await tx.lock(sql.CHANGE_LOG_LOCK, 'shared');
+    const [change] = await tx.all<{ id: number }>(sql.NEXT_CHANGE_ID);
+    const changeId = change?.id ?? 0;
+    if (replaces) await tx.exec(sql.RECORD_OLD_KEYS, [changeId]);
+    if (withRows.length > 0) await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
+    for (const statement of sql.dropBatch(dialect)) await tx.exec(statement);
+  });
+  const outcomes = batch.map((p) => prior.get(p.file.source_key) ?? p);
+  for (const p of outcomes) logOutcome(ctx, p);
+  return outcomes;
+}
+
+function logOutcome(ctx: LoadContext, p: FileOutcome): void {
+  switch (p.kind) {
+    case 'loaded':
+      ctx.log(
+        `${p.alreadyDone ? 'already loaded' : p.file.replaces ? 'replaced' : 'loaded'} ${p.file.source_key}: ${p.rows} row(s)` +
+          (p.rejectedRows > 0 ? `, ${p.rejectedRows} rejected` : ''),
+      );
+      break;
+    case 'rejected':
+      ctx.log(`${p.alreadyDone ? 'already rejected' : 'rejected'} file ${p.file.source_key}: ${p.reason}`);
+      break;
+    case 'failed':
+      ctx.log(`could not read ${p.file.source_key}: ${p.reason}`);
+      break;
+    default: {
+      const unreachable: never = p.kind;
+      throw new Error(`unknown outcome ${String(unreachable)}`);
+    }
+  }
+}
