@@ -3,7 +3,7 @@ import type { AssetGraph } from './orchestrator/asset-graph.js';
 import type { Ledger } from './orchestrator/ledger.js';
 import type { RunEmitter } from './orchestrator/run-events.js';
 import type { AssetOutcome, RunRequest, RunSummary } from './orchestrator/run-executor.js';
-import type { AssetRunStatus, RunStatus } from './orchestrator/run-status.js';
+import { type AssetRunStatus, isTerminal, type RunStatus } from './orchestrator/run-status.js';
 import type { JobQueue } from './orchestrator/scale-out/job-queue.js';
 import type { QueuedRuns } from './orchestrator/scale-out/queued-runs.js';
 import type { Cell, Row } from './warehouse/warehouse.js';
@@ -51,9 +51,12 @@ export async function openScaleOut(options: {
   };
 }
 
+const FOLLOW_POLL_MS = 250;
+
 /**
  * Queues a run for the workers and follows it in the ledger until it ends, reporting each asset as
- * it finishes, like an in-process run. Ctrl-C stops following; the run goes on.
+ * it finishes, like an in-process run. `signal` (Ctrl-C) cancels the run, and following goes on
+ * until it has really stopped.
  */
 export async function materializeOnQueue(
   scaleOut: ScaleOut,
@@ -62,46 +65,42 @@ export async function materializeOnQueue(
   options: { emitter?: RunEmitter; signal?: AbortSignal } = {},
 ): Promise<RunSummary> {
   const { runId, deduplicated } = await scaleOut.runs.submit(request);
-  if (deduplicated) {
-    const detail = await ledger.getRun(runId);
-    return {
-      runId,
-      status: (detail?.run.status as RunStatus | undefined) ?? 'success',
-      error: null,
-      assets: [],
-      deduplicatedBy: request.runKey ?? '',
-    };
-  }
   const reported = new Set<string>();
   let started = false;
-  const report = async () => {
+  let cancelRequested = false;
+  for (;;) {
+    if (options.signal?.aborted && !cancelRequested) {
+      cancelRequested = true;
+      await scaleOut.runs.cancel(runId);
+    }
+    // A read failing (the server restarting) is retried on the next poll.
     const detail = await ledger.getRun(runId).catch(() => null);
-    if (!detail) return;
-    if (!started && detail.run.status !== 'queued') {
-      started = true;
-      options.emitter?.emit('run:started', { runId, assets: (detail.run.selection as string[]) ?? [] });
+    const status = detail?.run.status as RunStatus | undefined;
+    if (detail && status && deduplicated) {
+      return { runId, status, error: null, assets: [], deduplicatedBy: request.runKey ?? '' };
     }
-    for (const asset of detail.assets) {
-      const name = String(asset.asset);
-      if (reported.has(name)) continue;
-      reported.add(name);
-      options.emitter?.emit('asset:finished', { runId, ...outcomeOf(asset) });
+    if (detail && status) {
+      if (!started && status !== 'queued') {
+        started = true;
+        options.emitter?.emit('run:started', { runId, assets: (detail.run.selection as string[]) ?? [] });
+      }
+      for (const asset of detail.assets) {
+        const name = String(asset.asset);
+        if (reported.has(name)) continue;
+        reported.add(name);
+        options.emitter?.emit('asset:finished', { runId, ...outcomeOf(asset) });
+      }
+      if (isTerminal(status)) {
+        return {
+          runId,
+          status,
+          error: (detail.run.error as string | null) ?? null,
+          assets: detail.assets.map(outcomeOf),
+        };
+      }
     }
-  };
-  const timer = setInterval(() => void report(), 500);
-  try {
-    await scaleOut.runs.wait(runId, { signal: options.signal });
-  } finally {
-    clearInterval(timer);
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
   }
-  await report();
-  const detail = await ledger.getRun(runId);
-  return {
-    runId,
-    status: (detail?.run.status as RunStatus | undefined) ?? 'failed',
-    error: (detail?.run.error as string | null | undefined) ?? null,
-    assets: (detail?.assets ?? []).map(outcomeOf),
-  };
 }
 
 function outcomeOf(asset: Row): AssetOutcome {

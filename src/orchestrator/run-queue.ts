@@ -41,6 +41,22 @@ export type QueueState = 'paused' | 'running' | 'stopping' | 'stopped';
 /** How many times a run interrupted by a crash or shutdown is started again automatically. */
 const MAX_RESUMES = 3;
 
+/**
+ * The request that finishes the work of an interrupted run (a shutdown, a crash): a new run with
+ * the same selection and range, tagged with the run it resumes. Null after MAX_RESUMES in a row.
+ */
+export function resumeRequest(previousRunId: string, request: RunRequest): RunRequest | null {
+  const tags = { ...(request.tags ?? {}) };
+  const attempt = Number(tags.resume_attempt ?? 0) + 1;
+  if (attempt > MAX_RESUMES) return null;
+  return {
+    ...request,
+    runKey: null,
+    trigger: request.trigger.startsWith('backfill') ? request.trigger : 'resume',
+    tags: { ...tags, resumed_from: previousRunId, resume_attempt: String(attempt) },
+  };
+}
+
 /** Background work (backfills) waits behind runs someone is waiting for (sensors, API, schedules). */
 const priorityOf = (trigger: string): number => (trigger.startsWith('backfill') ? 1 : 0);
 
@@ -198,18 +214,11 @@ export class RunQueue {
   }
 
   private async requeue(previousRunId: string, request: RunRequest): Promise<string | null> {
-    const tags = { ...(request.tags ?? {}) };
-    const attempt = Number(tags.resume_attempt ?? 0) + 1;
-    if (attempt > MAX_RESUMES) {
-      this.options.log?.(`run ${previousRunId} was interrupted ${attempt - 1} times; not resuming it again`);
+    const next = resumeRequest(previousRunId, request);
+    if (!next) {
+      this.options.log?.(`run ${previousRunId} was interrupted ${MAX_RESUMES} times; not resuming it again`);
       return null;
     }
-    const next: RunRequest = {
-      ...request,
-      runKey: null,
-      trigger: request.trigger.startsWith('backfill') ? request.trigger : 'resume',
-      tags: { ...tags, resumed_from: previousRunId, resume_attempt: String(attempt) },
-    };
     const runId = await this.options.ledger.createRun(describeRun(this.options.graph, next), 'queued');
     await this.options.onRequeued?.(previousRunId, runId, next);
     this.options.log?.(`run ${previousRunId} was interrupted; queued ${runId} to finish its work`);

@@ -51,6 +51,37 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     expect(scaled).toEqual(reference);
   }, 300_000);
 
+  it('SIGTERM to a worker mid-run: it stops, its run is queued again and another worker finishes it', async () => {
+    const c = await cluster(pg.server(), 'handover', {
+      from: '2025-03-01',
+      to: '2025-03-04',
+      rowsPerDay: 30_000,
+    });
+    const [first] = await startWorkers(c.env, 1);
+    const queued = await cli(c.env, 'materialize', '--no-wait');
+    const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
+    expect(runId, queued.stdout + queued.stderr).not.toBe('');
+    await first?.waitFor(/task file:\S+ of billing_events started/);
+    await first?.stop('SIGTERM');
+    expect(first?.child.exitCode, first?.output()).toBe(0);
+    const resumed = first
+      ?.output()
+      .match(new RegExp(`run ${runId} was interrupted by this worker stopping; queued (\\S+)`))?.[1];
+    expect(resumed, first?.output()).toBeTruthy();
+    expect(await runStatus(c.databaseUrl, runId)).toBe('canceled');
+
+    const [second] = await startWorkers(c.env, 1);
+    expect(await runStatus(c.databaseUrl, resumed ?? '', 180_000)).toBe('success');
+    await second?.stop();
+    const embedded = await cli(c.embeddedEnv, 'materialize');
+    expect(embedded.code, embedded.stderr).toBe(0);
+    const [scaled, reference] = await Promise.all([
+      snapshot({ databaseUrl: c.databaseUrl }),
+      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
+    ]);
+    expect(scaled).toEqual(reference);
+  }, 300_000);
+
   it('a PostgreSQL restart in the middle of a run: workers reconnect and the runs recover', async () => {
     const server = pg.server();
     if (!server.restart) return; // An external server (BILLING_TEST_POSTGRES_URL) is not ours to restart.

@@ -43,7 +43,8 @@ export function registerWorker(program: Command): void {
       'after',
       `
 Start as many as you like, on as many machines, with the same BILLING_DATABASE_URL and source;
-materialize, backfill and serve queue work for them. Ctrl-C / SIGTERM finishes the tasks in hand.
+materialize, backfill and serve queue work for them. Ctrl-C / SIGTERM finishes the tasks in hand and queues
+the runs it coordinates again for the other workers.
 
 Examples:
   $ BILLING_DATABASE_URL=postgres://billing@db/billing billing-pipeline worker --concurrency 4`,
@@ -90,7 +91,9 @@ Examples:
         await new Promise<void>((resolve) => {
           const onSignal = (signal: NodeJS.Signals) => {
             process.once(signal, () => process.exit(130));
-            logger.info(`${signal} received: finishing the tasks in hand (again to force)`);
+            logger.info(
+              `${signal} received: finishing the tasks in hand, handing runs over (again to force)`,
+            );
             resolve();
           };
           process.once('SIGINT', onSignal);

@@ -138,16 +138,19 @@ export class JobQueue {
     }
   }
 
-  async sendRun(runId: string): Promise<string> {
-    const id = randomUUID();
-    await this.boss.insert([{ id, name: RUN_QUEUE, data: { runId } satisfies RunJobData }]);
-    return id;
+  async sendRuns(runIds: readonly string[]): Promise<void> {
+    await this.insert(runIds.map((runId) => ({ name: RUN_QUEUE, data: { runId } satisfies RunJobData })));
   }
 
   async sendTasks(tasks: readonly TaskJobData[]): Promise<string[]> {
-    const jobs = tasks.map((data) => ({ id: randomUUID(), name: TASK_QUEUE, data }));
-    for (let i = 0; i < jobs.length; i += 500) await this.boss.insert(jobs.slice(i, i + 500));
-    return jobs.map((j) => j.id);
+    return this.insert(tasks.map((data) => ({ name: TASK_QUEUE, data })));
+  }
+
+  /** Inserts jobs in chunks with ids chosen here, so the caller can follow them. */
+  private async insert(jobs: readonly { name: string; data: object }[]): Promise<string[]> {
+    const withIds = jobs.map((job) => ({ ...job, id: randomUUID() }));
+    for (let i = 0; i < withIds.length; i += 500) await this.boss.insert(withIds.slice(i, i + 500));
+    return withIds.map((j) => j.id);
   }
 
   async states(ids: readonly string[]): Promise<Map<string, JobStatus>> {

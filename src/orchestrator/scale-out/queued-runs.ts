@@ -1,10 +1,10 @@
 import type { AssetGraph } from '../asset-graph.js';
 import type { Ledger } from '../ledger.js';
 import { describeRun, type RunRequest } from '../run-executor.js';
-import { isTerminal, type RunStatus } from '../run-status.js';
+import { isTerminal } from '../run-status.js';
 import { type JobQueue, RUN_QUEUE } from './job-queue.js';
 
-const WAIT_POLL_MS = 250;
+const POLL_MS = 250;
 
 /**
  * Submits runs in scale-out mode: each run is recorded `queued` in the ledger and handed to the
@@ -14,8 +14,6 @@ const WAIT_POLL_MS = 250;
  */
 export class QueuedRuns {
   private state: 'running' | 'stopped' = 'running';
-  /** Runs this process submitted that are not finished yet (for the metrics gauges). */
-  private readonly mine = new Map<string, RunStatus>();
 
   constructor(private readonly options: { graph: AssetGraph; ledger: Ledger; queue: JobQueue }) {}
 
@@ -25,18 +23,14 @@ export class QueuedRuns {
     const created = await ledger.createRunOnce(describeRun(graph, request), 'queued');
     if (created.deduplicated) return created;
     const { runId } = created;
-    await queue.sendRun(runId);
-    this.mine.set(runId, 'queued');
+    await queue.sendRuns([runId]);
     return { runId, deduplicated: false };
   }
 
   async submitMany(requests: readonly RunRequest[]): Promise<string[]> {
     const { ledger, graph, queue } = this.options;
     const runIds = await ledger.createQueuedRuns(requests.map((r) => describeRun(graph, r)));
-    for (const runId of runIds) {
-      await queue.sendRun(runId);
-      this.mine.set(runId, 'queued');
-    }
+    await queue.sendRuns(runIds);
     return runIds;
   }
 
@@ -69,40 +63,22 @@ export class QueuedRuns {
     return this.state;
   }
 
+  /** Nothing waits in this process: the metrics read the cluster's queue through `jobDepth`. */
   get queuedIds(): string[] {
-    return [...this.mine].filter(([, s]) => s === 'queued').map(([id]) => id);
+    return [];
   }
 
   get runningIds(): string[] {
-    return [...this.mine].filter(([, s]) => s === 'running').map(([id]) => id);
+    return [];
   }
 
-  /** Waits until the run is finished (by whichever worker) and returns its final status. */
-  async wait(
-    runId: string,
-    options: { signal?: AbortSignal; onStatus?: (s: RunStatus) => void } = {},
-  ): Promise<RunStatus> {
-    let last: RunStatus | null = null;
-    for (;;) {
-      const row = await this.options.ledger.runRequest(runId).catch(() => null);
-      const status: RunStatus | null = row?.status ?? last;
-      if (status && status !== last) {
-        last = status;
-        options.onStatus?.(status);
-      }
-      if (status && this.mine.has(runId)) this.mine.set(runId, status);
-      if (status && isTerminal(status)) {
-        this.mine.delete(runId);
-        return status;
-      }
-      if (options.signal?.aborted) throw new Error('stopped waiting');
-      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
-    }
-  }
-
-  /** Resolves when every run this process submitted has finished. */
+  /** Resolves when no run waits or runs in the shared queue, whoever submitted it. */
   async idle(): Promise<void> {
-    for (const runId of [...this.mine.keys()]) await this.wait(runId);
+    for (;;) {
+      const { runs } = await this.jobDepth();
+      if (runs.waiting + runs.active === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
   }
 
   async stop(): Promise<void> {

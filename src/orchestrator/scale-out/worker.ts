@@ -2,10 +2,11 @@ import type PgBoss from 'pg-boss';
 import type { Cell, Warehouse } from '../../warehouse/warehouse.js';
 import type { TaskContext } from '../asset.js';
 import type { AssetGraph } from '../asset-graph.js';
+import { Backfills } from '../backfill.js';
 import type { Ledger } from '../ledger.js';
 import type { RunEmitter } from '../run-events.js';
-import { executeRun } from '../run-executor.js';
-import { requestFromStored } from '../run-queue.js';
+import { executeRun, type RunRequest } from '../run-executor.js';
+import { requestFromStored, resumeRequest } from '../run-queue.js';
 import { isTerminal } from '../run-status.js';
 import { dispatchTasks } from './dispatcher.js';
 import {
@@ -16,6 +17,7 @@ import {
   TASK_QUEUE,
   type TaskJobData,
 } from './job-queue.js';
+import { QueuedRuns } from './queued-runs.js';
 
 export interface WorkerOptions {
   graph: AssetGraph;
@@ -32,7 +34,10 @@ export interface WorkerOptions {
 }
 
 export interface Worker {
-  /** Finishes the jobs in hand (up to the timeout), takes no new ones, closes the slots. */
+  /**
+   * Takes no new jobs, stops the runs it coordinates at their next safe point and queues them again
+   * for another worker, finishes the tasks in hand (up to the timeout), closes the slots.
+   */
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -47,7 +52,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const { graph, ledger, warehouse, queue, log } = options;
   const slots = await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, options.openSlot));
   const free = [...slots];
+  /** Tasks still running when the stop's timeout is up are aborted (the queue retries them). */
   const stopping = new AbortController();
+  /** Runs this worker coordinates stop at their next safe point and are queued again, as in the daemon. */
+  const handover = new AbortController();
+  let coordinating = 0;
+  const runs = new QueuedRuns({ graph, ledger, queue });
+  const backfills = new Backfills({ warehouse, launcher: runs, allAssets: graph.assets.map((a) => a.name) });
   const polling = { pollingIntervalSeconds: queue.settings.pollingIntervalSeconds, batchSize: 1 };
 
   const runTask = async (job: PgBoss.Job<TaskJobData>) => {
@@ -83,9 +94,11 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const row = await ledger.runRequest(runId);
     // Canceled before it started, or already finished by an earlier attempt of this job.
     if (!row || isTerminal(row.status)) return { status: row?.status ?? 'unknown' };
+    const request = requestFromStored(row);
     const controller = new AbortController();
     const onStop = () => controller.abort(new Error('worker stopping'));
-    stopping.signal.addEventListener('abort', onStop);
+    handover.signal.addEventListener('abort', onStop);
+    coordinating += 1;
     // pg-boss's cancel only marks the job: the coordinator looks for the mark at its safe points.
     const watch = setInterval(() => {
       queue
@@ -101,26 +114,35 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         graph,
         ledger,
         warehouse,
-        request: requestFromStored(row),
+        request,
         runId,
         signal: controller.signal,
         emitter: options.emitter,
         dispatch: (asset, tasks, signal) => dispatchTasks({ queue, runId, asset, tasks, signal }),
       });
       log(`run ${runId} ${summary.status}${summary.error ? `: ${summary.error}` : ''}`, { run_id: runId });
-      if (
-        summary.status === 'canceled' &&
-        stopping.signal.aborted &&
-        !isCanceled(await queue.states([job.id]), job.id)
-      ) {
-        // Interrupted by this worker stopping, not by a user: let another worker redo the run.
-        throw new Error('worker stopped during the run');
-      }
+      const stoppedByUs = handover.signal.aborted && !isCanceled(await queue.states([job.id]), job.id);
+      if (summary.status === 'canceled' && stoppedByUs) await resume(runId, request);
       return { status: summary.status };
     } finally {
       clearInterval(watch);
-      stopping.signal.removeEventListener('abort', onStop);
+      handover.signal.removeEventListener('abort', onStop);
+      coordinating -= 1;
     }
+  };
+
+  /** Interrupted by this worker stopping, not by a user: another worker finishes the work. */
+  const resume = async (runId: string, request: RunRequest) => {
+    const next = resumeRequest(runId, request);
+    if (!next) {
+      log(`run ${runId} was interrupted too many times; not resuming it again`, { run_id: runId });
+      return;
+    }
+    const { runId: resumed } = await runs.submit(next);
+    await backfills.relink(resumed, next);
+    log(`run ${runId} was interrupted by this worker stopping; queued ${resumed} to finish its work`, {
+      run_id: runId,
+    });
   };
 
   const markLost = async (job: PgBoss.Job<RunJobData>) => {
@@ -145,8 +167,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   return {
     async stop(timeoutMs = 30_000) {
       for (const id of ids) await queue.boss.offWork({ id }).catch(() => {});
+      handover.abort();
       const deadline = Date.now() + timeoutMs;
-      while (free.length < slots.length && Date.now() < deadline) await sleep(100);
+      while ((free.length < slots.length || coordinating > 0) && Date.now() < deadline) await sleep(100);
       stopping.abort();
       await Promise.all(slots.map((s) => s.close().catch(() => {})));
     },
