@@ -21,13 +21,14 @@ export async function dispatchTasks(options: {
   const { queue, runId, asset, tasks, signal } = options;
   if (tasks.length === 0) return [];
   const ids = await queue.sendTasks(tasks.map((t) => ({ runId, asset, key: t.key, payload: t.payload })));
+  const taskOf = new Map(ids.map((id, i) => [id, tasks[i]]));
   const outcomes = new Map<string, TaskOutcome>();
   let pollErrors = 0;
   while (outcomes.size < ids.length) {
     if (signal.aborted) {
       const open = ids.filter((id) => !outcomes.has(id));
       await queue.cancel(TASK_QUEUE, open).catch(() => {});
-      for (const id of open) outcomes.set(id, failed(tasks[ids.indexOf(id)], 'canceled'));
+      for (const id of open) outcomes.set(id, failed(taskOf.get(id), 'canceled'));
       break;
     }
     await sleep(POLL_MS);
@@ -41,7 +42,7 @@ export async function dispatchTasks(options: {
       continue;
     }
     for (const [id, status] of states) {
-      const task = tasks[ids.indexOf(id)];
+      const task = taskOf.get(id);
       if (!task) continue;
       switch (status.state) {
         case 'completed':
