@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { cellConverter, columnTypeName } from '../warehouse/postgres/postgres-values.js';
-import type { Row, Warehouse } from '../warehouse/warehouse.js';
+import { rawText, withSessionOptions } from '../warehouse/postgres/postgres-connect.js';
+import { toQueryResult } from '../warehouse/postgres/postgres-values.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import { type ReadOnlySqlRequest, type ReadOnlySqlResult, SqlRefusal } from './sql-runner.js';
 
 /**
@@ -88,17 +89,6 @@ export function screenPostgresSql(sql: string): string {
   return keyword;
 }
 
-/** Session settings the warehouse's own connections use, so values convert the same way. */
-function readerUrl(url: string): string {
-  const parsed = new URL(url);
-  const own = parsed.searchParams.get('options');
-  const ours = '-c TimeZone=UTC -c DateStyle=ISO,YMD';
-  parsed.searchParams.set('options', own ? `${own} ${ours}` : ours);
-  return parsed.toString();
-}
-
-const rawText = (value: string): string => value;
-
 /** A server error as a refusal a client can act on. */
 function refusalOf(error: unknown, timedOut: boolean, timeoutMs: number): SqlRefusal {
   if (error instanceof SqlRefusal) return error;
@@ -133,7 +123,7 @@ export async function runReadOnlyPostgres(
   const started = performance.now();
   const keyword = screenPostgresSql(request.sql);
   const client = new pg.Client({
-    connectionString: readerUrl(databaseUrl),
+    connectionString: withSessionOptions(databaseUrl),
     application_name: 'billing-pipeline-sql',
     types: { getTypeParser: () => rawText },
   });
@@ -158,17 +148,9 @@ export async function runReadOnlyPostgres(
     const result = useCursor
       ? await client.query({ text: `FETCH ${request.limit + 1} FROM api_sql`, rowMode: 'array' })
       : first;
-    const fields = result.fields;
-    const converters = fields.map(cellConverter);
-    const rows = (result.rows as (string | null)[][]).map((values) => {
-      const row: Row = {};
-      fields.forEach((field, i) => {
-        row[field.name] = converters[i]?.(values[i] ?? null) ?? null;
-      });
-      return row;
-    });
+    const { columns, rows } = toQueryResult(result.fields, result.rows as (string | null)[][]);
     return {
-      columns: fields.map((f) => ({ name: f.name, type: columnTypeName(f) })),
+      columns,
       rows: rows.slice(0, request.limit),
       truncated: rows.length > request.limit,
       elapsed_ms: Math.round(performance.now() - started),

@@ -82,3 +82,19 @@ export function connectError(error: unknown, target: PgTarget, timeoutMs: number
   }
   return new ConfigError(text, { cause: error });
 }
+
+// Sent as startup options, so every connection has them before its first statement. TimeZone makes
+// TIMESTAMPTZ print in UTC and casts to it read naive text as UTC, as in DuckDB without ICU;
+// DateStyle fixes the text the value converter parses, whatever the server's defaults.
+const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD';
+
+/** The URL with our session options added to any it already carries (pg lets the URL's win). */
+export function withSessionOptions(url: string): string {
+  const parsed = new URL(url);
+  const own = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', own ? `${own} ${SESSION_OPTIONS}` : SESSION_OPTIONS);
+  return parsed.toString();
+}
+
+/** Every value comes back as PostgreSQL's text, so conversion can see the column's type modifier. */
+export const rawText = (value: string): string => value;

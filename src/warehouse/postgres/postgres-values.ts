@@ -1,4 +1,4 @@
-import type { Cell } from '../warehouse.js';
+import type { Cell, QueryResult, Row } from '../warehouse.js';
 
 /**
  * PostgreSQL results in the warehouse's value contract, the one DuckDB's converter produces.
@@ -232,4 +232,19 @@ const PG_SPELLING: Record<string, string> = {
 /** A column type as the pipeline declares it (DuckDB's vocabulary), in PostgreSQL's. */
 export function pgColumnType(type: string): string {
   return PG_SPELLING[type.trim().toUpperCase()] ?? type;
+}
+
+/** A result read in pg's array row mode (all text), as the warehouse's columns and rows. */
+export function toQueryResult(fields: readonly PgField[], rows: readonly (string | null)[][]): QueryResult {
+  const converters = fields.map(cellConverter);
+  return {
+    columns: fields.map((f) => ({ name: f.name, type: columnTypeName(f) })),
+    rows: rows.map((values) => {
+      const row: Row = {};
+      for (let i = 0; i < fields.length; i += 1) {
+        row[fields[i]?.name ?? ''] = converters[i]?.(values[i] ?? null) ?? null;
+      }
+      return row;
+    }),
+  };
 }

@@ -12,8 +12,14 @@ import {
   type StageCsvOptions,
   type Warehouse,
 } from '../warehouse.js';
-import { connectError, type PgTarget, parseDatabaseUrl } from './postgres-connect.js';
-import { cellConverter, columnTypeName, pgColumnType } from './postgres-values.js';
+import {
+  connectError,
+  type PgTarget,
+  parseDatabaseUrl,
+  rawText,
+  withSessionOptions,
+} from './postgres-connect.js';
+import { pgColumnType, toQueryResult } from './postgres-values.js';
 
 export interface PostgresWarehouseOptions {
   /** `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (libpq URL parameters such as `sslmode` work). */
@@ -45,22 +51,6 @@ const FUNCTIONS = [
   { ddl: UTC_NOW_FUNCTION, signature: 'utc_now()' },
   { ddl: ROUND_DOUBLE_FUNCTION, signature: 'round(double precision, integer)' },
 ];
-
-// Sent as startup options, so every connection has them before its first statement. TimeZone makes
-// TIMESTAMPTZ print in UTC and casts to it read naive text as UTC, as in DuckDB without ICU;
-// DateStyle fixes the text the value converter parses, whatever the server's defaults.
-const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD';
-
-/** The URL with our session options added to any it already carries (pg lets the URL's win). */
-function withSessionOptions(url: string): string {
-  const parsed = new URL(url);
-  const own = parsed.searchParams.get('options');
-  parsed.searchParams.set('options', own ? `${own} ${SESSION_OPTIONS}` : SESSION_OPTIONS);
-  return parsed.toString();
-}
-
-/** Every value comes back as PostgreSQL's text, so conversion can see the column's type modifier. */
-const rawText = (value: string): string => value;
 
 type Queryable = Pool | PoolClient;
 
@@ -96,17 +86,7 @@ class PostgresSession implements SqlSession {
     )) as QueryArrayResult<(string | null)[]> | QueryArrayResult<(string | null)[]>[];
     const result = Array.isArray(answer) ? answer.at(-1) : answer;
     if (!result?.fields.length) return { columns: [], rows: [] };
-    const fields = result.fields;
-    const converters = fields.map(cellConverter);
-    const columns = fields.map((f) => ({ name: f.name, type: columnTypeName(f) }));
-    const rows = result.rows.map((values) => {
-      const row: Row = {};
-      for (let i = 0; i < fields.length; i += 1) {
-        row[fields[i]?.name ?? ''] = converters[i]?.(values[i] ?? null) ?? null;
-      }
-      return row;
-    });
-    return { columns, rows };
+    return toQueryResult(result.fields, result.rows);
   }
 
   async lock(key: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<void> {
