@@ -26,7 +26,9 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
     expect(runId, queued.stdout + queued.stderr).not.toBe('');
     await worker.waitFor(/task file:\S+ of billing_events started/);
-    const canceled = await cli(c.env, 'runs', 'cancel', runId);
+    // The flag instead of the environment variable.
+    const flagOnly = { ...c.env, BILLING_DATABASE_URL: '' };
+    const canceled = await cli(flagOnly, 'runs', 'cancel', runId, '--database-url', c.databaseUrl);
     expect(canceled.stdout, canceled.stderr).toMatch(/cancel requested/);
     expect(await runStatus(c.databaseUrl, runId)).toBe('canceled');
     const again = await cli(c.env, 'runs', 'cancel', runId);
@@ -92,7 +94,7 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
       filesPerDay: 2,
     });
     const env = { ...c.env, BILLING_TASK_TIMEOUT: '5', BILLING_RUN_TIMEOUT: '10' };
-    const workers = await startWorkers(env, 2);
+    const workers = await startWorkers(env, 2, 2);
     const queued = await cli(env, 'materialize', '--no-wait');
     const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
     expect(runId, queued.stdout + queued.stderr).not.toBe('');

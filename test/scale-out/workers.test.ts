@@ -31,6 +31,11 @@ describe.skipIf(!pg.available)('scale-out workers on PostgreSQL', () => {
     expect(scaled.events_per_file).toHaveLength(60);
     for (const f of scaled.events_per_file ?? []) expect(f.events).toBe(f.lines);
     expect(scaled).toEqual(reference);
+    // `query` reads PostgreSQL with the same JSON contract.
+    const counted = await cli(c.env, 'query', 'SELECT count(*) AS n FROM billing_events', '--format', 'json');
+    expect(counted.code, counted.stderr).toBe(0);
+    const events = (scaled.events_per_file ?? []).reduce((n, f) => n + Number(f.events), 0);
+    expect(JSON.parse(counted.stdout)).toEqual([{ n: events }]);
   }, 600_000);
 
   it('a worker killed mid-ingest: its task is retried by another worker, nothing lost or doubled', async () => {
@@ -73,10 +78,19 @@ describe.skipIf(!pg.available)('scale-out workers on PostgreSQL', () => {
     expect(enabled.code, enabled.stderr).toBe(0);
     const a = startProcess(env, 'serve', '--port', '0');
     const b = startProcess(env, 'serve', '--port', '0');
-    await Promise.all([a.waitFor(/listening on/), b.waitFor(/listening on/)]);
+    const urls = await Promise.all(
+      [a, b].map(async (p) => (await p.waitFor(/listening on (http:\/\/\S+)/))[1]),
+    );
     await Promise.race([a.waitFor(/automation leader/), b.waitFor(/automation leader/)]);
     // Several ticks' worth of time.
     await new Promise((resolve) => setTimeout(resolve, 7_000));
+    // Both serve; each reports the cluster's queue: the scheduled run waits (no workers here).
+    for (const url of urls) {
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^billing_runs_queued 1$/m);
+      expect(metrics).toMatch(/^billing_queue_tasks\{state="waiting"\} 0$/m);
+    }
     await Promise.all([a.stop(), b.stop()]);
     const leaders = [a, b].filter((p) => /automation leader/.test(p.output()));
     expect(leaders).toHaveLength(1);
