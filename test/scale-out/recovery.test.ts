@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cli, cluster, postgresPerFile, runStatus, snapshot, startProcess, startWorkers } from './support.js';
+import {
+  cli,
+  cluster,
+  expectSameAsEmbedded,
+  postgresPerFile,
+  runStatus,
+  startProcess,
+  startWorkers,
+} from './support.js';
 
 const pg = postgresPerFile();
 
@@ -44,13 +52,7 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     expect(metric(metrics, 'billing_queue_tasks{state="waiting"}')).toBe(0);
     await worker.stop();
 
-    const embedded = await cli(c.embeddedEnv, 'materialize');
-    expect(embedded.code, embedded.stderr).toBe(0);
-    const [scaled, reference] = await Promise.all([
-      snapshot({ databaseUrl: c.databaseUrl }),
-      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
-    ]);
-    expect(scaled).toEqual(reference);
+    await expectSameAsEmbedded(c);
   }, 300_000);
 
   it('SIGTERM to a worker mid-run: it stops, its run is queued again and another worker finishes it', async () => {
@@ -75,13 +77,7 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     const [second] = await startWorkers(c.env, 1);
     expect(await runStatus(c.databaseUrl, resumed ?? '', 180_000)).toBe('success');
     await second?.stop();
-    const embedded = await cli(c.embeddedEnv, 'materialize');
-    expect(embedded.code, embedded.stderr).toBe(0);
-    const [scaled, reference] = await Promise.all([
-      snapshot({ databaseUrl: c.databaseUrl }),
-      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
-    ]);
-    expect(scaled).toEqual(reference);
+    await expectSameAsEmbedded(c);
   }, 300_000);
 
   it('a PostgreSQL restart in the middle of a run: workers reconnect and the runs recover', async () => {
@@ -112,13 +108,6 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     for (const w of workers) expect(w.child.exitCode, w.output().slice(-3000)).toBeNull();
     await Promise.all(workers.map((w) => w.stop()));
 
-    const embedded = await cli(c.embeddedEnv, 'materialize');
-    expect(embedded.code, embedded.stderr).toBe(0);
-    const [scaled, reference] = await Promise.all([
-      snapshot({ databaseUrl: c.databaseUrl }),
-      snapshot({ home: c.embeddedEnv.BILLING_HOME }),
-    ]);
-    for (const f of scaled.events_per_file ?? []) expect(f.events).toBe(f.lines);
-    expect(scaled).toEqual(reference);
+    await expectSameAsEmbedded(c);
   }, 400_000);
 });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { Row } from '../../src/warehouse/warehouse.js';
 import { childEnv, cli, watchOutput } from '../automation/daemon-support.js';
@@ -143,6 +143,22 @@ export async function snapshot(where: {
   } finally {
     await warehouse.close();
   }
+}
+
+/**
+ * Materializes the same source once in the embedded mode and asserts every compared table of the
+ * PostgreSQL run equals it, with no event doubled; returns the PostgreSQL snapshot.
+ */
+export async function expectSameAsEmbedded(c: Cluster): Promise<Record<string, Row[]>> {
+  const embedded = await cli(c.embeddedEnv, 'materialize');
+  expect(embedded.code, embedded.stderr).toBe(0);
+  const [scaled, reference] = await Promise.all([
+    snapshot({ databaseUrl: c.databaseUrl }),
+    snapshot({ home: c.embeddedEnv.BILLING_HOME }),
+  ]);
+  for (const f of scaled.events_per_file ?? []) expect(f.events).toBe(f.lines);
+  expect(scaled).toEqual(reference);
+  return scaled;
 }
 
 /** Polls the ledger on PostgreSQL until the run ends. */
