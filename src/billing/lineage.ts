@@ -6,7 +6,13 @@ import * as sql from './sql/lineage.js';
 
 export interface AssetLineage {
   asset: string;
+  /** The assets this one reads directly. */
+  inputs: string[];
+  /** The assets that read this one directly. */
+  outputs: string[];
+  /** Everything upstream, transitively. */
   upstream: string[];
+  /** Everything downstream, transitively. */
   downstream: string[];
 }
 
@@ -21,8 +27,13 @@ export interface PartitionLineage extends AssetLineage {
 }
 
 export function assetLineage(graph: AssetGraph, asset: string): AssetLineage {
-  graph.get(asset);
-  return { asset, upstream: graph.reachable(asset, 'up'), downstream: graph.reachable(asset, 'down') };
+  return {
+    asset,
+    inputs: [...graph.get(asset).deps],
+    outputs: graph.downstreamOf(asset),
+    upstream: graph.reachable(asset, 'up'),
+    downstream: graph.reachable(asset, 'down'),
+  };
 }
 
 /**

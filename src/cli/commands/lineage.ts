@@ -39,11 +39,20 @@ Examples:
           process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           return;
         }
+        // Direct inputs and outputs first: a flat "a <- b <- c" read as a chain when they were siblings.
         const out = [
           `${result.asset}${'partition' in result ? ` @ ${result.partition}` : ''}`,
-          `  upstream:   ${result.upstream.join(' <- ') || '(none: a source asset)'}`,
-          `  downstream: ${result.downstream.join(', ') || '(none)'}`,
+          `  inputs:         ${result.inputs.join(', ') || '(none: a source asset)'}`,
+          `  all upstream:   ${result.upstream.join(', ') || '(none)'}`,
+          `  outputs:        ${result.outputs.join(', ') || '(none)'}`,
+          `  all downstream: ${result.downstream.join(', ') || '(none)'}`,
         ];
+        if ('files' in result && result.materializations.length === 0 && result.files.length === 0) {
+          out.push(
+            '',
+            `No data for ${result.partition}: no run has materialized this partition and no source file is behind it.`,
+          );
+        }
         const section = (title: string, rows: readonly Record<string, unknown>[], cols: string[]) => {
           if (rows.length === 0) return;
           out.push(
