@@ -3,12 +3,22 @@ import type { Cell, QueryResult } from '../warehouse/warehouse.js';
 export type OutputFormat = 'json' | 'csv' | 'table';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'csv', 'table'];
 
-export function formatResult(result: QueryResult, format: OutputFormat): string {
+export interface FormatOptions {
+  /**
+   * The output goes to a terminal: CSV then shows control characters as visible escapes too, since
+   * the terminal would act on them. Piped or redirected CSV keeps every value exact.
+   */
+  terminal?: boolean;
+}
+
+export function formatResult(result: QueryResult, format: OutputFormat, options: FormatOptions = {}): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(result.rows, null, 2);
-    case 'csv':
-      return toCsv(result);
+      return jsonText(result.rows);
+    case 'csv': {
+      const text = toCsv(result);
+      return options.terminal ? escapeControlChars(text, { keepNewlines: true }) : text;
+    }
     case 'table':
       return toTable(
         result.columns.map((c) => c.name),
@@ -19,6 +29,46 @@ export function formatResult(result: QueryResult, format: OutputFormat): string 
       throw new Error(`unknown format ${String(unreachable)}`);
     }
   }
+}
+
+/*
+ * Text from the data (a source file's key, a rejected line, a user id) reaches the terminal. An ESC
+ * there starts an escape sequence (colours, cursor moves, window titles, OSC 52 clipboard writes),
+ * BEL rings, CR overwrites what was printed, and bidirectional overrides reorder what is shown. So
+ * C0 controls, DEL, C1 controls and the bidi overrides and isolates print as visible escapes:
+ * `\x1b`, `\x07`, `\r`, `\u202e`. A backslash itself is left alone (this is for reading, not a
+ * round trip: JSON and piped CSV keep values exact).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_CHARS_BUT_NEWLINE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function visibleEscape(char: string): string {
+  const named = NAMED_ESCAPES[char];
+  if (named) return named;
+  const code = char.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** Text safe to print on a terminal; `keepNewlines` for multi-line output such as a report. */
+export function escapeControlChars(text: string, options: { keepNewlines?: boolean } = {}): string {
+  return text.replace(options.keepNewlines ? CONTROL_CHARS_BUT_NEWLINE : CONTROL_CHARS, visibleEscape);
+}
+
+/**
+ * JSON.stringify escapes C0 controls but leaves DEL, C1 controls and bidi overrides raw; JSON can
+ * spell those as `\u` escapes too, so the output is terminal-safe and still decodes to the same values.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 export function cellText(value: Cell | undefined): string {
@@ -41,7 +91,7 @@ function toCsv(result: QueryResult): string {
 
 /** A plain aligned text table; numbers right-aligned so amounts line up on the decimal point. */
 export function toTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const text = rows.map((r) => r.map((v) => (v === null ? 'NULL' : cellText(v))));
+  const text = rows.map((r) => r.map((v) => (v === null ? 'NULL' : escapeControlChars(cellText(v)))));
   const numeric = headers.map(
     (_, i) =>
       rows.length > 0 &&
@@ -49,10 +99,11 @@ export function toTable(headers: readonly string[], rows: readonly (readonly Cel
         (r) => r[i] === null || typeof r[i] === 'number' || /^-?[\d,]+(\.\d+)?%?$/.test(String(r[i])),
       ),
   );
-  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
+  const heads = headers.map((h) => escapeControlChars(h));
+  const widths = heads.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? '').length)));
   const pad = (s: string, i: number) => (numeric[i] ? s.padStart(widths[i] ?? 0) : s.padEnd(widths[i] ?? 0));
   const lines = [
-    headers.map(pad).join('  '),
+    heads.map(pad).join('  '),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...text.map((r) => r.map(pad).join('  ')),
   ];

@@ -23,18 +23,28 @@ export function registerQuery(program: Command): void {
 Output: json is an array of row objects; DECIMAL values are exact decimal strings, TIMESTAMP is
 ISO-8601 UTC, DATE is YYYY-MM-DD, integers are numbers.
 
+csv is RFC 4180: a header line, then one line per row; a field holding a comma, a quote or a line
+break is quoted, with quotes doubled; NULL is an empty field. It is data for programs, so values are
+written exactly as stored: text starting with = + - @ is NOT neutralised for spreadsheets (the web
+UI's CSV downloads are). Only when stdout is a terminal are control characters (ESC, BEL, CR, ...)
+shown as visible escapes such as \x1b; redirect to a file or a pipe for the exact bytes.
+
+table shows control characters in values as visible escapes (\x1b, \r, \t, \u202e), so data
+cannot move the cursor, recolour or retitle your terminal. json escapes them as JSON does (\u001b).
+
 Examples:
   $ billing-pipeline query "SELECT * FROM daily_aggregates ORDER BY day" --format json
   $ billing-pipeline query "SELECT source_key, line_number, reason FROM rejected_rows" --format csv`,
     )
     .action(async (sql: string, flags: CommonOptions & { format: string }) => {
       const format = parseFormat(flags.format);
+      const output = { terminal: process.stdout.isTTY === true };
       const daemon = await daemonFor(flags);
       if (daemon) {
         // The daemon owns the warehouse: its SQL endpoint is read-only and returns 10,000 rows at most.
         const result = await daemon.sql(sql, { limit: 10_000 });
         process.stdout.write(
-          `${formatResult({ columns: result.columns, rows: result.rows as Row[] }, format)}\n`,
+          `${formatResult({ columns: result.columns, rows: result.rows as Row[] }, format, output)}\n`,
         );
         if (result.truncated)
           process.stderr.write(
@@ -43,6 +53,6 @@ Examples:
         return;
       }
       const result = await withRuntime(flags, (runtime) => runtime.warehouse.query(sql));
-      process.stdout.write(`${formatResult(result, format)}\n`);
+      process.stdout.write(`${formatResult(result, format, output)}\n`);
     });
 }
