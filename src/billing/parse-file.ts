@@ -4,8 +4,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { csvText } from './csv-text.js';
 import { readCsvRecords } from './ingest/csv-reader.js';
-import { mapHeader, normalizeRecord } from './ingest/row-normalizer.js';
-import type { SchemaColumn } from './schema.js';
+import { headerProblemReason, mapHeader, normalizeRecord } from './ingest/row-normalizer.js';
 
 export type ParsedFile =
   | { kind: 'parsed'; rows: number; rejected: number; bytes: number }
@@ -84,7 +83,7 @@ async function parseRecords(
     for (const record of batch) {
       if (header === null) {
         header = mapHeader(record.fields);
-        if (!header.ok) return { kind: 'rejected', reason: missingColumnsReason(header.missing) };
+        if (!header.ok) return { kind: 'rejected', reason: headerProblemReason(header.problem) };
         continue;
       }
       if (!header.ok) break;
@@ -111,8 +110,4 @@ async function parseRecords(
   if (good) events.write(good);
   if (bad) rejects.write(bad);
   return { kind: 'parsed', rows, rejected };
-}
-
-function missingColumnsReason(missing: readonly SchemaColumn[]): string {
-  return `missing required column(s): ${missing.join(', ')} (the header must name all 11 schema columns)`;
 }

@@ -39,26 +39,33 @@ describe('LocalSource', () => {
     expect(await listAll(new LocalSource(root))).toHaveLength(1);
   });
 
-  it('reports mtime-size as version and changes it when the file is rewritten', async () => {
+  it('changes the version on every rewrite, even of the same size with the mtime put back (cp -p)', async () => {
     const root = await tmpDir('local-source');
     const source = new LocalSource(root);
     const key = 'year=2025/month=04/day=23/a.csv';
+    const file = path.join(root, key);
     await source.put(key, 'a,b\n1,2\n');
+    const when = new Date((Math.floor(Date.now() / 1000) - 60) * 1000);
+    await utimes(file, when, when);
     const [before] = await listAll(source);
-    expect(before?.version).toMatch(/^\d+-8$/);
+    expect(before?.version).toMatch(new RegExp(`^${when.getTime()}-8-\\d+-\\d+$`));
 
-    // Same size, so only the mtime can tell the versions apart.
-    await source.put(key, 'a,b\n3,4\n');
-    // Whole seconds: utimes takes float seconds, so sub-millisecond rounding would blur the comparison.
-    const later = new Date((Math.floor(Date.now() / 1000) + 5) * 1000);
-    await utimes(path.join(root, key), later, later);
-    const [sameSize] = await listAll(source);
-    expect(sameSize?.version).toBe(`${Math.trunc(later.getTime())}-8`);
+    // In place (same inode), same size, and the mtime restored: only ctime tells them apart.
+    await writeFile(file, 'a,b\n3,4\n');
+    await utimes(file, when, when);
+    const [sameSizeAndMtime] = await listAll(source);
+    expect(sameSizeAndMtime?.size).toBe(8);
+    expect(sameSizeAndMtime?.version.startsWith(`${when.getTime()}-8-`)).toBe(true);
+    expect(sameSizeAndMtime?.version).not.toBe(before?.version);
+
+    // Listing again without a change keeps the version: nothing is reloaded for nothing.
+    const [unchanged] = await listAll(source);
+    expect(unchanged?.version).toBe(sameSizeAndMtime?.version);
 
     await source.put(key, 'a,b\n3,4\n5,6\n');
     const [bigger] = await listAll(source);
-    expect(bigger?.version).toMatch(/-12$/);
-    expect(new Set([before?.version, sameSize?.version, bigger?.version]).size).toBe(3);
+    expect(bigger?.size).toBe(12);
+    expect(new Set([before?.version, sameSizeAndMtime?.version, bigger?.version]).size).toBe(3);
   });
 
   it('opens, puts and copies files byte for byte', async () => {

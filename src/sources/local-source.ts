@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Dirent, Stats } from 'node:fs';
+import type { BigIntStats, Dirent, Stats } from 'node:fs';
 import {
   copyFile,
   mkdir,
@@ -75,12 +75,12 @@ export class LocalSource implements Source {
     for (const file of found) {
       signal?.throwIfAborted();
       // Stat lazily so the version reflects the file as close as possible to when it is read.
-      const stats = await statOrNull(file.absolute);
+      const stats = await bigStatOrNull(file.absolute);
       if (!stats?.isFile()) continue; // deleted between the walk and now
       yield {
         key: file.key,
-        size: stats.size,
-        version: `${Math.trunc(stats.mtimeMs)}-${stats.size}`,
+        size: Number(stats.size),
+        version: localVersion(stats),
         partition: file.partition,
         gzip: file.gzip,
       };
@@ -178,6 +178,24 @@ export class LocalSource implements Source {
 /** Orders keys by code point, which matches S3's UTF-8 byte order for the ASCII keys we produce. */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * `mtime-size-ctime-inode`. mtime and size alone miss a same-size rewrite whose mtime was restored
+ * (`cp -p`, `rsync -t`, `touch -r`); the kernel sets ctime on every write or rename and it cannot be
+ * set back, and a file moved into place has a new inode. A chmod also changes ctime: the file is
+ * then reloaded, which replaces its rows with the same rows.
+ */
+export function localVersion(stats: BigIntStats): string {
+  return `${stats.mtimeMs}-${stats.size}-${stats.ctimeNs}-${stats.ino}`;
+}
+
+async function bigStatOrNull(file: string): Promise<BigIntStats | null> {
+  try {
+    return await stat(file, { bigint: true });
+  } catch {
+    return null;
+  }
 }
 
 async function statOrNull(file: string): Promise<Stats | null> {

@@ -5,7 +5,7 @@ export interface SourceFile {
   /** Path relative to the source root, with `/` separators, e.g. `year=2025/month=04/day=23/part-0.csv`. */
   key: string;
   size: number;
-  /** ETag for S3, `mtimeMs-size` for local files: a different value means the file was replaced. */
+  /** ETag for S3, `mtime-size-ctime-inode` for local files: a different value means the file was replaced. */
   version: string;
   /** The day partition the file belongs to, `YYYY-MM-DD`. */
   partition: string;

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { SCHEMA_COLUMNS } from '../schema.js';
 import type { CsvRecord } from './csv-reader.js';
-import { type HeaderMap, mapHeader, type Normalized, normalizeRecord } from './row-normalizer.js';
+import {
+  type HeaderMap,
+  headerProblemReason,
+  mapHeader,
+  type Normalized,
+  normalizeRecord,
+} from './row-normalizer.js';
 
 function headerOf(fields: string[]): HeaderMap {
   const mapped = mapHeader(fields);
-  if (!mapped.ok) throw new Error(`missing ${mapped.missing.join(', ')}`);
+  if (!mapped.ok) throw new Error(headerProblemReason(mapped.problem));
   return mapped.header;
 }
 
@@ -90,22 +96,32 @@ describe('mapHeader', () => {
     });
   });
 
-  it('uses the first of repeated names', () => {
-    const header = headerOf([...SCHEMA_COLUMNS, 'user_id', 'TIMESTAMP']);
-    expect(header.indexes.user_id).toBe(2);
-    expect(header.indexes.timestamp).toBe(0);
+  it('ignores repeated unknown columns but refuses a schema column named twice', () => {
+    const header = headerOf([...SCHEMA_COLUMNS, 'note', 'NOTE']);
     expect(header.fieldCount).toBe(13);
+    const twice = mapHeader([...SCHEMA_COLUMNS, ' Credit_Usage']);
+    expect(twice).toEqual({
+      ok: false,
+      problem: { kind: 'duplicated', column: 'credit_usage', positions: [3, 11] },
+    });
+    if (twice.ok) return;
+    expect(headerProblemReason(twice.problem)).toBe(
+      'column credit_usage appears 2 times in the header (columns 4, 12): the file is ambiguous; keep one',
+    );
   });
 
   it('lists missing columns in schema order', () => {
     expect(mapHeader(['currency', 'success', 'foo', 'resource_id', 'region', 'service_tier'])).toEqual({
       ok: false,
-      missing: ['timestamp', 'user_id', 'credit_usage', 'operation_type', 'resource_type', 'invoice_id'],
+      problem: {
+        kind: 'missing',
+        columns: ['timestamp', 'user_id', 'credit_usage', 'operation_type', 'resource_type', 'invoice_id'],
+      },
     });
-    expect(mapHeader([])).toEqual({ ok: false, missing: [...SCHEMA_COLUMNS] });
+    expect(mapHeader([])).toEqual({ ok: false, problem: { kind: 'missing', columns: [...SCHEMA_COLUMNS] } });
     expect(mapHeader(['time stamp', ...SCHEMA_COLUMNS.slice(1)])).toEqual({
       ok: false,
-      missing: ['timestamp'],
+      problem: { kind: 'missing', columns: ['timestamp'] },
     });
   });
 });

@@ -8,27 +8,55 @@ export type HeaderMap = { indexes: Record<SchemaColumn, number>; fieldCount: num
 /** A row ready for DuckDB (one CSV line in `SCHEMA_COLUMNS` order, no line ending), or why it was rejected. */
 export type Normalized = { ok: true; csv: string } | { ok: false; reason: string };
 
+/** Why a header cannot be used; the file is rejected whole with this reason. */
+export type HeaderProblem =
+  | { kind: 'missing'; columns: SchemaColumn[] }
+  | { kind: 'duplicated'; column: SchemaColumn; positions: number[] };
+
 /**
  * Finds the schema columns in a header record: names are trimmed and compared case-insensitively, in any
- * order; unknown columns are ignored and, for a repeated name, the first occurrence wins.
+ * order; unknown columns are ignored (repeated or not). A schema column named twice makes the file
+ * ambiguous (which `credit_usage` is billed?), so it is a problem, not a guess.
  */
 export function mapHeader(
   fields: string[],
-): { ok: true; header: HeaderMap } | { ok: false; missing: SchemaColumn[] } {
-  const positions = new Map<string, number>();
+): { ok: true; header: HeaderMap } | { ok: false; problem: HeaderProblem } {
+  const positions = new Map<string, number[]>();
   fields.forEach((name, index) => {
     const key = name.trim().toLowerCase();
-    if (!positions.has(key)) positions.set(key, index);
+    const list = positions.get(key);
+    if (list) list.push(index);
+    else positions.set(key, [index]);
   });
   const missing: SchemaColumn[] = [];
   const indexes = {} as Record<SchemaColumn, number>;
   for (const column of SCHEMA_COLUMNS) {
-    const index = positions.get(column);
-    if (index === undefined) missing.push(column);
-    else indexes[column] = index;
+    const found = positions.get(column);
+    if (found === undefined) {
+      missing.push(column);
+      continue;
+    }
+    if (found.length > 1) return { ok: false, problem: { kind: 'duplicated', column, positions: found } };
+    indexes[column] = found[0] as number;
   }
-  if (missing.length > 0) return { ok: false, missing };
+  if (missing.length > 0) return { ok: false, problem: { kind: 'missing', columns: missing } };
   return { ok: true, header: { indexes, fieldCount: fields.length } };
+}
+
+/** The rejection reason for a header problem, naming the columns (1-based positions, as a spreadsheet counts). */
+export function headerProblemReason(problem: HeaderProblem): string {
+  switch (problem.kind) {
+    case 'missing':
+      return `missing required column(s): ${problem.columns.join(', ')} (the header must name all 11 schema columns)`;
+    case 'duplicated':
+      return `column ${problem.column} appears ${problem.positions.length} times in the header (columns ${problem.positions
+        .map((p) => p + 1)
+        .join(', ')}): the file is ambiguous; keep one`;
+    default: {
+      const unreachable: never = problem;
+      throw new Error(`unknown header problem ${String(unreachable)}`);
+    }
+  }
 }
 
 const EMPTY: Problem = { problem: 'is empty' };

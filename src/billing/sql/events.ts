@@ -60,8 +60,12 @@ export const DELETE_BATCH_EVENTS = `DELETE FROM billing_events
 export const DELETE_BATCH_REJECTED_ROWS = `DELETE FROM rejected_rows
   WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
 
+/**
+ * `rejected_files` is current state, like `rejected_rows`: one row per file whose current version is
+ * rejected. A load clears it; a (re)rejection replaces it. Earlier rejections live in the runs' event logs.
+ */
 export const DELETE_BATCH_FILE_REJECTIONS = `DELETE FROM rejected_files
-  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind IN ('loaded', 'rejected'))`;
 
 /**
  * `$1`: the reporting currency; amounts are normalized with the rates loaded now (see fx-sql.ts).
