@@ -39,6 +39,7 @@ export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
       home: options.home,
       concurrency: options.ingestConcurrency,
       reportingCurrency: fx.reportingCurrency,
+      fxSource: fx.source,
     }),
     ...aggregates.map((def) => aggregateAsset(def, names)),
     insightsAsset(names, {
@@ -49,6 +50,7 @@ export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
   const checks = billingChecks({
     settings: quality.checks,
     reportingCurrency: fx.reportingCurrency,
+    fxSource: fx.source,
     aggregates,
     now: options.now,
   });

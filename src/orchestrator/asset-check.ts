@@ -49,7 +49,18 @@ export interface AssetCheckDefinition {
   name: string;
   description: string;
   severity: CheckSeverity;
+  /**
+   * Whether a failed `error` result withholds its partition from downstream assets (default true).
+   * A check whose failures downstream assets already represent honestly says false: the run still
+   * fails, but the rest of the partition's data flows on (see `fx_rate_available`).
+   */
+  withholds?: boolean;
   evaluate(context: AssetCheckContext): Promise<CheckOutcome[]>;
+  /**
+   * One sentence over all failed outcomes of an evaluation, for the run's error and log; without it
+   * they show the first failure's message. Only called when something failed.
+   */
+  summarize?(context: AssetCheckContext, failed: readonly CheckOutcome[]): Promise<string>;
 }
 
 /** A stored check result, as `check_results` holds it. */

@@ -2,6 +2,7 @@ import { sqlDialect } from '../warehouse/dialect.js';
 import type { Row, SqlValue, Warehouse } from '../warehouse/warehouse.js';
 import type { AssetDefinition, AssetResult } from './asset.js';
 import type {
+  AssetCheckContext,
   AssetCheckDefinition,
   BlockedPartition,
   CheckOutcome,
@@ -17,9 +18,13 @@ export interface CheckVerdict {
   asset: string;
   check: string;
   severity: CheckSeverity;
+  /** Whether its failures withhold data from downstream assets (see AssetCheckDefinition.withholds). */
+  withholds: boolean;
   passed: number;
   /** Failed outcomes, in partition order. */
   failed: CheckOutcome[];
+  /** The check's own account of all its failures, when it gives one (`summarize`). */
+  summary: string | null;
 }
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -121,7 +126,7 @@ export class CheckRunner {
   async upstreamBlocks(asset: AssetDefinition): Promise<BlockedPartition[]> {
     const pairs = asset.deps.flatMap((dep) =>
       (this.options.graph.get(dep).checks ?? [])
-        .filter((c) => c.severity === 'error')
+        .filter((c) => c.severity === 'error' && c.withholds !== false)
         .map((c) => ({ asset: dep, check: c.name })),
     );
     const failures = await this.store.currentFailures(pairs);
@@ -155,7 +160,7 @@ export class CheckRunner {
     const verdicts: CheckVerdict[] = [];
     const rows: (CheckOutcome & { asset: string; check: string; severity: CheckSeverity })[] = [];
     for (const check of checks) {
-      const outcomes = await this.evaluateOne(check, {
+      const context: AssetCheckContext = {
         runId: this.options.runId,
         asset: asset.name,
         warehouse: this.options.warehouse,
@@ -164,23 +169,42 @@ export class CheckRunner {
         failing: failing.filter((f) => f.check_name === check.name).map((f) => f.partition),
         blockedUpstream,
         signal,
-      });
+      };
+      const outcomes = await this.evaluateOne(check, context);
       const verdict: CheckVerdict = {
         asset: asset.name,
         check: check.name,
         severity: check.severity,
+        withholds: check.withholds !== false,
         passed: 0,
         failed: [],
+        summary: null,
       };
       for (const outcome of outcomes) {
         rows.push({ ...outcome, asset: asset.name, check: check.name, severity: check.severity });
         if (outcome.passed) verdict.passed++;
         else verdict.failed.push(outcome);
       }
+      verdict.summary = await this.summarize(check, context, verdict.failed);
       if (outcomes.length > 0) verdicts.push(verdict);
     }
     await this.store.record(this.options.runId, rows);
     return verdicts;
+  }
+
+  /** A check's summary of its failures; a failed outcome of its own (the check crashed) has none. */
+  private async summarize(
+    check: AssetCheckDefinition,
+    context: AssetCheckContext,
+    failed: readonly CheckOutcome[],
+  ): Promise<string | null> {
+    if (!check.summarize || failed.length === 0 || failed.some((o) => o.partition === null)) return null;
+    try {
+      return await check.summarize(context, failed);
+    } catch {
+      // The verdicts are recorded either way; the run's message falls back to the first failure.
+      return null;
+    }
   }
 
   private async evaluateOne(

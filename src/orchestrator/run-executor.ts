@@ -281,7 +281,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         level: v.severity === 'error' ? 'error' : 'warn',
         type: 'check_failed',
         asset: asset.name,
-        message: `${asset.name}: ${message}${v.severity === 'error' ? '; withheld from downstream assets' : ''}`,
+        message: `${asset.name}: ${message}${v.severity === 'error' && v.withholds ? '; withheld from downstream assets' : ''}`,
         data: {
           check: v.check,
           severity: v.severity,
@@ -313,7 +313,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
 function describeFailure(v: CheckVerdict): string {
   const partitions = v.failed.map((o) => o.partition);
   const where = partitions.every((p) => p === null) ? '' : ` for ${describePartitions(partitions)}`;
-  const first = v.failed[0]?.message;
+  const first = v.summary ?? v.failed[0]?.message;
   return `check ${v.check} (${v.severity}) failed${where}${first ? `: ${first}` : ''}`;
 }
 

@@ -1,3 +1,5 @@
+import { cursorChangeSql } from '../billing/sql/aggregate-sql.js';
+
 /**
  * Asset and partition state, computed from the ledger (`runs`, `asset_runs`, `materializations`)
  * and the file inventory (`billing_files`). Every query answers with the *current* state: a later
@@ -18,7 +20,7 @@ const PENDING_DAYS: Record<PartitionBasis | 'none', string> = {
   // An aggregate's cursor is the last change-log id it consumed; newer changes name the days it
   // has yet to rebuild. Files not loaded yet will change their day too.
   event: `SELECT DISTINCT event_date AS day FROM billing_event_changes
-      WHERE change_id > coalesce((SELECT max(CAST(cursor AS BIGINT)) FROM asset_cursors WHERE asset = $1), -1)
+      WHERE change_id > coalesce((SELECT max(${cursorChangeSql('cursor')}) FROM asset_cursors WHERE asset = $1), -1)
     UNION SELECT DISTINCT partition FROM billing_files WHERE needs_load`,
 };
 

@@ -83,7 +83,7 @@ describe('rate selection', () => {
 });
 
 describe('missing rates', () => {
-  it('fail fx_rate_available for the affected partitions only, never a silent zero, until the rate arrives', async () => {
+  it('fail fx_rate_available for the affected partitions, never a silent zero and without withholding them, until the rate arrives', async () => {
     const p = await withRates('fx-missing', 'date,currency,rate\n2025-04-20,EUR,1.1\n');
     await p.put(key('2025-04-22'), csv(at('2025-04-22', { currency: 'EUR', credit_usage: '10' })));
     await p.put(
@@ -102,33 +102,45 @@ describe('missing rates', () => {
       '2025-04-22': true,
       '2025-04-23': false,
     });
+    const file = p.env.BILLING_FX_SOURCE;
     const results = await latestResults(p, 'billing_events', 'fx_rate_available');
     expect(results.map((r) => [r.partition, r.severity, r.observed, r.message])).toEqual([
       [
         '2025-04-19',
         'error',
         '1',
-        '1 event(s) cannot be normalized to USD: EUR ×1 (2025-04-19: no rate on or before); add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)',
+        `1 event(s) cannot be normalized to USD: EUR ×1 (2025-04-19: no rate on or before); add those rates to the FX file ${file} (date,currency,rate)`,
       ],
       ['2025-04-22', 'error', '0', null],
       [
         '2025-04-23',
         'error',
         '2',
-        '2 event(s) cannot be normalized to USD: GBP ×2 (2025-04-23: no rate on or before); add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)',
+        `2 event(s) cannot be normalized to USD: GBP ×2 (2025-04-23: no rate on or before); add those rates to the FX file ${file} (date,currency,rate)`,
       ],
     ]);
-    expect(run.error).toMatch(
-      /check fx_rate_available \(error\) failed for 2025-04-19, 2025-04-23: 1 event\(s\) cannot be normalized/,
+    // The run's error counts every failing day, not only the first.
+    expect(run.error).toContain(
+      `check fx_rate_available (error) failed for 2025-04-19, 2025-04-23: 3 event(s) cannot be normalized to USD: EUR on 2025-04-19 ×1; GBP on 2025-04-23 ×2; add those rates to the FX file ${file} (date,currency,rate)`,
     );
-    // The amounts are unknown (NULL) on the events; no aggregate counts them as zero.
+    // The amounts are unknown (NULL) on the events; no aggregate counts them as zero, and the days
+    // are not withheld: their counts and raw totals are there.
     expect(
       await p.rows('SELECT count(*) AS n FROM billing_events WHERE normalized_credit_usage IS NULL'),
     ).toEqual([{ n: 3 }]);
-    expect(await dailyNormalized(p)).toEqual(['2025-04-22 11.000000']);
-    expect(await p.rows('SELECT total_events, total_normalized_credit_usage FROM billing_insights')).toEqual([
-      { total_events: 1, total_normalized_credit_usage: '11.000000' },
+    expect(
+      await p.rows(
+        'SELECT CAST(day AS VARCHAR) AS day, event_count, total_credit_usage, total_normalized_credit_usage AS n, unnormalized_event_count AS missing FROM daily_aggregates ORDER BY day',
+      ),
+    ).toEqual([
+      { day: '2025-04-19', event_count: 1, total_credit_usage: '1.000000', n: null, missing: 1 },
+      { day: '2025-04-22', event_count: 1, total_credit_usage: '10.000000', n: '11.000000', missing: 0 },
+      { day: '2025-04-23', event_count: 3, total_credit_usage: '10.000000', n: null, missing: 2 },
     ]);
+    expect(await p.rows('SELECT total_events, total_normalized_credit_usage FROM billing_insights')).toEqual([
+      { total_events: 5, total_normalized_credit_usage: null },
+    ]);
+    expect(Object.values(await verdicts(p, 'daily_aggregates', 'reconciliation')).every(Boolean)).toBe(true);
 
     // The rates arrive: the affected events are normalized, the partitions released.
     await p.setRates('date,currency,rate\n2025-04-01,EUR,1.0\n2025-04-20,EUR,1.1\n2025-04-23,GBP,1.5\n');

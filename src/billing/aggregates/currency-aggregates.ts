@@ -1,4 +1,4 @@
-import { completeSum } from '../fx/fx-sql.js';
+import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
 /**
@@ -13,9 +13,11 @@ export const currencyAggregates: AggregateDefinition = {
   columns: `event_count BIGINT NOT NULL,
     total_credit_usage DECIMAL(38,6) NOT NULL,
     unique_users BIGINT NOT NULL,
-    total_normalized_credit_usage DECIMAL(38,6)`,
+    total_normalized_credit_usage DECIMAL(38,6),
+    ${UNNORMALIZED_COLUMN}`,
   measures: `count(*),
     sum(e.credit_usage),
     count(DISTINCT e.user_id),
-    ${completeSum('e.normalized_credit_usage')}`,
+    ${completeSum('e.normalized_credit_usage')},
+    ${unnormalizedCount('e.normalized_credit_usage')}`,
 };

@@ -1,4 +1,4 @@
-import { completeSum } from '../fx/fx-sql.js';
+import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import { exactMean, ratio } from '../sql/money.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
@@ -17,7 +17,8 @@ export const dailyAggregates: AggregateDefinition = {
     unique_resources BIGINT NOT NULL,
     refund_count BIGINT NOT NULL,
     total_refunds DECIMAL(38,6) NOT NULL,
-    total_normalized_credit_usage DECIMAL(38,6)`,
+    total_normalized_credit_usage DECIMAL(38,6),
+    ${UNNORMALIZED_COLUMN}`,
   measures: `count(*),
     sum(e.credit_usage),
     ${exactMean('sum(e.credit_usage)', 'count(*)')},
@@ -28,5 +29,6 @@ export const dailyAggregates: AggregateDefinition = {
     count(DISTINCT e.resource_id),
     count(*) FILTER (WHERE e.credit_usage < 0),
     coalesce(sum(e.credit_usage) FILTER (WHERE e.credit_usage < 0), 0),
-    ${completeSum('e.normalized_credit_usage')}`,
+    ${completeSum('e.normalized_credit_usage')},
+    ${unnormalizedCount('e.normalized_credit_usage')}`,
 };

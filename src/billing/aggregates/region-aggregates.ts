@@ -1,4 +1,4 @@
-import { completeSum } from '../fx/fx-sql.js';
+import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
 export const regionAggregates: AggregateDefinition = {
@@ -11,11 +11,13 @@ export const regionAggregates: AggregateDefinition = {
     unique_users BIGINT NOT NULL,
     unique_resource_types BIGINT NOT NULL,
     unique_operation_types BIGINT NOT NULL,
-    total_normalized_credit_usage DECIMAL(38,6)`,
+    total_normalized_credit_usage DECIMAL(38,6),
+    ${UNNORMALIZED_COLUMN}`,
   measures: `count(*),
     sum(e.credit_usage),
     count(DISTINCT e.user_id),
     count(DISTINCT e.resource_type),
     count(DISTINCT e.operation_type),
-    ${completeSum('e.normalized_credit_usage')}`,
+    ${completeSum('e.normalized_credit_usage')},
+    ${unnormalizedCount('e.normalized_credit_usage')}`,
 };

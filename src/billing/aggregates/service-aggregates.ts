@@ -1,4 +1,4 @@
-import { completeSum } from '../fx/fx-sql.js';
+import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import { ratio } from '../sql/money.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
@@ -17,12 +17,14 @@ export const serviceAggregates: AggregateDefinition = {
     failure_count BIGINT NOT NULL,
     success_rate DECIMAL(9,6),
     unique_users BIGINT NOT NULL,
-    total_normalized_credit_usage DECIMAL(38,6)`,
+    total_normalized_credit_usage DECIMAL(38,6),
+    ${UNNORMALIZED_COLUMN}`,
   measures: `count(*),
     sum(e.credit_usage),
     count(*) FILTER (WHERE e.success),
     count(*) FILTER (WHERE NOT e.success),
     ${ratio('count(*) FILTER (WHERE e.success)', 'count(*)')},
     count(DISTINCT e.user_id),
-    ${completeSum('e.normalized_credit_usage')}`,
+    ${completeSum('e.normalized_credit_usage')},
+    ${unnormalizedCount('e.normalized_credit_usage')}`,
 };

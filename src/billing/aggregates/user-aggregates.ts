@@ -1,4 +1,4 @@
-import { completeSum } from '../fx/fx-sql.js';
+import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
 export const userAggregates: AggregateDefinition = {
@@ -15,7 +15,8 @@ export const userAggregates: AggregateDefinition = {
     unique_regions BIGINT NOT NULL,
     first_seen TIMESTAMP NOT NULL,
     last_seen TIMESTAMP NOT NULL,
-    total_normalized_credit_usage DECIMAL(38,6)`,
+    total_normalized_credit_usage DECIMAL(38,6),
+    ${UNNORMALIZED_COLUMN}`,
   measures: `count(*),
     sum(e.credit_usage),
     count(*) FILTER (WHERE e.success),
@@ -25,5 +26,6 @@ export const userAggregates: AggregateDefinition = {
     count(DISTINCT e.region),
     min(e."timestamp"),
     max(e."timestamp"),
-    ${completeSum('e.normalized_credit_usage')}`,
+    ${completeSum('e.normalized_credit_usage')},
+    ${unnormalizedCount('e.normalized_credit_usage')}`,
 };

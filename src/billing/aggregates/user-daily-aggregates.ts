@@ -1,4 +1,4 @@
-import { completeSum } from '../fx/fx-sql.js';
+import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
 
 /** Per user and UTC day: the series the spend-anomaly insight scores each user against. */
@@ -12,8 +12,10 @@ export const userDailyAggregates: AggregateDefinition = {
   partitioning: 'none',
   columns: `event_count BIGINT NOT NULL,
     total_credit_usage DECIMAL(38,6) NOT NULL,
-    total_normalized_credit_usage DECIMAL(38,6)`,
+    total_normalized_credit_usage DECIMAL(38,6),
+    ${UNNORMALIZED_COLUMN}`,
   measures: `count(*),
     sum(e.credit_usage),
-    ${completeSum('e.normalized_credit_usage')}`,
+    ${completeSum('e.normalized_credit_usage')},
+    ${unnormalizedCount('e.normalized_credit_usage')}`,
 };

@@ -8,7 +8,7 @@ import type { Source } from '../../sources/source.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
 import type { Cell } from '../../warehouse/warehouse.js';
 import { FX_HEAD, fxTables } from '../fx/fx-sql.js';
-import { applyRateChanges } from '../fx/renormalize.js';
+import { applyRateChanges, missingRatesNotice } from '../fx/renormalize.js';
 import {
   commitBatch,
   type FileOutcome,
@@ -30,6 +30,8 @@ export interface BillingEventsOptions {
   concurrency?: number;
   /** What `normalized_credit_usage` is expressed in (default USD). */
   reportingCurrency?: string;
+  /** The configured FX rate file; null: none, so each run notes the currencies left without rates. */
+  fxSource?: string | null;
 }
 
 /** Files committed together: small files share one transaction, big ones go alone. */
@@ -86,7 +88,12 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
       }
       if (ctx.signal.aborted) return loaded;
       const fx = await applyRateChanges(ctx, reportingCurrency, fxHead?.head ?? null);
-      return withRenormalized(loaded, fx.partitions);
+      const result = withRenormalized(loaded, fx.partitions);
+      if (options.fxSource !== null) return result;
+      const notice = await missingRatesNotice(ctx, reportingCurrency);
+      if (notice === null) return result;
+      ctx.log(`notice: ${notice}`, { fxNotice: notice });
+      return { ...result, metadata: { ...result.metadata, fxNotice: notice } };
     },
     async runTask(ctx, payload) {
       const file = pendingFile(payload);

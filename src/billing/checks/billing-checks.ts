@@ -8,6 +8,8 @@ import type { CheckSettings } from './quality-config.js';
 export interface BillingChecksOptions {
   settings: CheckSettings;
   reportingCurrency: string;
+  /** The configured FX rate file (null: none, so missing rates are a notice, not a failure). */
+  fxSource?: string | null;
   aggregates: readonly AggregateDefinition[];
   /** The clock freshness is judged by; tests pass a fixed one. */
   now?: () => Date;
@@ -22,7 +24,11 @@ export function billingChecks(options: BillingChecksOptions): Map<string, AssetC
   );
   checks.set(
     'billing_events',
-    eventChecks({ settings: options.settings, reportingCurrency: options.reportingCurrency }),
+    eventChecks({
+      settings: options.settings,
+      reportingCurrency: options.reportingCurrency,
+      fxSource: options.fxSource ?? null,
+    }),
   );
   for (const def of options.aggregates) checks.set(def.name, aggregateChecks(def, options.settings));
   return checks;

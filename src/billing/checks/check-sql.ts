@@ -80,6 +80,16 @@ export const UNNORMALIZED_DETAIL = `SELECT coalesce(e.currency, '(no currency)')
   GROUP BY 1 ORDER BY events DESC, currency`;
 
 /**
+ * Events without a normalized amount in the path-day partitions `$1`, per currency and event day,
+ * for the summary over every failing partition (no rate lookup: there may be many such events).
+ */
+export const UNNORMALIZED_BY_DAY = `SELECT coalesce(e.currency, '(no currency)') AS currency,
+    CAST(e.event_date AS VARCHAR) AS day, count(*) AS events
+  FROM billing_events e
+  WHERE make_date(e.year, e.month, e.day) IN ${DAYS('$1')} AND e.normalized_credit_usage IS NULL
+  GROUP BY 1, e.event_date ORDER BY 1, e.event_date`;
+
+/**
  * Per file of the partitions (`$1`) that has loaded rows: the parser's counts against what the
  * warehouse holds. Events must equal data rows (valid + rejected, as parsed) minus stored rejected rows.
  */

@@ -5,6 +5,7 @@ import type {
 } from '../../orchestrator/asset-check.js';
 import type { Cell } from '../../warehouse/warehouse.js';
 import * as sql from './check-sql.js';
+import { fxRateCheck } from './fx-rate-check.js';
 import type { CheckSettings } from './quality-config.js';
 
 /** The checks on `billing_events`, evaluated per path-day partition (plus one whole-table contract). */
@@ -12,9 +13,11 @@ import type { CheckSettings } from './quality-config.js';
 export interface EventCheckOptions {
   settings: CheckSettings;
   reportingCurrency: string;
+  /** The configured FX rate file, or null when none is (fx_rate_available then only notes). */
+  fxSource: string | null;
 }
 
-type ProfileRow = Record<string, Cell>;
+export type ProfileRow = Record<string, Cell>;
 
 /** What a partition check looks at: the partitions just written plus those still failing. */
 export function checkedPartitions(ctx: AssetCheckContext, extra: readonly string[] = []): string[] {
@@ -22,7 +25,7 @@ export function checkedPartitions(ctx: AssetCheckContext, extra: readonly string
   return [...new Set([...ctx.partitions, ...failing, ...extra])].sort();
 }
 
-const count = (row: ProfileRow | undefined, column: string): number => Number(row?.[column] ?? 0);
+export const count = (row: ProfileRow | undefined, column: string): number => Number(row?.[column] ?? 0);
 const share = (part: number, whole: number): string => (whole === 0 ? '0' : (part / whole).toFixed(4));
 
 /** The contract of billing_events: these columns with exactly these types (money never DOUBLE). */
@@ -47,12 +50,17 @@ export const EVENT_SCHEMA: readonly [string, string][] = [
   ['normalized_credit_usage', 'DECIMAL(18,6)'],
 ];
 
+export type Profile = (
+  ctx: AssetCheckContext,
+  partitions: readonly string[],
+) => Promise<Map<string, ProfileRow>>;
+
 export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] {
   const s = options.settings;
   const profileSql = sql.eventProfileSql(s);
   // The row-level checks share one scan per evaluation.
   let cached: { key: string; rows: Promise<Map<string, ProfileRow>> } | null = null;
-  const profile = (ctx: AssetCheckContext, partitions: readonly string[]) => {
+  const profile: Profile = (ctx, partitions) => {
     const key = `${ctx.runId}|${partitions.join(',')}`;
     if (cached?.key !== key) {
       const rows = ctx.warehouse
@@ -214,43 +222,7 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
     );
   }
   if (s.fx_rate_available.enabled) {
-    checks.push(
-      perPartition(
-        'fx_rate_available',
-        `Every event has a ${options.reportingCurrency} amount (an FX rate on or before its day)`,
-        s.fx_rate_available.severity,
-        async (row, partition, ctx) => {
-          const missing = count(row, 'unnormalized');
-          if (missing === 0) return { partition, passed: true, observed: 0, threshold: 0 };
-          const detail = await ctx.warehouse.all<{
-            currency: string;
-            events: number;
-            first_day: string;
-            last_day: string;
-            too_large: number;
-          }>(sql.UNNORMALIZED_DETAIL, [partition, options.reportingCurrency]);
-          const parts = detail.map((d) => {
-            const span = d.first_day === d.last_day ? d.first_day : `${d.first_day}..${d.last_day}`;
-            const why =
-              Number(d.too_large) > 0
-                ? 'amount too large for DECIMAL(18,6) after conversion'
-                : 'no rate on or before';
-            return `${d.currency} ×${d.events} (${span}: ${why})`;
-          });
-          return {
-            partition,
-            passed: false,
-            observed: missing,
-            threshold: 0,
-            message: `${missing} event(s) cannot be normalized to ${options.reportingCurrency}: ${parts.join(', ')}${
-              detail.some((d) => Number(d.too_large) === 0)
-                ? '; add those rates to the FX file named by BILLING_FX_SOURCE (date,currency,rate)'
-                : ''
-            }`,
-          };
-        },
-      ),
-    );
+    checks.push(fxRateCheck(options, profile, (ctx) => checkedPartitions(ctx)));
   }
   if (s.rejected_row_rate.enabled) {
     const max = s.rejected_row_rate.max_rate;

@@ -4,6 +4,9 @@ import { parseDay } from '../../orchestrator/days.js';
 import { createSource, parseS3Uri } from '../../sources/create-source.js';
 import { SourceError } from '../../sources/source.js';
 
+/** Where rates are configured, named in every message that asks for them. */
+export const FX_SETTING = 'BILLING_FX_SOURCE (or fx_source in billing-pipeline.yaml)';
+
 /** One FX rate: units of the reporting currency for one unit of `currency`, from `date` on. */
 export interface FxRate {
   date: string;

@@ -2,7 +2,7 @@ import type { AssetDefinition } from '../../orchestrator/asset.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
 import type { SqlSession, SqlValue } from '../../warehouse/warehouse.js';
 import { SETUP_LOCK } from '../sql/tables.js';
-import { type FxRate, parseFxRates, readFxSource } from './fx-file.js';
+import { FX_SETTING, type FxRate, parseFxRates, readFxSource } from './fx-file.js';
 import * as sql from './fx-sql.js';
 
 export interface FxOptions {
@@ -35,7 +35,9 @@ async function insertRates(tx: SqlSession, rates: readonly FxRate[]): Promise<vo
 /**
  * `fx_rates`: the FX rate history from `BILLING_FX_SOURCE`. The file is the whole truth: each new
  * version replaces the table, and every rate added, changed or removed lands in `fx_rate_history`,
- * which billing_events follows to re-normalize exactly the events whose rate changed.
+ * which billing_events follows to re-normalize exactly the events whose rate changed. Without a
+ * configured file the stored rates stay as they are (a shell without the variable must not wipe
+ * them), unless the reporting currency changed, which makes them meaningless.
  */
 export function fxRatesAsset(options: FxOptions): AssetDefinition {
   return {
@@ -68,11 +70,24 @@ export function fxRatesAsset(options: FxOptions): AssetDefinition {
           reportingCurrency: options.reportingCurrency,
           origin: options.source,
         });
-      } else if (state && state.source === null && state.reporting_currency === options.reportingCurrency) {
-        return { changed: false, partitions: [], metadata: { rates: 0, changes: 0 } };
-      }
-      if (!options.source) {
-        ctx.log(`BILLING_FX_SOURCE is not set: only ${options.reportingCurrency} amounts can be normalized`);
+      } else if (state && state.reporting_currency === options.reportingCurrency) {
+        // Nothing configured is not "no rates": the stored ones stay, with the amounts made from them.
+        const kept = Number(state.rate_count);
+        ctx.log(
+          kept > 0
+            ? `no FX source is configured (${FX_SETTING}): keeping the ${kept} stored rate(s) from ${state.source ?? 'an earlier file'}`
+            : `no FX source is configured (${FX_SETTING}): only ${options.reportingCurrency} amounts can be normalized`,
+        );
+        return { changed: false, partitions: [], metadata: { rates: kept, changes: 0 } };
+      } else if (state) {
+        // Rates to another reporting currency cannot be used; their removal is kept in fx_rate_history.
+        ctx.log(
+          `no FX source is configured (${FX_SETTING}) and the reporting currency changed from ${state.reporting_currency} to ${options.reportingCurrency}: the stored rates no longer apply`,
+        );
+      } else {
+        ctx.log(
+          `no FX source is configured (${FX_SETTING}): only ${options.reportingCurrency} amounts can be normalized`,
+        );
       }
 
       let changes = 0;

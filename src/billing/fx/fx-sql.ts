@@ -106,6 +106,17 @@ export function completeSum(column: string): string {
   return `CASE WHEN count(${column}) = count(*) THEN sum(${column}) END`;
 }
 
+/** Events with no normalized amount, per currency: what a run without an FX source reports. */
+export const UNNORMALIZED_CURRENCIES = `SELECT coalesce(currency, '(no currency)') AS currency, count(*) AS events
+  FROM billing_events WHERE normalized_credit_usage IS NULL GROUP BY 1 ORDER BY 1`;
+
+/**
+ * The flag beside every normalized total: how many of the group's events have no normalized
+ * amount (no rate, or too large). Non-zero exactly when the total is NULL.
+ */
+export const UNNORMALIZED_COLUMN = 'unnormalized_event_count BIGINT NOT NULL';
+export const unnormalizedCount = (column: string) => `count(*) - count(${column})`;
+
 export const FX_STATE = `SELECT reporting_currency, source, source_version, rate_count FROM fx_state`;
 
 export const CREATE_NEW_RATES = [

@@ -1,6 +1,7 @@
 import type { AssetContext } from '../../orchestrator/asset.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
 import { CHANGE_LOG_LOCK, EVENTS_REWRITE_LOCK, NEXT_CHANGE_ID } from '../sql/events.js';
+import { FX_SETTING } from './fx-file.js';
 import * as sql from './fx-sql.js';
 
 export interface Renormalization {
@@ -48,4 +49,19 @@ export async function applyRateChanges(
     ctx.log(`re-normalized ${events} event(s) in ${partitions.length} partition(s) after FX rate changes`);
   }
   return { partitions, events };
+}
+
+/**
+ * Without an FX source, the notice that some currencies have no rates (null when every event has a
+ * normalized amount): printed by `materialize`, logged with the run, readable from the metadata.
+ */
+export async function missingRatesNotice(
+  ctx: AssetContext,
+  reportingCurrency: string,
+): Promise<string | null> {
+  const rows = await ctx.warehouse.all<{ currency: string; events: number }>(sql.UNNORMALIZED_CURRENCIES);
+  if (rows.length === 0) return null;
+  const events = rows.reduce((n, r) => n + Number(r.events), 0);
+  const list = rows.map((r) => `${r.currency} ×${r.events}`).join(', ');
+  return `${rows.length} currenc${rows.length === 1 ? 'y has' : 'ies have'} no FX rates to ${reportingCurrency} (${list}): their ${events} event(s) have no normalized amount, so normalized totals that include them are NULL; set ${FX_SETTING} to a rate file (date,currency,rate)`;
 }

@@ -69,6 +69,15 @@ export const INSERT_PARTITION = (name: string) =>
   `INSERT INTO ${name} VALUES (CAST($1 AS INTEGER), CAST($2 AS INTEGER), CAST($3 AS INTEGER))`;
 export const partitionParams = (day: string): number[] => day.split('-').map(Number);
 
+/**
+ * The change id of an aggregate's cursor (`formatCursor` in aggregate-asset.ts) in SQL: a bare
+ * number, or `{"change":N,"withheld":[…]}` while partitions are withheld. Text functions both
+ * warehouses share, so one CAST sees only the digits (a missing change reads as NULL).
+ */
+export const cursorChangeSql = (column: string) =>
+  `CAST(nullif(CASE WHEN ${column} LIKE '{%'
+    THEN replace(split_part(split_part(${column}, '"change":', 2), ',', 1), '}', '') ELSE ${column} END, 'null') AS BIGINT)`;
+
 /** The column list of a table, with the warehouse's portable type names (via `query().columns`). */
 export const probeColumns = (table: string) => `SELECT * FROM ${ident(table)} WHERE false`;
 

@@ -70,6 +70,8 @@ async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promi
   if (rejectedRows > 0) parts.push(`${rejectedRows} row(s) rejected (see table rejected_rows)`);
   if (rejectedFiles > 0) parts.push(`${rejectedFiles} file(s) rejected (see table rejected_files)`);
   process.stdout.write(`${parts.join(', ')}\n`);
+  // Not a failure: no FX source is configured, so some amounts have no reporting-currency value.
+  if (typeof events.fxNotice === 'string') process.stderr.write(`notice: ${events.fxNotice}\n`);
   if (summary.status !== 'success') {
     process.stderr.write(`error: ${summary.error ?? summary.status}\n`);
     process.exitCode = 1;
