@@ -1,5 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { Row } from '../../warehouse/warehouse.js';
+import { type Config, loadConfig } from '../../config.js';
+import { WarehouseBusyError } from '../../warehouse/duckdb/duckdb-errors.js';
+import { DuckDBWarehouse } from '../../warehouse/duckdb/duckdb-warehouse.js';
+import type { QueryResult, Row } from '../../warehouse/warehouse.js';
 import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
 import { formatResult, OUTPUT_FORMATS, type OutputFormat } from '../format.js';
 
@@ -32,6 +37,9 @@ shown as visible escapes such as \x1b; redirect to a file or a pipe for the exac
 table shows control characters in values as visible escapes (\x1b, \r, \t, \u202e), so data
 cannot move the cursor, recolour or retitle your terminal. json escapes them as JSON does (\u001b).
 
+The DuckDB file is opened read-only (so query works on a read-only mount and beside other
+readers); only SQL that writes reopens it read-write.
+
 Examples:
   $ billing-pipeline query "SELECT * FROM daily_aggregates ORDER BY day" --format json
   $ billing-pipeline query "SELECT source_key, line_number, reason FROM rejected_rows" --format csv`,
@@ -52,7 +60,45 @@ Examples:
           );
         return;
       }
-      const result = await withRuntime(flags, (runtime) => runtime.warehouse.query(sql));
+      const config = loadConfig(process.env, flags);
+      const result =
+        (await queryReadOnly(config, sql)) ??
+        (await withRuntime(flags, (runtime) => runtime.warehouse.query(sql)));
       process.stdout.write(`${formatResult(result, format, output)}\n`);
     });
+}
+
+/** DuckDB's refusal of a write on a file opened read-only: nothing was changed. */
+const NEEDS_WRITE = /read-only mode|read only mode/i;
+
+/**
+ * A query needs nothing written: it opens an existing DuckDB file read-only (no table setup, no
+ * orphaned-run bookkeeping), so it works on a read-only mount and next to other readers. Null
+ * when that does not apply (PostgreSQL, no file yet), when a writer holds the file (the usual
+ * open then waits for it or routes to the daemon that appears) or when the SQL writes (DuckDB
+ * refused it before changing anything, and the usual read-write open runs it).
+ */
+async function queryReadOnly(config: Config, sql: string): Promise<QueryResult | null> {
+  if (config.databaseUrl || !existsSync(config.warehousePath)) return null;
+  let warehouse: DuckDBWarehouse;
+  try {
+    warehouse = await DuckDBWarehouse.open({
+      path: config.warehousePath,
+      readOnly: true,
+      memoryLimit: config.memoryLimit,
+      threads: config.threads,
+      tempDirectory: join(config.home, 'tmp', 'duckdb'),
+    });
+  } catch (error) {
+    if (error instanceof WarehouseBusyError) return null;
+    throw error;
+  }
+  try {
+    return await warehouse.query(sql);
+  } catch (error) {
+    if (error instanceof Error && NEEDS_WRITE.test(error.message)) return null;
+    throw error;
+  } finally {
+    await warehouse.close();
+  }
 }

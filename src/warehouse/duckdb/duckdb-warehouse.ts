@@ -13,12 +13,14 @@ import {
   type StageCsvOptions,
   type Warehouse,
 } from '../warehouse.js';
+import { rethrowDuckDBError } from './duckdb-errors.js';
 import { cellConverter, toBindValues } from './duckdb-values.js';
 
-const UTC_NOW_MACRO =
-  'CREATE OR REPLACE MACRO utc_now() AS make_timestamp(epoch_us(get_current_timestamp()))';
+const UTC_NOW_MACRO = (scope: string) =>
+  `CREATE OR REPLACE ${scope} MACRO utc_now() AS make_timestamp(epoch_us(get_current_timestamp()))`;
 /** PostgreSQL's `div(a, b)`, the truncated integer quotient, so exact-money SQL is portable. */
-const DIV_MACRO = 'CREATE OR REPLACE MACRO div(a, b) AS CAST(a AS HUGEINT) // CAST(b AS HUGEINT)';
+const DIV_MACRO = (scope: string) =>
+  `CREATE OR REPLACE ${scope} MACRO div(a, b) AS CAST(a AS HUGEINT) // CAST(b AS HUGEINT)`;
 
 export interface DuckDBWarehouseOptions {
   /** Database file, or `:memory:`. */
@@ -35,6 +37,11 @@ export interface DuckDBWarehouseOptions {
    * pipeline's own scratch folder must be listed or its bulk loads (read_csv) fail.
    */
   restrictFileAccess?: { allowedDirectories: readonly string[] };
+  /**
+   * DuckDB `access_mode = READ_ONLY`: for a command that only reads (`query`), so it works on a
+   * read-only mount or file, and beside other readers. Every write fails; the file must exist.
+   */
+  readOnly?: boolean;
 }
 
 /** A connection wrapped so one statement runs at a time on it (the driver forbids overlap). */
@@ -42,12 +49,13 @@ class DuckDBSession implements SqlSession {
   constructor(
     private readonly connection: DuckDBConnection,
     private readonly statements: Mutex,
+    private readonly location: string,
   ) {}
 
   async exec(sql: string, params: readonly SqlValue[] = []): Promise<void> {
-    await this.statements.run(() =>
-      this.connection.run(sql, params.length ? toBindValues(params) : undefined),
-    );
+    await this.statements
+      .run(() => this.connection.run(sql, params.length ? toBindValues(params) : undefined))
+      .catch((error: unknown) => rethrowDuckDBError(error, this.location));
   }
 
   async all<T = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
@@ -55,17 +63,19 @@ class DuckDBSession implements SqlSession {
   }
 
   async query(sql: string, params: readonly SqlValue[] = []): Promise<QueryResult> {
-    return this.statements.run(async () => {
-      const reader = await this.connection.runAndReadAll(
-        sql,
-        params.length ? toBindValues(params) : undefined,
-      );
-      const names = reader.columnNames();
-      const types = reader.columnTypes();
-      const columns: ColumnInfo[] = names.map((name, i) => ({ name, type: String(types[i]) }));
-      const rows = reader.convertRowObjects(cellConverter) as Row[];
-      return { columns, rows };
-    });
+    return this.statements
+      .run(async () => {
+        const reader = await this.connection.runAndReadAll(
+          sql,
+          params.length ? toBindValues(params) : undefined,
+        );
+        const names = reader.columnNames();
+        const types = reader.columnTypes();
+        const columns: ColumnInfo[] = names.map((name, i) => ({ name, type: String(types[i]) }));
+        const rows = reader.convertRowObjects(cellConverter) as Row[];
+        return { columns, rows };
+      })
+      .catch((error: unknown) => rethrowDuckDBError(error, this.location));
   }
 
   /** One process writes a DuckDB file, one writer at a time: there is nobody to keep apart. */
@@ -98,37 +108,41 @@ export class DuckDBWarehouse implements Warehouse {
     this.location = location;
     const [writer, reader] = connections as [DuckDBConnection, DuckDBConnection];
     // The write lock spans whole transactions; each session's own lock only keeps statements apart.
-    this.writer = new DuckDBSession(writer, new Mutex());
+    this.writer = new DuckDBSession(writer, new Mutex(), location);
     // Reads use their own connection so they see committed data and never wait behind a long load.
-    this.reader = new DuckDBSession(reader, new Mutex());
+    this.reader = new DuckDBSession(reader, new Mutex(), location);
   }
 
   static async open(options: DuckDBWarehouseOptions): Promise<DuckDBWarehouse> {
-    if (options.path !== ':memory:') await mkdir(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:' && !options.readOnly)
+      await mkdir(dirname(options.path), { recursive: true });
     const config: Record<string, string> = {};
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
     if (options.threads) config.threads = String(options.threads);
     if (options.tempDirectory) config.temp_directory = options.tempDirectory;
     // A large file is one INSERT … SELECT; keeping insertion order would buffer it whole in memory.
     config.preserve_insertion_order = 'false';
+    if (options.readOnly) config.access_mode = 'READ_ONLY';
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(options.path, config);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (/lock/i.test(message)) {
-        throw new Error(
-          `the warehouse ${options.path} is in use by another process; stop it or point BILLING_WAREHOUSE elsewhere`,
-          { cause: error },
-        );
-      }
-      throw error;
+      // Only DuckDB's lock-conflict text means "busy" (a checksum error "in block …" does not).
+      rethrowDuckDBError(error, options.path, true);
     }
     const connections = [await instance.connect(), await instance.connect()];
     // Every TIMESTAMP column is naive UTC. now()::TIMESTAMP would use the process's local zone, and
     // without the ICU extension (not bundled, not downloadable here) DuckDB's TimeZone cannot be set.
-    await connections[0]?.run(UTC_NOW_MACRO);
-    await connections[0]?.run(DIV_MACRO);
+    // A read-only file cannot take the persistent macros: temporary ones shadow them for this process.
+    const scope = options.readOnly ? 'TEMP' : '';
+    try {
+      await connections[0]?.run(UTC_NOW_MACRO(scope));
+      await connections[0]?.run(DIV_MACRO(scope));
+    } catch (error) {
+      for (const c of connections) c.closeSync();
+      instance.closeSync();
+      rethrowDuckDBError(error, options.path);
+    }
     if (options.restrictFileAccess) {
       // allowed_directories must be set first: once external access is off, settings are frozen.
       const dirs = options.restrictFileAccess.allowedDirectories.map((d) =>
@@ -181,6 +195,7 @@ export class DuckDBWarehouse implements Warehouse {
     if (this.closed) return;
     this.closed = true;
     await this.writeLock.run(async () => {
+      // A read-only file has nothing to write back; a failed checkpoint leaves the WAL, replayed on the next open.
       await this.unlockedWriter()
         .exec('CHECKPOINT')
         .catch(() => {});
