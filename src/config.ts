@@ -1,7 +1,25 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { findConfigFile, readConfigFile } from './config/config-file.js';
+import { SettingError } from './config/errors.js';
+import {
+  parseSetting,
+  redactUrl,
+  SETTINGS,
+  type SettingDef,
+  type SettingValue,
+  unknownVariables,
+} from './config/settings.js';
 
-/** Everything the pipeline reads from the environment, resolved once and passed explicitly. */
+export { CONFIG_FILE_NAME } from './config/config-file.js';
+export { ConfigError, SettingError } from './config/errors.js';
+export { redactUrl } from './config/settings.js';
+
+/**
+ * Everything the pipeline is configured with, resolved once and passed explicitly. Each setting
+ * comes from a flag, else a variable, else billing-pipeline.yaml, else its default (README,
+ * "Configuration"); `settings` says which for each.
+ */
 export interface Config {
   /** BILLING_HOME: state and scratch space (default ./data). */
   home: string;
@@ -24,8 +42,16 @@ export interface Config {
   fxSource: string | null;
   /** BILLING_REPORTING_CURRENCY: what amounts are normalized to (default USD). */
   reportingCurrency: string;
-  /** BILLING_CHECKS_CONFIG: a YAML file of check settings (see docs/quality.md); null for the defaults. */
+  /** BILLING_CHECKS_CONFIG / `checks:` as a path: a YAML file of check settings (docs/quality.md); null for the defaults. */
   checksConfig: string | null;
+  /** `checks:` in billing-pipeline.yaml as a mapping: the check settings inline. */
+  checksInline: Record<string, unknown> | null;
+  /** The project configuration file read, if any. */
+  configFile: string | null;
+  /** Every setting's effective value and where it came from (`--source`, `BILLING_SOURCE`, `billing-pipeline.yaml:3`, `default`). */
+  settings: ReadonlyMap<string, EffectiveSetting>;
+  /** Unknown BILLING_* variables, with the nearest known name (printed once by the CLI). */
+  warnings: readonly string[];
   /** Sensors, schedules, retries and the daemon's API (see docs/automation.md). */
   automation: AutomationConfig;
   /** The job queue of the scale-out mode (see docs/scale-out.md); used only with `databaseUrl`. */
@@ -51,6 +77,12 @@ export interface AutomationConfig {
   sourceRetryMaxMs: number;
   /** BILLING_SQL_TIMEOUT_MS: the daemon's SQL endpoint interrupts a query after this (default 10000). */
   sqlTimeoutMs: number;
+  /** BILLING_SQL_MAX_CONCURRENT: SQL endpoint queries running at once (default 2). */
+  sqlMaxConcurrent: number;
+  /** BILLING_SQL_MAX_RESULT_BYTES: the SQL endpoint's cap on a result's JSON size (default 16 MiB). */
+  sqlMaxResultBytes: number;
+  /** BILLING_API_BODY_LIMIT: request bodies above this many bytes get 413 (default 1 MiB). */
+  apiBodyLimitBytes: number;
   /** BILLING_API_TOKEN: bearer token the daemon requires (mandatory off loopback). */
   apiToken: string | null;
 }
@@ -66,6 +98,15 @@ export interface QueueConfig {
   retryDelaySeconds: number;
   /** BILLING_QUEUE_MAINTENANCE_INTERVAL seconds between looks for expired jobs (default 30). */
   maintenanceIntervalSeconds: number;
+  /** BILLING_WORKER_NOTICE_AFTER seconds before a waiting submitter says no worker took its run (default 5). */
+  workerNoticeAfterSeconds: number;
+  /** BILLING_QUEUE_WAIT_TIMEOUT seconds a waiting submitter waits for a worker; 0 for no limit. */
+  waitTimeoutSeconds: number;
+}
+
+export interface EffectiveSetting {
+  value: SettingValue;
+  origin: string;
 }
 
 export interface ConfigOverrides {
@@ -73,94 +114,166 @@ export interface ConfigOverrides {
   warehouse?: string;
   source?: string;
   databaseUrl?: string;
+  /** `--config FILE`: the project configuration file to read instead of looking for one. */
+  config?: string;
+  /** Where `billing-pipeline.yaml` is looked for first (default: the working directory). */
+  cwd?: string;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+const FLAG_OVERRIDES: Record<string, keyof ConfigOverrides> = {
+  home: 'home',
+  warehouse: 'warehouse',
+  source: 'source',
+  'scale_out.database_url': 'databaseUrl',
+};
+
+function fail(problems: string[]): never {
+  throw new SettingError(
+    problems.length === 1 ? (problems[0] ?? '') : `invalid settings:\n  ${problems.join('\n  ')}`,
+  );
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(`${name}="${raw}" must be a positive integer`);
-  return value;
-}
-
-function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
-    throw new ConfigError(`${name}="${raw}" must be a whole number (0 or more)`);
-  return value;
-}
-
-function timezone(env: NodeJS.ProcessEnv, name: string): string {
-  const zone = env[name]?.trim() || 'UTC';
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-  } catch {
-    throw new ConfigError(`${name}="${zone}" is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+/** One setting from a flag or a variable; empty means unset. */
+function fromText(
+  def: SettingDef,
+  raw: string | undefined,
+  origin: string,
+  problems: string[],
+): EffectiveSetting | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const parsed = parseSetting(def, raw);
+  if (!parsed.ok) {
+    problems.push(`${origin}: ${parsed.message}`);
+    return null;
   }
-  return zone;
+  const value = def.kind === 'path' || def.kind === 'checks' ? resolve(String(parsed.value)) : parsed.value;
+  return { value, origin };
 }
 
+/** The automation settings alone, from variables (tests and tools that build one directly). */
 export function loadAutomationConfig(env: NodeJS.ProcessEnv): AutomationConfig {
+  return automationOf(resolveSettings(env, {}).settings);
+}
+
+function automationOf(settings: ReadonlyMap<string, EffectiveSetting>): AutomationConfig {
+  const int = (key: string) => Number(settings.get(key)?.value);
+  const token = settings.get('api.token')?.value;
   return {
-    s3SensorIntervalSeconds: positiveInt(env, 'BILLING_S3_SENSOR_INTERVAL', 300),
-    s3SensorReconcileSeconds: positiveInt(env, 'BILLING_S3_SENSOR_RECONCILE_INTERVAL', 900),
-    fileSensorIntervalSeconds: positiveInt(env, 'BILLING_FILE_SENSOR_INTERVAL', 3600),
-    dailyScheduleCron: env.BILLING_DAILY_SCHEDULE_CRON?.trim() || '0 0 * * *',
-    scheduleTimezone: timezone(env, 'BILLING_SCHEDULE_TIMEZONE'),
-    sourceRetries: nonNegativeInt(env, 'BILLING_SOURCE_RETRIES', 4),
-    sourceRetryBaseMs: positiveInt(env, 'BILLING_SOURCE_RETRY_BASE_MS', 500),
-    sourceRetryMaxMs: positiveInt(env, 'BILLING_SOURCE_RETRY_MAX_MS', 30_000),
-    sqlTimeoutMs: positiveInt(env, 'BILLING_SQL_TIMEOUT_MS', 10_000),
-    apiToken: env.BILLING_API_TOKEN?.trim() || null,
+    s3SensorIntervalSeconds: int('sensors.s3_interval'),
+    s3SensorReconcileSeconds: int('sensors.s3_reconcile_interval'),
+    fileSensorIntervalSeconds: int('sensors.file_interval'),
+    dailyScheduleCron: String(settings.get('schedule.daily_cron')?.value),
+    scheduleTimezone: String(settings.get('schedule.timezone')?.value),
+    sourceRetries: int('source_retries.retries'),
+    sourceRetryBaseMs: int('source_retries.base_ms'),
+    sourceRetryMaxMs: int('source_retries.max_ms'),
+    sqlTimeoutMs: int('api.sql_timeout_ms'),
+    sqlMaxConcurrent: int('api.sql_max_concurrent'),
+    sqlMaxResultBytes: int('api.sql_max_result_bytes'),
+    apiBodyLimitBytes: int('api.body_limit'),
+    apiToken: typeof token === 'string' && token !== '' ? token : null,
   };
 }
 
-function currencyCode(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  if (!/^[A-Za-z]{3}$/.test(raw))
-    throw new ConfigError(`${name}="${raw}" must be a three-letter currency code, e.g. USD`);
-  return raw.toUpperCase();
+/** Flag > variable > file > default, for every setting; every bad value is named, all at once. */
+function resolveSettings(
+  env: NodeJS.ProcessEnv,
+  overrides: ConfigOverrides,
+): { settings: Map<string, EffectiveSetting>; configFile: string | null } {
+  const problems: string[] = [];
+  const defs = new Map(SETTINGS.map((d) => [d.key, d]));
+  const early = (key: string): EffectiveSetting | null => {
+    const def = defs.get(key) as SettingDef;
+    const flag = FLAG_OVERRIDES[key];
+    return (
+      (flag ? fromText(def, overrides[flag], def.flag ?? key, problems) : null) ??
+      fromText(def, env[def.env], def.env, problems)
+    );
+  };
+  const cwd = overrides.cwd ?? process.cwd();
+  const explicit = overrides.config
+    ? { value: overrides.config, origin: '--config' }
+    : env.BILLING_CONFIG?.trim()
+      ? { value: env.BILLING_CONFIG.trim(), origin: 'BILLING_CONFIG' }
+      : null;
+  const earlyHome = early('home');
+  if (problems.length > 0) fail(problems);
+  const configFile = findConfigFile({
+    explicit,
+    cwd,
+    home: earlyHome ? String(earlyHome.value) : resolve(cwd, 'data'),
+  });
+  const file = configFile ? readConfigFile(configFile) : new Map();
+  const settings = new Map<string, EffectiveSetting>();
+  for (const def of SETTINGS) {
+    const chosen = (def.key === 'home' ? earlyHome : early(def.key)) ?? file.get(def.key) ?? null;
+    if (chosen) settings.set(def.key, chosen);
+    else if (def.fallback !== null) {
+      const value = def.kind === 'path' ? resolve(cwd, String(def.fallback)) : def.fallback;
+      settings.set(def.key, { value, origin: 'default' });
+    } else settings.set(def.key, { value: null, origin: 'default' });
+  }
+  if (problems.length > 0) fail(problems);
+  return { settings, configFile };
 }
 
-function databaseUrl(raw: string | undefined): string | null {
-  const url = raw?.trim();
-  if (!url) return null;
-  if (!/^postgres(ql)?:\/\//.test(url))
-    throw new ConfigError(
-      'BILLING_DATABASE_URL / --database-url must be a postgres:// URL, e.g. postgres://user:password@host:5432/billing',
-    );
-  return url;
+/** Settings of a Config as the file would hold them (nested by key), secrets redacted. */
+export function effectiveSettings(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const def of SETTINGS) {
+    let value = config.settings.get(def.key)?.value ?? null;
+    if (def.kind === 'secret' && value !== null) value = '***';
+    if (def.kind === 'postgres-url' && typeof value === 'string') value = redactUrl(value);
+    const parts = def.key.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1] ?? def.key] = value;
+  }
+  return out;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
-  const home = resolve(overrides.home ?? env.BILLING_HOME ?? 'data');
-  const warehouse = overrides.warehouse ?? env.BILLING_WAREHOUSE;
+  const { settings, configFile } = resolveSettings(env, overrides);
+  const value = (key: string) => settings.get(key)?.value ?? null;
+  const text = (key: string) => {
+    const v = value(key);
+    return typeof v === 'string' && v !== '' ? v : null;
+  };
+  const int = (key: string) => Number(value(key));
+  const home = text('home') ?? resolve('data');
+  const checks = value('checks');
+  if (value('duckdb.threads') === null)
+    settings.set('duckdb.threads', { value: availableParallelism(), origin: 'default' });
+  const warehouse = text('warehouse');
+  if (warehouse === null)
+    settings.set('warehouse', { value: join(home, 'billing.duckdb'), origin: 'default' });
   return {
     home,
-    warehousePath: warehouse ? resolve(warehouse) : join(home, 'billing.duckdb'),
-    source: overrides.source ?? (env.BILLING_SOURCE || null),
-    databaseUrl: databaseUrl(overrides.databaseUrl ?? env.BILLING_DATABASE_URL),
-    memoryLimit: env.BILLING_DUCKDB_MEMORY_LIMIT || '1GB',
-    threads: positiveInt(env, 'BILLING_DUCKDB_THREADS', availableParallelism()),
-    ingestConcurrency: positiveInt(env, 'BILLING_INGEST_CONCURRENCY', 2),
-    fxSource: env.BILLING_FX_SOURCE?.trim() || null,
-    reportingCurrency: currencyCode(env, 'BILLING_REPORTING_CURRENCY', 'USD'),
-    checksConfig: env.BILLING_CHECKS_CONFIG?.trim() || null,
-    automation: loadAutomationConfig(env),
+    warehousePath: warehouse ?? join(home, 'billing.duckdb'),
+    source: text('source'),
+    databaseUrl: text('scale_out.database_url'),
+    memoryLimit: String(value('duckdb.memory_limit')),
+    threads: int('duckdb.threads'),
+    ingestConcurrency: int('ingest_concurrency'),
+    fxSource: text('fx_source'),
+    reportingCurrency: String(value('reporting_currency')),
+    checksConfig: typeof checks === 'string' && checks !== '' ? checks : null,
+    checksInline: typeof checks === 'object' && checks !== null ? checks : null,
+    configFile,
+    settings,
+    warnings: unknownVariables(env),
+    automation: automationOf(settings),
     queue: {
-      taskTimeoutSeconds: positiveInt(env, 'BILLING_TASK_TIMEOUT', 900),
-      runTimeoutSeconds: positiveInt(env, 'BILLING_RUN_TIMEOUT', 21_600),
-      retries: nonNegativeInt(env, 'BILLING_QUEUE_RETRIES', 3),
-      retryDelaySeconds: positiveInt(env, 'BILLING_QUEUE_RETRY_DELAY', 2),
-      maintenanceIntervalSeconds: positiveInt(env, 'BILLING_QUEUE_MAINTENANCE_INTERVAL', 30),
+      taskTimeoutSeconds: int('scale_out.task_timeout'),
+      runTimeoutSeconds: int('scale_out.run_timeout'),
+      retries: int('scale_out.retries'),
+      retryDelaySeconds: int('scale_out.retry_delay'),
+      maintenanceIntervalSeconds: int('scale_out.maintenance_interval'),
+      workerNoticeAfterSeconds: int('scale_out.worker_notice_after'),
+      waitTimeoutSeconds: int('scale_out.wait_timeout'),
     },
     env,
   };

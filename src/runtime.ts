@@ -59,7 +59,11 @@ export interface RuntimeOptions {
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const { automation } = config;
-  const quality = await loadQualityConfig({ file: config.checksConfig, env: config.env });
+  const quality = await loadQualityConfig({
+    file: config.checksConfig,
+    inline: config.checksInline,
+    env: config.env,
+  });
   const source = config.source
     ? new RetryingSource(createSource(config.source, config.env), {
         retries: automation.sourceRetries,

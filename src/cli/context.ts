@@ -9,10 +9,20 @@ export interface CommonOptions {
   warehouse?: string;
   source?: string;
   databaseUrl?: string;
+  /** --config: the project configuration file (billing-pipeline.yaml). */
+  config?: string;
 }
 
-/** Options every command that touches the warehouse accepts. */
-export function commonOptions(command: Command, withSource = false): Command {
+/**
+ * Options every command that touches the warehouse accepts. `backfill` keeps `--config` for its
+ * range file, so it reads the project file from BILLING_CONFIG or the usual places only.
+ */
+export function commonOptions(command: Command, withSource = false, configFlag = true): Command {
+  if (configFlag)
+    command.option(
+      '--config <file>',
+      'project configuration file (env BILLING_CONFIG, default ./billing-pipeline.yaml, then $BILLING_HOME/billing-pipeline.yaml)',
+    );
   command
     .option('--home <dir>', 'state folder (env BILLING_HOME, default ./data)')
     .option('--warehouse <file>', 'DuckDB file (env BILLING_WAREHOUSE, default $BILLING_HOME/billing.duckdb)')
@@ -25,9 +35,28 @@ export function commonOptions(command: Command, withSource = false): Command {
   return command;
 }
 
+/** Warnings already printed by this command (a command loads its configuration more than once). */
+const printedWarnings = new Set<string>();
+
+/** A new command starts: its warnings print again (the CLI runs in-process in tests). */
+export function resetConfigWarnings(): void {
+  printedWarnings.clear();
+}
+
+/** The command's configuration: flags > variables > billing-pipeline.yaml > defaults; warns once. */
+export function cliConfig(options: CommonOptions): Config {
+  const config = loadConfig(process.env, options);
+  for (const warning of config.warnings) {
+    if (printedWarnings.has(warning)) continue;
+    printedWarnings.add(warning);
+    process.stderr.write(`warning: ${warning}\n`);
+  }
+  return config;
+}
+
 /** The daemon serving this command's warehouse, if one runs (found through `$BILLING_HOME/daemon.json`). */
 export async function daemonFor(options: CommonOptions): Promise<DaemonClient | null> {
-  const config = loadConfig(process.env, options);
+  const config = cliConfig(options);
   // Scale-out: every process talks to PostgreSQL itself; several `serve` instances may run.
   if (config.databaseUrl) return null;
   const info = await findLiveDaemon(config.home, config.warehousePath);
@@ -73,7 +102,7 @@ export async function withRuntime<T>(
   options: CommonOptions,
   fn: (runtime: Runtime) => Promise<T>,
 ): Promise<T> {
-  const runtime = await openOrRoute(loadConfig(process.env, options));
+  const runtime = await openOrRoute(cliConfig(options));
   try {
     if (runtime.orphanedRuns > 0) {
       process.stderr.write(`note: marked ${runtime.orphanedRuns} interrupted run(s) as failed\n`);

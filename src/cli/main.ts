@@ -1,11 +1,12 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config.js';
+import { ConfigError, SettingError } from '../config.js';
 import { AssetGraphError } from '../orchestrator/asset-graph.js';
 import { SourceError } from '../sources/source.js';
 import { registerAssets } from './commands/assets.js';
 import { registerChecks } from './commands/checks.js';
 import { registerDev } from './commands/dev.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerInit } from './commands/init.js';
 import { registerInsights } from './commands/insights.js';
 import { registerLineage } from './commands/lineage.js';
 import { registerBackfill, registerMaterialize } from './commands/materialize.js';
@@ -15,7 +16,7 @@ import { registerSchedules } from './commands/schedules.js';
 import { registerSensors } from './commands/sensors.js';
 import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
-import { UsageError } from './context.js';
+import { resetConfigWarnings, UsageError } from './context.js';
 
 export function buildProgram(): Command {
   const program = new Command('billing-pipeline')
@@ -38,12 +39,14 @@ export function buildProgram(): Command {
   registerSensors(program);
   registerSchedules(program);
   registerWorker(program);
+  registerInit(program);
   return program;
 }
 
 /** The one place errors become messages and exit codes: 2 for usage, 1 for everything else. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  resetConfigWarnings();
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -52,7 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     const usage =
-      error instanceof UsageError || error instanceof RangeError || error instanceof AssetGraphError;
+      error instanceof UsageError ||
+      error instanceof SettingError ||
+      error instanceof RangeError ||
+      error instanceof AssetGraphError;
     const known = usage || error instanceof ConfigError || error instanceof SourceError;
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`error: ${message}\n`);

@@ -227,6 +227,8 @@ export function validateQualityConfig(value: unknown, origin: string): QualityCo
 export interface LoadQualityConfigOptions {
   /** BILLING_CHECKS_CONFIG: a YAML file; null for the defaults. */
   file: string | null;
+  /** `checks:` of billing-pipeline.yaml as a mapping: the same shape as the file, inline. */
+  inline?: Record<string, unknown> | null;
   env: NodeJS.ProcessEnv;
 }
 
@@ -242,10 +244,14 @@ export async function loadQualityConfig(options: LoadQualityConfigOptions): Prom
       );
     }
     overlay = parseQualityYaml(text, options.file);
+  } else if (options.inline) {
+    overlay = options.inline;
   }
   const merged = applyEnv(merge(DEFAULT_QUALITY_CONFIG, overlay), options.env);
   const origin = options.file
     ? `${options.file} (with BILLING_CHECKS_* overrides)`
-    : 'BILLING_CHECKS_* variables';
+    : options.inline
+      ? 'checks: of billing-pipeline.yaml (with BILLING_CHECKS_* overrides)'
+      : 'BILLING_CHECKS_* variables';
   return validateQualityConfig(merged, origin);
 }

@@ -1,12 +1,18 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.js';
 import { type BackfillPartition, type BackfillSummary, Backfills } from '../../orchestrator/backfill.js';
 import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
 import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
 import type { Runtime } from '../../runtime.js';
 import { materializeOnQueue } from '../../scale-out.js';
 import type { DaemonClient } from '../../server/daemon-client.js';
-import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
+import {
+  type CommonOptions,
+  cliConfig,
+  commonOptions,
+  daemonFor,
+  UsageError,
+  withRuntime,
+} from '../context.js';
 import { runReporter } from '../progress.js';
 
 interface MaterializeFlags extends CommonOptions {
@@ -69,6 +75,16 @@ async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promi
   if (events.files !== undefined) parts.push(`${rows} row(s) loaded`);
   if (rejectedRows > 0) parts.push(`${rejectedRows} row(s) rejected (see table rejected_rows)`);
   if (rejectedFiles > 0) parts.push(`${rejectedFiles} file(s) rejected (see table rejected_files)`);
+  const duplicates = Number(events.duplicateFiles ?? 0);
+  if (duplicates > 0)
+    parts.push(`${duplicates} duplicate file(s) not counted again (see billing_files.duplicate_of)`);
+  const listed = summary.assets.find((a) => a.asset === 'billing_files')?.result?.metadata ?? {};
+  const skipped = Number(listed.skipped ?? 0);
+  if (skipped > 0) {
+    parts.push(
+      `${skipped} file(s) skipped: ${listed.skippedExample}${skipped > 1 ? '; …' : ''} (see billing_files)`,
+    );
+  }
   process.stdout.write(`${parts.join(', ')}\n`);
   // Not a failure: no FX source is configured, so some amounts have no reporting-currency value.
   if (typeof events.fxNotice === 'string') process.stderr.write(`notice: ${events.fxNotice}\n`);
@@ -128,6 +144,7 @@ export function registerBackfill(program: Command): void {
       .option('--config <file>', 'YAML with ops.billing_files.config.{from_date,to_date}')
       .option('--no-wait', 'scale-out mode: return once the partition runs are queued'),
     true,
+    false,
   )
     .addHelpText(
       'after',
@@ -136,14 +153,16 @@ Examples:
   $ billing-pipeline backfill --from 2025-04-01 --to 2025-04-30
   $ billing-pipeline backfill --config configs/backfill.yaml`,
     )
-    .action(async (flags: MaterializeFlags & { config?: string }) => {
-      if (flags.config && (flags.from || flags.to))
+    .action(async (backfillFlags: MaterializeFlags & { config?: string }) => {
+      // Here --config is the range file; the project file comes from BILLING_CONFIG or the usual places.
+      const { config: rangeFile, ...flags } = backfillFlags;
+      if (rangeFile && (flags.from || flags.to))
         throw new UsageError('use either --config or --from/--to, not both');
-      const range = flags.config
-        ? await (await import('../backfill-config.js')).readBackfillConfig(flags.config)
+      const range = rangeFile
+        ? await (await import('../backfill-config.js')).readBackfillConfig(rangeFile)
         : rangeFrom(flags);
       if (!range) throw new UsageError('backfill needs --from and --to, or --config');
-      if (loadConfig(process.env, flags).databaseUrl) {
+      if (cliConfig(flags).databaseUrl) {
         await withRuntime(flags, (runtime) =>
           followBackfill(queueTracker(runtime), range, flags.wait !== false),
         );

@@ -1,0 +1,438 @@
+import { validateCron } from '../orchestrator/cron-ticks.js';
+
+/**
+ * Every setting of the pipeline, once: its key in billing-pipeline.yaml, its variable, its flag,
+ * how it is validated, its default and what it means. The file schema, the variable parsing, the
+ * unknown-name suggestions and `billing-pipeline init` all come from this list.
+ */
+
+export type SettingKind =
+  | 'text'
+  | 'path'
+  | 'location'
+  | 'positive-int'
+  | 'non-negative-int'
+  | 'memory'
+  | 'currency'
+  | 'cron'
+  | 'timezone'
+  | 'postgres-url'
+  | 'secret'
+  | 'checks';
+
+export interface SettingDef {
+  /** Dotted path in billing-pipeline.yaml, e.g. `duckdb.memory_limit`. */
+  key: string;
+  env: string;
+  flag?: string;
+  kind: SettingKind;
+  /** Shown by `init` and the docs; null when unset by default. */
+  fallback: string | number | null;
+  /** The default as words, when it is not a literal (`CPU cores`). */
+  fallbackText?: string;
+  doc: string;
+  /** What `init` writes when there is no default to show. */
+  example?: string | number;
+  /**
+   * Changes what a run does (source, rates, checks): compared with a daemon's before handing it a
+   * run, and applied by scale-out workers from the run's recorded configuration.
+   */
+  run?: boolean;
+}
+
+export const SETTINGS: readonly SettingDef[] = [
+  {
+    key: 'source',
+    env: 'BILLING_SOURCE',
+    flag: '--source',
+    kind: 'location',
+    fallback: null,
+    doc: 'billing files: s3://bucket/prefix/ or a local folder',
+    example: 's3://bucket/prefix/',
+    run: true,
+  },
+  {
+    key: 'fx_source',
+    env: 'BILLING_FX_SOURCE',
+    kind: 'location',
+    fallback: null,
+    doc: 'FX rate CSV (date,currency,rate): s3://bucket/key.csv or a path',
+    example: './fx-rates.csv',
+    run: true,
+  },
+  {
+    key: 'reporting_currency',
+    env: 'BILLING_REPORTING_CURRENCY',
+    kind: 'currency',
+    fallback: 'USD',
+    doc: 'the currency normalized_credit_usage is in (three letters)',
+    run: true,
+  },
+  {
+    key: 'checks',
+    env: 'BILLING_CHECKS_CONFIG',
+    kind: 'checks',
+    fallback: null,
+    fallbackText: 'built-in defaults',
+    doc: 'check settings: a path to a checks YAML, or the settings inline (docs/quality.md)',
+    example: './checks.yaml',
+    run: true,
+  },
+  {
+    key: 'ingest_concurrency',
+    env: 'BILLING_INGEST_CONCURRENCY',
+    kind: 'positive-int',
+    fallback: 2,
+    doc: 'files downloaded and parsed at once',
+    run: true,
+  },
+  {
+    key: 'home',
+    env: 'BILLING_HOME',
+    flag: '--home',
+    kind: 'path',
+    fallback: './data',
+    doc: 'state folder: warehouse, scratch files, daemon.json',
+  },
+  {
+    key: 'warehouse',
+    env: 'BILLING_WAREHOUSE',
+    flag: '--warehouse',
+    kind: 'path',
+    fallback: null,
+    fallbackText: '$BILLING_HOME/billing.duckdb',
+    doc: 'the DuckDB file',
+    example: './data/billing.duckdb',
+  },
+  {
+    key: 'duckdb.memory_limit',
+    env: 'BILLING_DUCKDB_MEMORY_LIMIT',
+    kind: 'memory',
+    fallback: '1GB',
+    doc: 'DuckDB memory_limit; beyond it DuckDB spills to $BILLING_HOME/tmp/duckdb',
+  },
+  {
+    key: 'duckdb.threads',
+    env: 'BILLING_DUCKDB_THREADS',
+    kind: 'positive-int',
+    fallback: null,
+    fallbackText: 'CPU cores',
+    doc: 'DuckDB threads',
+    example: 4,
+  },
+  {
+    key: 'sensors.s3_interval',
+    env: 'BILLING_S3_SENSOR_INTERVAL',
+    kind: 'positive-int',
+    fallback: 300,
+    doc: 'seconds between S3 sensor ticks',
+  },
+  {
+    key: 'sensors.s3_reconcile_interval',
+    env: 'BILLING_S3_SENSOR_RECONCILE_INTERVAL',
+    kind: 'positive-int',
+    fallback: 900,
+    doc: 'seconds between full bucket listings of the S3 sensor',
+  },
+  {
+    key: 'sensors.file_interval',
+    env: 'BILLING_FILE_SENSOR_INTERVAL',
+    kind: 'positive-int',
+    fallback: 3600,
+    doc: 'seconds between local folder sensor ticks',
+  },
+  {
+    key: 'schedule.daily_cron',
+    env: 'BILLING_DAILY_SCHEDULE_CRON',
+    kind: 'cron',
+    fallback: '0 0 * * *',
+    doc: 'when the daily schedule fires (cron, read in schedule.timezone)',
+  },
+  {
+    key: 'schedule.timezone',
+    env: 'BILLING_SCHEDULE_TIMEZONE',
+    kind: 'timezone',
+    fallback: 'UTC',
+    doc: 'IANA time zone of the cron, e.g. Europe/Berlin',
+  },
+  {
+    key: 'source_retries.retries',
+    env: 'BILLING_SOURCE_RETRIES',
+    kind: 'non-negative-int',
+    fallback: 4,
+    doc: 'extra attempts for transient source errors (0 disables)',
+  },
+  {
+    key: 'source_retries.base_ms',
+    env: 'BILLING_SOURCE_RETRY_BASE_MS',
+    kind: 'positive-int',
+    fallback: 500,
+    doc: 'first retry backoff in milliseconds (doubling, with jitter)',
+  },
+  {
+    key: 'source_retries.max_ms',
+    env: 'BILLING_SOURCE_RETRY_MAX_MS',
+    kind: 'positive-int',
+    fallback: 30_000,
+    doc: 'backoff cap in milliseconds',
+  },
+  {
+    key: 'api.sql_timeout_ms',
+    env: 'BILLING_SQL_TIMEOUT_MS',
+    kind: 'positive-int',
+    fallback: 10_000,
+    doc: "the daemon's SQL endpoint interrupts a query after this many milliseconds",
+  },
+  {
+    key: 'api.sql_max_concurrent',
+    env: 'BILLING_SQL_MAX_CONCURRENT',
+    kind: 'positive-int',
+    fallback: 2,
+    doc: 'SQL endpoint queries running at once; up to four times as many wait, the rest get 429',
+  },
+  {
+    key: 'api.sql_max_result_bytes',
+    env: 'BILLING_SQL_MAX_RESULT_BYTES',
+    kind: 'positive-int',
+    fallback: 16 * 1024 * 1024,
+    fallbackText: '16 MiB',
+    doc: 'the SQL endpoint stops reading rows once the JSON result would pass this many bytes (truncated: true)',
+  },
+  {
+    key: 'api.body_limit',
+    env: 'BILLING_API_BODY_LIMIT',
+    kind: 'positive-int',
+    fallback: 1024 * 1024,
+    fallbackText: '1 MiB',
+    doc: 'request bodies larger than this many bytes are refused with 413 before they are read',
+  },
+  {
+    key: 'api.token',
+    env: 'BILLING_API_TOKEN',
+    kind: 'secret',
+    fallback: null,
+    doc: 'bearer token the daemon requires; mandatory when it listens beyond loopback',
+    example: 'change-me',
+  },
+  {
+    key: 'scale_out.database_url',
+    env: 'BILLING_DATABASE_URL',
+    flag: '--database-url',
+    kind: 'postgres-url',
+    fallback: null,
+    doc: 'postgres://user:password@host:5432/db switches to the scale-out mode (docs/scale-out.md)',
+    example: 'postgres://billing:password@localhost:5432/billing',
+  },
+  {
+    key: 'scale_out.task_timeout',
+    env: 'BILLING_TASK_TIMEOUT',
+    kind: 'positive-int',
+    fallback: 900,
+    doc: 'seconds: a task running longer is presumed lost and retried',
+  },
+  {
+    key: 'scale_out.run_timeout',
+    env: 'BILLING_RUN_TIMEOUT',
+    kind: 'positive-int',
+    fallback: 21_600,
+    doc: "seconds: the same for a run's coordinator",
+  },
+  {
+    key: 'scale_out.retries',
+    env: 'BILLING_QUEUE_RETRIES',
+    kind: 'non-negative-int',
+    fallback: 3,
+    doc: 'extra attempts for a failed or lost task or run',
+  },
+  {
+    key: 'scale_out.retry_delay',
+    env: 'BILLING_QUEUE_RETRY_DELAY',
+    kind: 'positive-int',
+    fallback: 2,
+    doc: 'seconds before the first retry, doubling after',
+  },
+  {
+    key: 'scale_out.maintenance_interval',
+    env: 'BILLING_QUEUE_MAINTENANCE_INTERVAL',
+    kind: 'positive-int',
+    fallback: 30,
+    doc: 'seconds between looks for expired jobs',
+  },
+  {
+    key: 'scale_out.worker_notice_after',
+    env: 'BILLING_WORKER_NOTICE_AFTER',
+    kind: 'positive-int',
+    fallback: 5,
+    doc: 'seconds a waiting materialize lets pass before saying that no worker has taken its run',
+  },
+  {
+    key: 'scale_out.wait_timeout',
+    env: 'BILLING_QUEUE_WAIT_TIMEOUT',
+    kind: 'non-negative-int',
+    fallback: 0,
+    doc: 'seconds a waiting materialize waits for a worker to take its run (0: no limit); the run stays queued',
+  },
+];
+
+/**
+ * Variables read outside this list (each documented where it is read); known, so they draw no
+ * "not a known setting" warning. BILLING_CHECKS_* and BILLING_ANOMALIES_* are checked by the check
+ * settings themselves (src/billing/checks/quality-config.ts).
+ */
+export const OTHER_VARIABLES: readonly string[] = [
+  'BILLING_CONFIG',
+  'BILLING_LOG_FORMAT',
+  'BILLING_LOCK_WAIT_MS',
+  'BILLING_DEBUG',
+  'BILLING_S3_FORCE_PATH_STYLE',
+  'BILLING_TEST_POSTGRES_URL',
+  'BILLING_TEST_BACKEND',
+];
+export const SELF_CHECKED_PREFIXES: readonly string[] = ['BILLING_CHECKS_', 'BILLING_ANOMALIES_'];
+
+export type SettingValue = string | number | Record<string, unknown> | null;
+
+export type Parsed = { ok: true; value: SettingValue } | { ok: false; message: string };
+
+const quoted = (value: unknown): string =>
+  typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+
+const MEMORY = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+
+function integer(value: unknown, min: number): Parsed {
+  const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
+    return {
+      ok: false,
+      message: `${quoted(value)} is not a whole number${min === 0 ? ' (0 or more)' : ' of 1 or more'}`,
+    };
+  return { ok: true, value: n };
+}
+
+/**
+ * Validates one value from a variable, the file or a flag. Variables and flags are always
+ * strings; the file may hold numbers. Empty strings were dropped before (they mean "unset").
+ */
+export function parseSetting(def: SettingDef, value: unknown): Parsed {
+  if (def.kind === 'positive-int') return integer(value, 1);
+  if (def.kind === 'non-negative-int') return integer(value, 0);
+  if (def.kind === 'checks' && typeof value === 'object' && value !== null && !Array.isArray(value))
+    return { ok: true, value: value as Record<string, unknown> };
+  if (typeof value !== 'string')
+    return {
+      ok: false,
+      message:
+        def.kind === 'checks'
+          ? 'expected a path to a checks YAML, or a mapping of check settings'
+          : 'expected a string',
+    };
+  const text = value.trim();
+  switch (def.kind) {
+    case 'text':
+    case 'path':
+    case 'location':
+    case 'secret':
+    case 'checks':
+      return { ok: true, value: text };
+    case 'memory':
+      return MEMORY.test(text)
+        ? { ok: true, value: text.replace(/\s+/g, '') }
+        : { ok: false, message: `${quoted(value)} is not a memory size like 1GB or 512MB` };
+    case 'currency':
+      return /^[A-Za-z]{3}$/.test(text)
+        ? { ok: true, value: text.toUpperCase() }
+        : { ok: false, message: `${quoted(value)} is not a three-letter currency code like USD` };
+    case 'timezone':
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: text });
+        return { ok: true, value: text };
+      } catch {
+        return { ok: false, message: `${quoted(value)} is not an IANA time zone like UTC or Europe/Berlin` };
+      }
+    case 'cron':
+      try {
+        validateCron({ expression: text, timezone: 'UTC' });
+        return { ok: true, value: text };
+      } catch (error) {
+        return {
+          ok: false,
+          message: `${quoted(value)} is not a cron expression: ${(error as Error).message}`,
+        };
+      }
+    case 'postgres-url': {
+      let ok = /^postgres(ql)?:\/\//.test(text);
+      try {
+        new URL(text);
+      } catch {
+        ok = false;
+      }
+      return ok
+        ? { ok: true, value: text }
+        : {
+            ok: false,
+            message: `${quoted(redactUrl(text))} is not a postgres:// URL like postgres://user:password@host:5432/billing`,
+          };
+    }
+    default: {
+      const unreachable: never = def.kind;
+      throw new Error(`unknown setting kind ${String(unreachable)}`);
+    }
+  }
+}
+
+/** A database URL without its password, for records and messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] ?? 0;
+      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+/** The closest of `candidates`, when it is close enough to be a likely typo. */
+export function nearest(name: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const d = distance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best !== null && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+/** Warnings for BILLING_* variables no setting reads, with the nearest known name. */
+export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = [...SETTINGS.map((s) => s.env), ...OTHER_VARIABLES];
+  const knownSet = new Set(known);
+  const warnings: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('BILLING_') || knownSet.has(name)) continue;
+    if (SELF_CHECKED_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    const near = nearest(name, known);
+    warnings.push(
+      `${name} is not a known setting${near ? `; did you mean ${near}?` : ' (see the Configuration section of the README)'}`,
+    );
+  }
+  return warnings;
+}
