@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { partitionLineage } from '../../billing/lineage.js';
 import type { AssetDefinition } from '../../orchestrator/asset.js';
+import { CheckStore } from '../../orchestrator/check-runner.js';
 import type { Runtime } from '../../runtime.js';
 import type { Row } from '../../warehouse/warehouse.js';
 import { AssetParam, DaySchema, json, limitParam, RowSchema } from '../api-schema.js';
@@ -189,6 +190,48 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
         c.req.valid('query').limit,
       ]);
       return c.json({ materializations: rows.map(withParsedMetadata) }, 200);
+    },
+  );
+
+  registerCheckRoute(app, runtime);
+}
+
+function registerCheckRoute(app: App, runtime: Runtime): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/assets/{name}/checks',
+      tags: ['assets'],
+      summary: "The latest result of each of an asset's checks per partition, failing first",
+      description:
+        '`withholds` says whether a failing `error` result holds its partition back from downstream assets; `fx_rate_available` does not (the normalized totals it concerns are NULL instead). With no FX source configured it is a `warn` notice.',
+      request: { params: AssetParam, query: z.object({ failed: z.enum(['true', 'false']).optional() }) },
+      responses: json(
+        z.object({
+          asset: z.string(),
+          failing: z.object({ error: z.number(), warn: z.number() }),
+          checks: z.array(RowSchema),
+        }),
+        'Check results',
+      ),
+    }),
+    async (c) => {
+      const asset = findAsset(runtime, c.req.valid('param').name);
+      const defined = new Map((asset.checks ?? []).map((check) => [check.name, check]));
+      const latest = await new CheckStore(runtime.warehouse).latest({ asset: asset.name });
+      const rows = latest
+        .filter((r) => c.req.valid('query').failed !== 'true' || !r.passed)
+        .map((r) => ({
+          ...r,
+          evaluated_at: r.evaluated_at === null ? null : String(r.evaluated_at),
+          withholds: r.severity === 'error' && defined.get(r.check_name)?.withholds !== false,
+        }))
+        .sort((a, b) => Number(a.passed) - Number(b.passed));
+      const failing = (severity: string) => latest.filter((r) => !r.passed && r.severity === severity).length;
+      return c.json(
+        { asset: asset.name, failing: { error: failing('error'), warn: failing('warn') }, checks: rows },
+        200,
+      );
     },
   );
 }
