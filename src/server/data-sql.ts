@@ -4,6 +4,8 @@
  * The SQL runs unchanged on DuckDB and PostgreSQL; optional parameters are cast so PostgreSQL can type them.
  */
 
+import { CURRENCY_KEY, knownTotal } from './insights-sql.js';
+
 /** A rejected row's reason starts with the column it failed on; field-count errors have their own class. */
 const CATEGORY = `CASE WHEN reason LIKE 'expected % fields%' THEN 'field count' ELSE split_part(reason, ' ', 1) END`;
 
@@ -35,27 +37,45 @@ export const FILES_COUNT = `SELECT count(*) AS total FROM billing_files ${FILES_
 export const FILE_STATUS_COUNTS =
   'SELECT status, count(*) AS files FROM billing_files GROUP BY status ORDER BY status';
 
-/** The files behind a (filtered) figure, with the share of it each holds and where its lines are. */
+/** The files behind a (filtered) figure: their events, spend in the reporting currency, where their lines are. */
 export function filesBehind(where: string): string {
   return `SELECT e.source_key, f.loaded_version AS version, f.loaded_run_id AS run_id, f.loaded_at,
       CAST(f.partition AS VARCHAR) AS partition,
-      count(*) AS events, sum(e.credit_usage) AS total_credit_usage,
+      count(*) AS events, ${knownTotal('e.normalized_credit_usage')} AS spend,
       min(e.source_line) AS first_line, max(e.source_line) AS last_line
     FROM billing_events e LEFT JOIN billing_files f USING (source_key)
     ${where}
     GROUP BY e.source_key, f.loaded_version, f.loaded_run_id, f.loaded_at, f.partition ORDER BY e.source_key`;
 }
 
-/** The events behind a figure, each with its file and line. */
+/** The same events per file and currency: exact totals in each original currency. */
+export function filesBehindByCurrency(where: string): string {
+  return `SELECT e.source_key, ${CURRENCY_KEY} AS currency, count(*) AS events,
+      sum(e.credit_usage) AS original_total, ${knownTotal('e.normalized_credit_usage')} AS spend,
+      count(*) - count(e.normalized_credit_usage) AS unnormalized_events
+    FROM billing_events e ${where}
+    GROUP BY e.source_key, ${CURRENCY_KEY} ORDER BY e.source_key, 2`;
+}
+
+/** The events behind a figure, each with its file and line, its own amount and the normalized one. */
 export function sourceRows(where: string, limit: string, offset: string): string {
   return `SELECT e.source_key, e.source_line, e."timestamp", CAST(e.event_date AS VARCHAR) AS event_date,
-      e.user_id, e.credit_usage, e.currency, e.region, e.service_tier, e.operation_type, e.resource_type,
-      e.resource_id, e.success, e.invoice_id
+      e.user_id, e.credit_usage, ${CURRENCY_KEY} AS currency, e.normalized_credit_usage, e.region,
+      e.service_tier, e.operation_type, e.resource_type, e.resource_id, e.success, e.invoice_id
     FROM billing_events e ${where}
     ORDER BY e.source_key, e.source_line LIMIT ${limit} OFFSET ${offset}`;
 }
 
 export function sourceRowsTotals(where: string): string {
-  return `SELECT count(*) AS events, coalesce(sum(e.credit_usage), 0) AS total_credit_usage
+  return `SELECT count(*) AS events, ${knownTotal('e.normalized_credit_usage')} AS spend,
+      count(*) - count(e.normalized_credit_usage) AS unnormalized_events
     FROM billing_events e ${where}`;
+}
+
+/** The events behind a figure per currency: the exact total in each, and in the reporting currency. */
+export function currencyTotals(where: string): string {
+  return `SELECT ${CURRENCY_KEY} AS currency, count(*) AS events, sum(e.credit_usage) AS original_total,
+      ${knownTotal('e.normalized_credit_usage')} AS spend,
+      count(*) - count(e.normalized_credit_usage) AS unnormalized_events
+    FROM billing_events e ${where} GROUP BY ${CURRENCY_KEY} ORDER BY 1`;
 }

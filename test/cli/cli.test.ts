@@ -102,9 +102,7 @@ describe('cli', () => {
     ]);
     expect(parsed.rows.map((r: { source_line: number }) => r.source_line)).toEqual([2, 3]);
     const insights = await cli('insights');
-    expect(insights.stdout).toMatch(
-      /Credit usage\s+0\.30 \(exact: 0\.300000; each event in its own currency\)/,
-    );
+    expect(insights.stdout).toMatch(/Spend\s+0\.30 USD \(exact: 0\.300000 USD\)/);
   });
 
   it('backfills from a YAML config in the Dagster shape', async () => {

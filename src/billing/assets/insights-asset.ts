@@ -17,10 +17,11 @@ export function insightsAsset(
     spendAnomalies: options.spendAnomalies ?? DEFAULT_QUALITY_CONFIG.anomalies.spend,
     withDailySeries:
       aggregates.includes('user_daily_aggregates') && aggregates.includes('region_daily_aggregates'),
+    withCurrencies: aggregates.includes('currency_aggregates'),
   });
   return {
     name: 'billing_insights',
-    description: `Dashboard facts: totals (raw and normalized), top users, top regions, operation mix, tier performance, day-over-day change, spend anomalies (tables ${tables.map((t) => t.name).join(', ')})`,
+    description: `Dashboard facts in the reporting currency: totals, per-currency totals, top users, top regions, operation mix, tier performance, day-over-day change, spend anomalies (tables ${tables.map((t) => t.name).join(', ')})`,
     deps: aggregates,
     partitioning: 'none',
     group: 'insights',

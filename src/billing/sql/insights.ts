@@ -15,6 +15,8 @@ export interface InsightOptions {
   spendAnomalies: SpendAnomalySettings;
   /** Whether user_daily_aggregates and region_daily_aggregates are part of the graph. */
   withDailySeries: boolean;
+  /** Whether currency_aggregates is part of the graph (default true). */
+  withCurrencies?: boolean;
 }
 
 const ANOMALY_COLUMNS = `entity_type VARCHAR, entity VARCHAR, day DATE, normalized_spend DECIMAL(38,6),
@@ -86,11 +88,14 @@ const changePct = (column: string) =>
  * The dashboard facts, rebuilt from the (small) aggregate tables, never from raw events.
  * Each statement creates a whole table: dropped and created again inside one transaction (see
  * `insightsAsset`), they are swapped atomically.
- * Money appears twice: raw totals (in each event's own currency, as billed) and totals normalized
- * to the reporting currency (NULL while any amount lacks an FX rate).
+ * Money is shown in the reporting currency (`*_normalized_*`, NULL while any amount behind it lacks
+ * an FX rate). The raw `total_credit_usage` columns add up amounts in different currencies; they
+ * stay for queries over single-currency data, but the dashboard, API and CLI report show original
+ * amounts only per currency (`insights_currency_totals`). Rankings follow normalized spend.
  */
 export function insightTables(options: InsightOptions): { name: string; sql: string }[] {
   const currency = options.reportingCurrency.replace(/[^A-Z]/g, '');
+  const withCurrencies = options.withCurrencies ?? true;
   return [
     {
       name: 'insights_spend_anomalies',
@@ -110,14 +115,27 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
         (SELECT count(*) FROM daily_aggregates) AS days,
         (SELECT ${exactMean('sum(total_credit_usage)', 'count(*)')} FROM daily_aggregates WHERE event_count > 0) AS avg_daily_credit_usage,
         (SELECT ${knownSum('total_normalized_credit_usage')} FROM daily_aggregates) AS total_normalized_credit_usage,
+        (SELECT CASE WHEN count(*) > 0 THEN ${exactMean(knownSum('total_normalized_credit_usage'), 'count(*)')} END
+          FROM daily_aggregates WHERE event_count > 0) AS avg_daily_normalized_credit_usage,
+        ${withCurrencies ? '(SELECT count(*) FROM currency_aggregates)' : 'CAST(NULL AS BIGINT)'} AS currency_count,
         '${currency}' AS reporting_currency,
         (SELECT count(*) FROM insights_spend_anomalies) AS spend_anomalies,
         utc_now() AS generated_at`,
     },
     {
+      name: 'insights_currency_totals',
+      sql: withCurrencies
+        ? `CREATE TABLE insights_currency_totals AS
+      SELECT currency, event_count, total_credit_usage, total_normalized_credit_usage,
+        ${ratio('event_count', '(SELECT sum(event_count) FROM currency_aggregates)')} AS share_of_events
+      FROM currency_aggregates ORDER BY event_count DESC, currency`
+        : `CREATE TABLE insights_currency_totals (currency VARCHAR, event_count BIGINT,
+      total_credit_usage DECIMAL(38,6), total_normalized_credit_usage DECIMAL(38,6), share_of_events DECIMAL(9,6))`,
+    },
+    {
       name: 'insights_top_users',
       sql: `CREATE TABLE insights_top_users AS
-      SELECT CAST(row_number() OVER (ORDER BY event_count DESC, total_credit_usage DESC, user_id) AS INTEGER) AS rank,
+      SELECT CAST(row_number() OVER (ORDER BY event_count DESC, total_normalized_credit_usage DESC NULLS LAST, user_id) AS INTEGER) AS rank,
         user_id, event_count, total_credit_usage, unique_resources, first_seen, last_seen,
         ${ratio('event_count', '(SELECT sum(event_count) FROM user_aggregates)')} AS share_of_events,
         total_normalized_credit_usage
@@ -126,7 +144,7 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
     {
       name: 'insights_top_regions',
       sql: `CREATE TABLE insights_top_regions AS
-      SELECT CAST(row_number() OVER (ORDER BY total_normalized_credit_usage DESC NULLS LAST, total_credit_usage DESC, region) AS INTEGER) AS rank,
+      SELECT CAST(row_number() OVER (ORDER BY total_normalized_credit_usage DESC NULLS LAST, event_count DESC, region) AS INTEGER) AS rank,
         region, total_credit_usage, event_count, unique_users,
         ${ratio('total_credit_usage', '(SELECT sum(total_credit_usage) FROM region_aggregates)')} AS share_of_spend,
         total_normalized_credit_usage,
@@ -148,8 +166,11 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
         sum(success_count) AS success_count, sum(failure_count) AS failure_count,
         ${ratio('sum(success_count)', 'sum(event_count)')} AS success_rate,
         ${exactMean('sum(total_credit_usage)', 'sum(event_count)')} AS avg_credit_usage,
-        ${knownSum('total_normalized_credit_usage')} AS total_normalized_credit_usage
-      FROM service_aggregates GROUP BY service_tier ORDER BY total_credit_usage DESC, service_tier`,
+        ${knownSum('total_normalized_credit_usage')} AS total_normalized_credit_usage,
+        ${exactMean(knownSum('total_normalized_credit_usage'), 'sum(event_count)')} AS avg_normalized_credit_usage,
+        ${ratio(knownSum('total_normalized_credit_usage'), `(SELECT ${knownSum('total_normalized_credit_usage')} FROM service_aggregates)`)} AS share_of_normalized_spend
+      FROM service_aggregates GROUP BY service_tier
+      ORDER BY total_normalized_credit_usage DESC NULLS LAST, event_count DESC, service_tier`,
     },
     {
       name: 'insights_daily_change',

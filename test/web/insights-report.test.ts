@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { money, renderInsights } from '../../src/billing/insights-report.js';
+import { type ApiHarness, apiHarness } from './support.js';
+
+/** The CLI's insights report (`billing-pipeline insights`) on multi-currency data, with and without rates. */
+describe('insights report', () => {
+  let rated: ApiHarness;
+  let unrated: ApiHarness;
+  beforeAll(async () => {
+    rated = await apiHarness('report-rated', { from: '2025-05-01', to: '2025-05-03', rowsPerDay: 300 });
+    unrated = await apiHarness('report-unrated', {
+      from: '2025-05-01',
+      to: '2025-05-03',
+      rowsPerDay: 300,
+      fx: null,
+      allowFailedRun: true,
+    });
+  });
+  afterAll(async () => {
+    await rated?.close();
+    await unrated?.close();
+  });
+
+  it('labels every amount with its currency and totals original amounts only per currency', async () => {
+    const report = await renderInsights(rated.runtime.warehouse);
+    const [usd] = await rated.runtime.warehouse.all(
+      'SELECT sum(normalized_credit_usage) AS s FROM billing_events',
+    );
+    expect(report).toContain(`Spend            ${money(usd?.s)} USD (exact: ${usd?.s} USD)`);
+    const perCurrency = await rated.runtime.warehouse.all(
+      'SELECT currency, sum(credit_usage) AS s FROM billing_events GROUP BY currency',
+    );
+    expect(perCurrency.length).toBeGreaterThan(1);
+    for (const c of perCurrency) expect(report).toContain(`${money(c.s)} ${c.currency}`);
+    // The sum across currencies appears nowhere.
+    const [mixed] = await rated.runtime.warehouse.all('SELECT sum(credit_usage) AS s FROM billing_events');
+    expect(report).not.toContain(money(mixed?.s));
+    expect(report).toMatch(/Most resource-intensive regions \(by spend in USD\)/);
+  });
+
+  it('says USD amounts are unknown and what to set when rates are missing', async () => {
+    const report = await renderInsights(unrated.runtime.warehouse);
+    expect(report).toMatch(/Spend\s+unknown/);
+    expect(report).toMatch(/USD amounts are unknown: no FX rate for some (EUR|GBP|JPY)/);
+    expect(report).toContain('Set BILLING_FX_SOURCE (or fx_source in billing-pipeline.yaml)');
+  });
+
+  it('says events are loaded when no day is aggregated, instead of "no events"', async () => {
+    // Unit-level edge: the aggregates empty while billing_events holds rows (every day held back).
+    await unrated.runtime.warehouse.exec('UPDATE billing_insights SET total_events = 0');
+    const [events] = await unrated.runtime.warehouse.all('SELECT count(*) AS n FROM billing_events');
+    const report = await renderInsights(unrated.runtime.warehouse);
+    expect(report).not.toContain('No billing events loaded yet');
+    expect(report).toContain(`${events?.n} billing events are loaded`);
+    expect(report).toContain('billing-pipeline checks');
+  });
+});
