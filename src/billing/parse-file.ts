@@ -1,7 +1,9 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { isNoSpaceError, NoSpaceError } from '../warehouse/duckdb/duckdb-errors.js';
 import { csvText } from './csv-text.js';
 import { readCsvRecords } from './ingest/csv-reader.js';
 import { headerProblemReason, mapHeader, normalizeRecord } from './ingest/row-normalizer.js';
@@ -49,10 +51,21 @@ export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> 
   }
   const events = createWriteStream(options.eventsPath, { highWaterMark: WRITE_CHUNK });
   const rejects = createWriteStream(options.rejectsPath, { highWaterMark: WRITE_CHUNK });
+  // A failed write (a full disk) is emitted whenever it happens, often while nothing awaits the
+  // stream: kept here, it fails this parse with the path named instead of crashing the process
+  // with an unhandled 'error' event, and stops reading the input.
+  let writeError: Error | null = null;
+  const onWriteError = (path: string) => (error: Error) => {
+    writeError ??= isNoSpaceError(error) ? new NoSpaceError(path, { cause: error }) : error;
+    stream.destroy(writeError);
+  };
+  events.on('error', onWriteError(options.eventsPath));
+  rejects.on('error', onWriteError(options.rejectsPath));
+  let result: Awaited<ReturnType<typeof parseRecords>>;
   try {
-    const result = await parseRecords(stream, options.fileIndex, events, rejects);
-    return result.kind === 'parsed' ? { ...result, bytes } : result;
+    result = await parseRecords(stream, options.fileIndex, events, rejects);
   } catch (error) {
+    if (writeError) throw writeError;
     const code = (error as { code?: string }).code ?? '';
     // zlib's codes: a corrupt .gz is the file's fault, so it is rejected rather than retried.
     if (code.startsWith('Z_'))
@@ -64,8 +77,12 @@ export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> 
     options.input.destroy();
     events.end();
     rejects.end();
-    await Promise.all([once(events, 'close'), once(rejects, 'close')]);
+    // finished(), not once('close'): a stream destroyed by an error may have closed already.
+    await Promise.all([finished(events).catch(() => {}), finished(rejects).catch(() => {})]);
   }
+  // The last chunks are written by end(): a full disk may show only now.
+  if (writeError) throw writeError;
+  return result.kind === 'parsed' ? { ...result, bytes } : result;
 }
 
 async function parseRecords(
@@ -99,15 +116,21 @@ async function parseRecords(
     if (good.length >= WRITE_CHUNK) {
       const full = good;
       good = '';
-      if (!events.write(full)) await once(events, 'drain');
+      if (!events.write(full)) await drain(events);
     }
     if (bad.length >= WRITE_CHUNK) {
       const full = bad;
       bad = '';
-      if (!rejects.write(full)) await once(rejects, 'drain');
+      if (!rejects.write(full)) await drain(rejects);
     }
   }
   if (good) events.write(good);
   if (bad) rejects.write(bad);
   return { kind: 'parsed', rows, rejected };
+}
+
+/** Waits for room in the output; an output that failed (and so never drains) throws instead. */
+async function drain(out: WriteStream): Promise<void> {
+  if (out.destroyed) throw out.errored ?? new Error(`${String(out.path)} was closed while writing`);
+  await once(out, 'drain');
 }

@@ -222,9 +222,20 @@ async function ingest(
   let wake: (() => void) | null = null;
   let parsing = pending.length;
   let next = 0;
+  // The first error of a parser or the writer (a full disk) stops both sides, and ingest returns
+  // only once every parser has stopped: the caller then removes the scratch folder, and a parser
+  // still writing into it would fail on a folder that is gone.
+  let failure: { error: unknown } | null = null;
 
   const parser = async () => {
-    while (next < pending.length && !ctx.signal.aborted) {
+    try {
+      await parseAll();
+    } catch (error) {
+      failure ??= { error };
+    }
+  };
+  const parseAll = async () => {
+    while (next < pending.length && !ctx.signal.aborted && failure === null) {
       const index = next++;
       const started = Date.now();
       const parsed = await parseOne(
@@ -251,6 +262,7 @@ async function ingest(
 
   const writer = async () => {
     for (;;) {
+      if (failure !== null) return;
       if (ready.length === 0) {
         if (parsing === 0) return;
         await new Promise<void>((resolve) => {
@@ -280,7 +292,13 @@ async function ingest(
     parsing = 0;
     wake?.();
   });
-  await Promise.all([parsersDone, writer()]);
+  await Promise.all([
+    parsersDone,
+    writer().catch((error: unknown) => {
+      failure ??= { error };
+    }),
+  ]);
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 function summarize(

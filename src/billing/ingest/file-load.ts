@@ -3,6 +3,7 @@ import type { TaskContext } from '../../orchestrator/asset.js';
 import type { Source } from '../../sources/source.js';
 import { ensureDayPartitions } from '../../warehouse/day-partitions.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
+import { NoSpaceError } from '../../warehouse/duckdb/duckdb-errors.js';
 import { insertMany, type SqlSession } from '../../warehouse/warehouse.js';
 import { parseFile } from '../parse-file.js';
 import * as sql from '../sql/events.js';
@@ -111,6 +112,8 @@ export async function parseOne(
     if (result.kind === 'rejected') return { ...parsed, kind: 'rejected', reason: result.reason };
     return { ...parsed, rows: result.rows, rejectedRows: result.rejected };
   } catch (error) {
+    // A full local disk is not the file's fault: it fails the run (naming the path), not the file.
+    if (error instanceof NoSpaceError) throw error;
     return { ...parsed, kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
   }
 }
