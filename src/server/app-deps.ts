@@ -1,5 +1,6 @@
 import type { RunRequest } from '../orchestrator/run-executor.js';
 import type { Runtime } from '../runtime.js';
+import type { SqlService } from './sql-service.js';
 
 /**
  * How the API launches and stops runs. The daemon's persistent run queue implements it; tests may
@@ -22,6 +23,8 @@ export interface AppDeps {
   webRoot?: string;
   /** What the daemon adds to /readyz and serves at /metrics; without it /metrics is 404. */
   observability?: Observability;
+  /** The SQL endpoint's bounded queries; built from the config when omitted. The daemon passes its own to interrupt them at shutdown. */
+  sql?: SqlService;
 }
 
 export interface Observability {

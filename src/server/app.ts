@@ -1,9 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from './app-deps.js';
 import { type ErrorBody, HttpError } from './http-error.js';
+import { DEFAULT_BODY_LIMIT_BYTES, limitBodies, refuseCrossSite, requireToken } from './request-guards.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerAutomationRoutes } from './routes/automation.js';
 import { registerDataRoutes } from './routes/data.js';
@@ -34,23 +34,17 @@ export function createApp(deps: AppDeps): App {
     },
   });
 
+  // Unit tests build the app over a stub runtime without a config.
+  const bodyLimit = deps.runtime.config?.automation.apiBodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  app.use('*', limitBodies(bodyLimit));
+  app.use('*', refuseCrossSite);
   if (deps.token) {
-    const expected = `Bearer ${deps.token}`;
     // Only the API and metrics: the UI's files hold no data, and a browser cannot send a bearer
     // header when it loads a page, so the UI must load to ask for the token (and then sends it
     // with every call). /healthz and /readyz stay open for load balancers; they reveal nothing.
-    const requireToken: MiddlewareHandler = async (c, next) => {
-      if (c.req.header('authorization') !== expected) {
-        throw new HttpError(
-          401,
-          'unauthorized',
-          'this server requires Authorization: Bearer <BILLING_API_TOKEN>',
-        );
-      }
-      await next();
-    };
-    app.use('/api/*', requireToken);
-    app.use('/metrics', requireToken);
+    const tokenGuard = requireToken(deps.token);
+    app.use('/api/*', tokenGuard);
+    app.use('/metrics', tokenGuard);
   }
 
   registerAssetRoutes(app, deps);
@@ -74,7 +68,7 @@ export function createApp(deps: AppDeps): App {
   app.onError((error, c) => {
     if (error instanceof HttpError) {
       const body: ErrorBody = { error: { code: error.code, message: error.message, details: error.details } };
-      return c.json(body, error.status as ContentfulStatusCode);
+      return c.json(body, error.status as ContentfulStatusCode, error.headers);
     }
     // Hono's own validators throw these, e.g. for a body that is not JSON.
     if (error instanceof HTTPException && error.status < 500) {

@@ -6,6 +6,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Extra response headers, e.g. Retry-After with a 429. */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }

@@ -2,7 +2,8 @@ import pg from 'pg';
 import { rawText, withSessionOptions } from '../warehouse/postgres/postgres-connect.js';
 import { toQueryResult } from '../warehouse/postgres/postgres-values.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { type ReadOnlySqlRequest, type ReadOnlySqlResult, SqlRefusal } from './sql-runner.js';
+import { capRowsByBytes, SqlRefusal } from './sql-refusal.js';
+import type { ReadOnlySqlRequest, ReadOnlySqlResult } from './sql-runner.js';
 
 /**
  * `POST /api/sql` on PostgreSQL. There is no DuckDB-style parser to ask for a statement's type, so
@@ -48,9 +49,19 @@ const FORBIDDEN = [
   /\bpg_notify\b/i,
   /\bpg_(switch_wal|promote|create_restore_point|log_backend_memory_contexts)\b/i,
   /\bpg_(start|stop)_backup\b|\bpg_backup_(start|stop)\b/i,
+  // Settings hold paths (data_directory, config_file) and reveal the deployment.
+  /\bcurrent_setting\b/i,
+  /\bsetseed\b/i,
+  /\bpg_(show_all_|file_|db_role_)?settings\b/i,
+  /\bpg_show_all_file_settings\b/i,
+  /\bpg_hba_file_rules\b/i,
   // Unicode-escaped identifiers and strings could spell any of the names above.
   /\bu&["']/i,
 ];
+
+/** SHOW of a harmless session setting, nothing else (not SHOW ALL, not data_directory). */
+const SHOWABLE =
+  /^\s*show\s+"?(timezone|time\s+zone|datestyle|intervalstyle|search_path|server_version|server_encoding|client_encoding|standard_conforming_strings|transaction_isolation)"?\s*;?\s*$/i;
 
 /** The statement's first keyword, past comments, whitespace and opening parentheses; '' if none. */
 export function firstKeyword(sql: string): string {
@@ -77,6 +88,12 @@ export function screenPostgresSql(sql: string): string {
     throw new SqlRefusal(
       'read_only',
       `only read-only queries are allowed (SELECT, WITH … SELECT, VALUES, TABLE, SHOW, EXPLAIN); this starts with ${keyword.toUpperCase()}`,
+    );
+  }
+  if (keyword === 'show' && !SHOWABLE.test(sql)) {
+    throw new SqlRefusal(
+      'forbidden_function',
+      'SHOW is limited to the session settings a query needs (TimeZone, DateStyle, search_path, server_version…); server settings hold paths',
     );
   }
   const forbidden = FORBIDDEN.map((re) => re.exec(sql)?.[0]).find((m) => m !== undefined);
@@ -134,6 +151,11 @@ export async function runReadOnlyPostgres(
     const pid = (client as unknown as { processID?: number }).processID;
     if (pid) warehouse.all('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
   }, request.timeoutMs + 250);
+  const onAbort = () => {
+    const pid = (client as unknown as { processID?: number }).processID;
+    if (pid) warehouse.all('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+  };
+  request.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await client.connect();
     await client.query('BEGIN READ ONLY');
@@ -149,16 +171,18 @@ export async function runReadOnlyPostgres(
       ? await client.query({ text: `FETCH ${request.limit + 1} FROM api_sql`, rowMode: 'array' })
       : first;
     const { columns, rows } = toQueryResult(result.fields, result.rows as (string | null)[][]);
+    const capped = capRowsByBytes(rows.slice(0, request.limit), request.maxBytes);
     return {
       columns,
-      rows: rows.slice(0, request.limit),
-      truncated: rows.length > request.limit,
+      rows: capped.rows,
+      truncated: capped.cut || rows.length > request.limit,
       elapsed_ms: Math.round(performance.now() - started),
     };
   } catch (error) {
     throw refusalOf(error, timedOut, request.timeoutMs);
   } finally {
     clearTimeout(timer);
+    request.signal?.removeEventListener('abort', onAbort);
     await client.query('ROLLBACK').catch(() => {});
     await client.end().catch(() => {});
   }

@@ -1,61 +1,72 @@
-import type { DuckDBConnection, DuckDBPreparedStatement } from '@duckdb/node-api';
-import { StatementType } from '@duckdb/node-api';
+import {
+  type DuckDBConnection,
+  DuckDBListVector,
+  type DuckDBPreparedStatement,
+  type DuckDBResult,
+  DuckDBStructVector,
+  type DuckDBType,
+  type DuckDBVector,
+} from '@duckdb/node-api';
 import { cellConverter, toBindValues } from '../warehouse/duckdb/duckdb-values.js';
 import { DuckDBWarehouse } from '../warehouse/duckdb/duckdb-warehouse.js';
-import type { ColumnInfo, Row, SqlValue, Warehouse } from '../warehouse/warehouse.js';
+import type { Cell, ColumnInfo, Row, SqlValue, Warehouse } from '../warehouse/warehouse.js';
+import { type DuckDBCatalog, readDuckDBCatalog, screenDuckDBSql } from './sql-guard-duckdb.js';
+import { rowBytes, SqlRefusal, tooLarge } from './sql-refusal.js';
+
+export { SqlRefusal, type SqlRefusalCode } from './sql-refusal.js';
 
 export interface ReadOnlySqlRequest {
   sql: string;
   limit: number;
   params?: readonly SqlValue[];
   timeoutMs: number;
+  /** Cap on the JSON bytes of the rows returned (BILLING_SQL_MAX_RESULT_BYTES). */
+  maxBytes: number;
+  /** Aborting interrupts the query (the daemon's shutdown). */
+  signal?: AbortSignal;
 }
 
 export interface ReadOnlySqlResult {
   columns: ColumnInfo[];
   rows: Row[];
+  /** True when the row limit or the byte cap cut the result. */
   truncated: boolean;
   elapsed_ms: number;
 }
 
-export type SqlRefusalCode =
-  | 'empty_sql'
-  | 'multiple_statements'
-  | 'read_only'
-  | 'timeout'
-  | 'sql_error'
-  | 'unsandboxed'
-  | 'unsupported'
-  | 'forbidden_function';
-
-/** SQL the endpoint will not run, or that failed, with a code a client can act on. */
-export class SqlRefusal extends Error {
-  override name = 'SqlRefusal';
-  constructor(
-    readonly code: SqlRefusalCode,
-    message: string,
-  ) {
-    super(message);
-  }
+export interface DuckDBSqlOptions {
+  /** The instance's functions, read once by the caller; read per query without it. */
+  catalog?: DuckDBCatalog;
+  /**
+   * Test-only: skip the parser layer, to show that the read-only transaction alone keeps the
+   * warehouse unchanged. Never set outside tests.
+   */
+  unsafeSkipParserLayer?: boolean;
 }
 
-/** EXPLAIN ANALYZE executes the statement it explains, so it is only as safe as that statement. */
-const EXPLAIN_ANALYZE = /\bexplain\s*\(?\s*analy[sz]e\b/i;
-
-const typeName = (type: StatementType): string => StatementType[type] ?? `statement type ${type}`;
+/** How often an interrupt is repeated after the deadline: the query may not have started yet. */
+const INTERRUPT_REPEAT_MS = 50;
 
 /**
- * Runs one read-only statement sent from outside, on a connection of its own so it can be
- * interrupted at the time limit without disturbing the pipeline's connections. Each statement's
- * type comes from DuckDB's parser (`extractStatements` + `prepare`), not from guessing at the
- * text: SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE, FROM-first, PRAGMA table_info) and
- * EXPLAIN only. File and network access is off for the whole instance in the daemon; without
- * that the runner refuses everything. On PostgreSQL (`databaseUrl`) see sql-runner-postgres.ts.
+ * Runs one untrusted statement sent from outside (POST /api/sql) on DuckDB, in two independent
+ * layers:
+ *
+ * 1. DuckDB's parser (sql-guard-duckdb.ts): exactly one plain SELECT, calling only functions
+ *    without side effects that reveal nothing about the server.
+ * 2. The statement runs on a connection of its own inside `BEGIN TRANSACTION READ ONLY`, which is
+ *    always rolled back: DuckDB itself refuses any write, sequence use or EXPLAIN ANALYZE of a
+ *    write that got past layer 1. Settings and checkpoints are not transactional; only layer 1
+ *    keeps SET and CHECKPOINT out.
+ *
+ * File and network access is off for the whole instance in the daemon; without that the runner
+ * refuses everything. At the time limit (or on abort) the query is interrupted, repeatedly, until
+ * it stops. Rows stream chunk by chunk and reading stops at the row limit or the byte cap.
+ * On PostgreSQL (`databaseUrl`) see sql-runner-postgres.ts.
  */
 export async function runReadOnlySql(
   warehouse: Warehouse,
   request: ReadOnlySqlRequest,
-  options: { databaseUrl?: string | null } = {},
+  options: { databaseUrl?: string | null } & DuckDBSqlOptions = {},
 ): Promise<ReadOnlySqlResult> {
   if (warehouse.dialect === 'postgres') {
     if (!options.databaseUrl) {
@@ -70,11 +81,17 @@ export async function runReadOnlySql(
   }
   const started = performance.now();
   const connection: DuckDBConnection = await warehouse.openConnection();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  let stopped: 'timeout' | 'aborted' | null = null;
+  let repeat: NodeJS.Timeout | undefined;
+  const stop = (why: 'timeout' | 'aborted') => {
+    stopped ??= why;
     connection.interrupt();
-  }, request.timeoutMs);
+    repeat ??= setInterval(() => connection.interrupt(), INTERRUPT_REPEAT_MS);
+  };
+  const timer = setTimeout(() => stop('timeout'), request.timeoutMs);
+  const onAbort = () => stop('aborted');
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  if (request.signal?.aborted) onAbort();
   let prepared: DuckDBPreparedStatement | null = null;
   try {
     // The sandbox is set when the warehouse opens (the daemon does); an app built over any other
@@ -98,42 +115,115 @@ export async function runReadOnlySql(
         `one statement per request; got ${extracted.count} (remove the extra ";"-separated statements)`,
       );
     }
-    prepared = await extracted.prepare(0);
-    const type = prepared.statementType;
-    const readable =
-      type === StatementType.SELECT || (type === StatementType.EXPLAIN && !EXPLAIN_ANALYZE.test(request.sql));
-    if (!readable) {
-      throw new SqlRefusal(
-        'read_only',
-        `only read-only queries are allowed (SELECT, WITH … SELECT, DESCRIBE, SHOW, EXPLAIN); this is ${typeName(type)}`,
+    if (!options.unsafeSkipParserLayer) {
+      await screenDuckDBSql(
+        connection,
+        options.catalog ?? (await readDuckDBCatalog(connection)),
+        request.sql,
       );
     }
+    await connection.run('BEGIN TRANSACTION READ ONLY');
+    prepared = await extracted.prepare(0);
     if (request.params && request.params.length > 0) prepared.bind(toBindValues(request.params));
-    // Streaming stops reading once the limit is passed: a huge result is never materialized.
-    const reader = await prepared.streamAndReadUntil(request.limit + 1);
-    const names = reader.columnNames();
-    const types = reader.columnTypes();
-    const all = reader.convertRowObjects(cellConverter) as Row[];
-    return {
-      columns: names.map((name, i) => ({ name, type: String(types[i]) })),
-      rows: all.slice(0, request.limit),
-      truncated: all.length > request.limit,
-      elapsed_ms: Math.round(performance.now() - started),
-    };
+    const result = await prepared.stream();
+    const read = await readCapped(result, request.limit, request.maxBytes);
+    return { ...read, elapsed_ms: Math.round(performance.now() - started) };
   } catch (error) {
     if (error instanceof SqlRefusal) throw error;
-    if (timedOut) {
+    if (stopped === 'timeout') {
       throw new SqlRefusal(
         'timeout',
         `the query ran longer than ${request.timeoutMs} ms and was interrupted`,
       );
     }
-    throw new SqlRefusal('sql_error', error instanceof Error ? error.message : String(error));
+    if (stopped === 'aborted') {
+      throw new SqlRefusal('shutting_down', 'the server is shutting down; the query was interrupted');
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (/read-only mode|read-only transaction/i.test(message)) {
+      throw new SqlRefusal('read_only', `only read-only queries are allowed: ${message}`);
+    }
+    throw new SqlRefusal('sql_error', message);
   } finally {
     clearTimeout(timer);
+    clearInterval(repeat);
+    request.signal?.removeEventListener('abort', onAbort);
+    // A stream stopped early is still running: interrupt it before the rollback ends it.
+    connection.interrupt();
+    await connection.run('ROLLBACK').catch(() => {});
     prepared?.destroySync();
     connection.closeSync();
   }
+}
+
+/**
+ * Reads rows chunk by chunk until the row limit or the byte cap. Each value is converted only
+ * after its row is known to fit: a nested value's elements are counted first, so a 30-million
+ * element `list()` is refused without ever being built in JavaScript.
+ */
+async function readCapped(
+  result: DuckDBResult,
+  limit: number,
+  maxBytes: number,
+): Promise<Pick<ReadOnlySqlResult, 'columns' | 'rows' | 'truncated'>> {
+  const names = result.columnNames();
+  const types = result.columnTypes();
+  const columns = names.map((name, i) => ({ name, type: String(types[i]) }));
+  const rows: Row[] = [];
+  // The rows' JSON array: its brackets, each row and a comma.
+  let used = 2;
+  for (;;) {
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return { columns, rows, truncated: false };
+    const vectors = names.map((_, c) => chunk.getColumnVector(c));
+    for (let r = 0; r < chunk.rowCount; r++) {
+      if (rows.length === limit) return { columns, rows, truncated: true };
+      // At least two bytes per value ("1,"), so this bound is met before a value is converted.
+      const leaves = vectors.reduce((sum, v) => sum + leafCount(v, r), 0);
+      const row = used + 2 * leaves <= maxBytes ? convertRow(vectors, types, names, r) : null;
+      const bytes = row ? rowBytes(row) : Number.POSITIVE_INFINITY;
+      if (!row || used + bytes > maxBytes) {
+        if (rows.length === 0) throw tooLarge(maxBytes);
+        return { columns, rows, truncated: true };
+      }
+      used += bytes;
+      rows.push(row);
+    }
+  }
+}
+
+function convertRow(
+  vectors: readonly DuckDBVector[],
+  types: readonly DuckDBType[],
+  names: readonly string[],
+  r: number,
+): Row {
+  const row: Record<string, Cell> = {};
+  vectors.forEach((vector, c) => {
+    const type = types[c] as DuckDBType;
+    row[names[c] as string] = cellConverter(vector.getItem(r), type, cellConverter);
+  });
+  return row as Row;
+}
+
+/** How many scalar values row `r` of `vector` holds (nested lists and structs counted through). */
+function leafCount(vector: DuckDBVector, r: number): number {
+  if (vector instanceof DuckDBListVector) {
+    const items = vector.getItemVector(r);
+    if (!items) return 1;
+    if (!(items instanceof DuckDBListVector || items instanceof DuckDBStructVector)) {
+      return Math.max(1, items.itemCount);
+    }
+    let sum = 0;
+    for (let i = 0; i < items.itemCount; i++) sum += leafCount(items, i);
+    return Math.max(1, sum);
+  }
+  if (vector instanceof DuckDBStructVector) {
+    let sum = 0;
+    for (let i = 0; i < vector.type.entryCount; i++) sum += leafCount(vector.entryVectorAt(i), r);
+    return Math.max(1, sum);
+  }
+  return 1;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from '../support/postgres.js';
 import { tmpDir } from '../support/tmp.js';
 import { inProcessLauncher, seed } from '../web/support.js';
+import { ESCAPES, fingerprint } from './sql-escapes.js';
 
 /**
  * The HTTP API over PostgreSQL answers as it does over DuckDB: one seeded bucket, materialized into
@@ -283,6 +284,28 @@ describe.skipIf(!withPostgres)('the HTTP API on PostgreSQL', () => {
       expect(res.status).toBe(status);
       expect(res.body.error?.code).toBe(code);
     });
+
+    it.each(ESCAPES)(
+      'refuses %s on both backends, reveals no path and leaves both unchanged',
+      async (sql) => {
+        for (const backend of ['duckdb', 'postgres'] as const) {
+          const side = sides.get(backend);
+          if (!side) throw new Error(`${backend} is not open`);
+          const before = await fingerprint(side.runtime.warehouse);
+          const res = await side.app.request('/api/sql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ sql }),
+          });
+          const text = await res.text();
+          expect(res.status, `${backend}: ${text}`).toBeGreaterThanOrEqual(400);
+          expect(res.status, `${backend}: ${text}`).toBeLessThan(500);
+          expect(text, backend).not.toContain(side.runtime.config.home);
+          expect(text, backend).not.toMatch(/root:|\/var\/lib\/postgres|pg_hba|postgresql\.conf/);
+          expect(await fingerprint(side.runtime.warehouse), backend).toEqual(before);
+        }
+      },
+    );
 
     it('leaves the data alone after refusing writes', async () => {
       const before = await post('SELECT count(*) AS n FROM runs');

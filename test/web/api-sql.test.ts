@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { type App, createApp } from '../../src/server/app.js';
+import { runReadOnlySql, SqlRefusal } from '../../src/server/sql-runner.js';
+import { SqlService } from '../../src/server/sql-service.js';
+import { ESCAPES, fingerprint, TRANSACTIONAL_ESCAPES } from '../server/sql-escapes.js';
 import { testPipeline } from '../support/pipeline.js';
 import { inProcessLauncher, seed } from './support.js';
 
@@ -21,6 +24,7 @@ interface SqlBody {
 describe('SQL endpoint', () => {
   let runtime: Runtime;
   let app: App;
+  let baseline: unknown;
 
   beforeAll(async () => {
     const pipeline = await testPipeline('api-sql');
@@ -32,6 +36,7 @@ describe('SQL endpoint', () => {
     );
     runtime = await openRuntime(config, { restrictFileAccess: true });
     app = createApp({ runtime, launcher: inProcessLauncher(runtime) });
+    baseline = await fingerprint(runtime.warehouse);
   }, 120_000);
   afterAll(() => runtime?.close());
 
@@ -106,7 +111,7 @@ describe('SQL endpoint', () => {
     const { status, body, text } = await post({ sql });
     expect(status).toBeGreaterThanOrEqual(400);
     expect(status).toBeLessThan(500);
-    expect(body.error?.code).toMatch(/sql_error|read_only/);
+    expect(body.error?.code).toMatch(/sql_error|read_only|forbidden_function/);
     expect(text).not.toContain('root:');
     const tables = await post({ sql: "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'evil'" });
     expect(tables.body.rows).toEqual([{ n: 0 }]);
@@ -169,5 +174,169 @@ describe('SQL endpoint', () => {
     } finally {
       await unrestricted.close();
     }
+  });
+
+  it.each(ESCAPES)('refuses %s, reveals no path and leaves the warehouse unchanged', async (sql) => {
+    const { status, body, text } = await post({ sql });
+    expect(status, text).toBeGreaterThanOrEqual(400);
+    expect(status, text).toBeLessThan(500);
+    expect(body.error?.code).toMatch(/read_only|forbidden_function|multiple_statements|sql_error/);
+    expect(text).not.toContain(runtime.config.home);
+    expect(await fingerprint(runtime.warehouse)).toEqual(baseline);
+    expect((await post({ sql: 'SELECT 1 AS one' })).body.rows).toEqual([{ one: 1 }]);
+  });
+
+  it.each(TRANSACTIONAL_ESCAPES)(
+    'with the parser layer off, the read-only rolled-back transaction alone holds: %s',
+    async (sql) => {
+      const attempt = runReadOnlySql(
+        runtime.warehouse,
+        { sql, limit: 10, timeoutMs: 5000, maxBytes: 1_000_000 },
+        { unsafeSkipParserLayer: true },
+      );
+      await expect(attempt).rejects.toBeInstanceOf(SqlRefusal);
+      expect(await fingerprint(runtime.warehouse)).toEqual(baseline);
+    },
+  );
+
+  it.each([
+    ['SHOW TABLES'],
+    ['DESCRIBE daily_aggregates'],
+    ['SUMMARIZE daily_aggregates'],
+    ['FROM daily_aggregates LIMIT 1'],
+    ['VALUES (1), (2)'],
+    ["SELECT table_name FROM information_schema.tables WHERE table_name = 'runs'"],
+    ["SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs' LIMIT 1"],
+    [
+      'WITH d AS (SELECT day, event_count FROM daily_aggregates) SELECT day, rank() OVER (ORDER BY event_count) FROM d',
+    ],
+    ['SELECT list_transform([1, 2], x -> x + 1) AS l, utc_now() IS NOT NULL AS now, random() < 2 AS r'],
+    ['SELECT * FROM range(3) UNION ALL SELECT * FROM generate_series(1, 2)'],
+    ["SELECT strftime(day, '%Y') AS y, sum(total_credit_usage) FROM daily_aggregates GROUP BY ALL"],
+  ])('still answers a plain query: %s', async (sql) => {
+    const { status, text } = await post({ sql });
+    expect(status, text).toBe(200);
+  });
+
+  it('caps the result in bytes as well as rows, and refuses a first row above the cap', async () => {
+    const small = createApp({
+      runtime,
+      launcher: inProcessLauncher(runtime),
+      sql: new SqlService({
+        warehouse: runtime.warehouse,
+        databaseUrl: null,
+        timeoutMs: 5000,
+        maxConcurrent: 2,
+        maxResultBytes: 2000,
+      }),
+    });
+    const ask = async (sql: string) => {
+      const res = await small.request('/api/sql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ sql, limit: 10_000 }),
+      });
+      return { status: res.status, body: (await res.json()) as SqlBody };
+    };
+    const capped = await ask('SELECT range AS n FROM range(10000)');
+    expect(capped.status).toBe(200);
+    expect(capped.body.truncated).toBe(true);
+    expect(capped.body.rows.length).toBeGreaterThan(10);
+    expect(capped.body.rows.length).toBeLessThan(10_000);
+    expect(Buffer.byteLength(JSON.stringify(capped.body.rows))).toBeLessThanOrEqual(2000);
+    const huge = await ask('SELECT list(i) AS l FROM range(1000000) t(i)');
+    expect(huge.status).toBe(413);
+    expect(huge.body.error?.code).toBe('result_too_large');
+    expect(huge.body.error?.message).toMatch(/BILLING_SQL_MAX_RESULT_BYTES/);
+  });
+
+  it('holds the time limit for every query however many run at once, and closes every connection', async () => {
+    const connections = async () => {
+      const [row] = await runtime.warehouse.all('SELECT * FROM duckdb_connection_count()');
+      return Number(Object.values(row ?? {})[0]);
+    };
+    const before = await connections();
+    const heavy = Array.from({ length: 6 }, () =>
+      post({ sql: 'SELECT count(*) FROM range(1000000000000) a' }),
+    );
+    const results = await Promise.all(heavy);
+    for (const r of results) expect([422, 429], r.text).toContain(r.status);
+    expect(results.filter((r) => r.body.error?.code === 'timeout').length).toBeGreaterThanOrEqual(2);
+    // Every query's own connection is closed again: none was abandoned still running.
+    expect(await connections()).toBe(before);
+    expect((await post({ sql: 'SELECT 1 AS one' })).body.rows).toEqual([{ one: 1 }]);
+  });
+
+  it('answers 429 with Retry-After once the queue is full', async () => {
+    const busy = createApp({
+      runtime,
+      launcher: inProcessLauncher(runtime),
+      sql: new SqlService({
+        warehouse: runtime.warehouse,
+        databaseUrl: null,
+        timeoutMs: 1000,
+        maxConcurrent: 1,
+        maxResultBytes: 1_000_000,
+      }),
+    });
+    const responses = await Promise.all(
+      Array.from({ length: 7 }, () =>
+        busy.request('/api/sql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ sql: 'SELECT count(*) FROM range(1000000000000) a' }),
+        }),
+      ),
+    );
+    const refused = responses.filter((r) => r.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(2);
+    expect(refused[0]?.headers.get('retry-after')).toBe('1');
+    expect(await refused[0]?.json()).toMatchObject({ error: { code: 'busy' } });
+  });
+
+  it('keeps the probes and the health route answering while heavy queries run', async () => {
+    let heavyDone = false;
+    const heavy = Promise.all(
+      Array.from({ length: 4 }, () => post({ sql: 'SELECT count(*) FROM range(1000000000000) a' })),
+    ).then(() => {
+      heavyDone = true;
+    });
+    // Give the heavy queries time to start on their connections.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const url of ['/healthz', '/readyz', '/api/health']) {
+      const res = await app.request(url);
+      expect(res.status, url).toBe(200);
+      expect(heavyDone, `${url} answered only after the heavy queries ended`).toBe(false);
+    }
+    await heavy;
+  });
+
+  it('refuses request bodies above the limit with 413, also when they are streamed', async () => {
+    const big = await app.request('/api/sql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sql: `SELECT '${'x'.repeat(2 * 1024 * 1024)}'` }),
+    });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ error: { code: 'body_too_large' } });
+    let pulled = 0;
+    const chunk = new Uint8Array(64 * 1024).fill(32);
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        if (pulled > 300) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    const streamed = await app.request(
+      new Request('http://localhost/api/sql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(streamed.status).toBe(413);
+    expect(pulled).toBeLessThan(300);
   });
 });
