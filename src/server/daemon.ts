@@ -16,6 +16,7 @@ import type { DaemonAppDeps } from './daemon-services.js';
 import { createLogger, type LogFormat, type Logger, parseLogFormat, stdoutLine } from './logger.js';
 import { type MetricsOptions, PipelineMetrics } from './metrics.js';
 import { isLoopback, listen } from './serve.js';
+import { SqlService } from './sql-service.js';
 
 export type DaemonMode = 'dev' | 'serve';
 
@@ -166,7 +167,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     }
 
     let stopping: Promise<void> | null = null;
+    // Its own, so shutdown can interrupt the SQL endpoint's queries instead of waiting them out.
+    const sql = new SqlService({
+      warehouse: runtime.warehouse,
+      databaseUrl: config.databaseUrl,
+      timeoutMs: config.automation.sqlTimeoutMs,
+      maxConcurrent: config.automation.sqlMaxConcurrent,
+      maxResultBytes: config.automation.sqlMaxResultBytes,
+    });
     const deps: DaemonAppDeps = {
+      sql,
       runtime,
       launcher: queue,
       token: token ?? undefined,
@@ -204,6 +214,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           'shutting down: no new runs or ticks; the current run stops at its next safe point and is re-queued',
         );
         if (!scaled) await removeDaemonFile(config.home, process.pid);
+        // Interrupted first: a heavy query would otherwise hold a pool thread through the shutdown.
+        await sql.close();
         await automation.close();
         await leader?.close();
         if (queue instanceof RunQueue) await queue.stop({ requeue: true });
