@@ -124,7 +124,8 @@ describe('a gap in the FX rates', () => {
 
 describe('no FX source configured', () => {
   it('loads and aggregates multi-currency data, leaves normalized figures NULL and says so, without failing', async () => {
-    const p = await testPipeline('fx-none', { fx: null });
+    // The embedded CLI (with a PostgreSQL URL it would queue the run for workers).
+    const p = await testPipeline('fx-none', { fx: null, backend: 'duckdb' });
     await seed(p, { from: FROM, to: TO, rowsPerDay: 100, dirtyRate: 0, filesPerDay: 1 });
     const result = await cli(cliEnv(p), 'materialize');
     expect(result.code).toBe(0);
@@ -169,7 +170,8 @@ describe('no FX source configured', () => {
   });
 
   it('works as before on single-currency data: no notice, normalized amounts known', async () => {
-    const p = await testPipeline('fx-none-usd', { fx: null });
+    // The embedded CLI (with a PostgreSQL URL it would queue the run for workers).
+    const p = await testPipeline('fx-none-usd', { fx: null, backend: 'duckdb' });
     await p.put('year=2025/month=03/day=01/a.csv', csv(row({ timestamp: '2025-03-01T10:00:00Z' })));
     const result = await cli(cliEnv(p), 'materialize');
     expect(result.code).toBe(0);
