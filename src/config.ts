@@ -92,6 +92,8 @@ export interface QueueConfig {
   taskTimeoutSeconds: number;
   /** BILLING_RUN_TIMEOUT seconds: the same for a run's coordinator (default 21600). */
   runTimeoutSeconds: number;
+  /** BILLING_RUN_LEASE_TIMEOUT seconds without a coordinator's heartbeat before its run is resumed elsewhere (default 60). */
+  runLeaseTimeoutSeconds: number;
   /** BILLING_QUEUE_RETRIES: extra attempts for a failed or lost task or run (default 3). */
   retries: number;
   /** BILLING_QUEUE_RETRY_DELAY seconds: the first retry's delay, doubling after (default 2). */
@@ -224,6 +226,9 @@ export function effectiveSettings(config: Config): Record<string, unknown> {
     let value = config.settings.get(def.key)?.value ?? null;
     if (def.kind === 'secret' && value !== null) value = '***';
     if (def.kind === 'postgres-url' && typeof value === 'string') value = redactUrl(value);
+    // A folder named relative to where a process started means nothing to another process.
+    if (def.kind === 'location' && typeof value === 'string' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value))
+      value = resolve(value);
     const parts = def.key.split('.');
     let node = out;
     for (const part of parts.slice(0, -1)) {
@@ -269,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     queue: {
       taskTimeoutSeconds: int('scale_out.task_timeout'),
       runTimeoutSeconds: int('scale_out.run_timeout'),
+      runLeaseTimeoutSeconds: int('scale_out.run_lease_timeout'),
       retries: int('scale_out.retries'),
       retryDelaySeconds: int('scale_out.retry_delay'),
       maintenanceIntervalSeconds: int('scale_out.maintenance_interval'),

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { loadQualityConfig } from './billing/checks/quality-config.js';
+import { loadQualityConfig, type QualityConfig } from './billing/checks/quality-config.js';
 import { billingAssetGraph } from './billing/pipeline.js';
-import { type Config, ConfigError } from './config.js';
+import { type Config, ConfigError, effectiveSettings } from './config.js';
 import type { AssetGraph } from './orchestrator/asset-graph.js';
 import { AutomationStore } from './orchestrator/automation-store.js';
 import { CheckStore } from './orchestrator/check-runner.js';
-import { Ledger } from './orchestrator/ledger.js';
+import { Ledger, type RunConfig } from './orchestrator/ledger.js';
 import type { RunEmitter } from './orchestrator/run-events.js';
 import { executeRun, type RunRequest, type RunSummary } from './orchestrator/run-executor.js';
 import { openScaleOut, type ScaleOut } from './scale-out.js';
@@ -18,6 +18,8 @@ import type { Warehouse } from './warehouse/warehouse.js';
 /** An open pipeline: warehouse, ledger and asset graph wired from one config. */
 export interface Runtime {
   config: Config;
+  /** The effective configuration recorded with every run this runtime creates (secrets redacted). */
+  runConfig: RunConfig;
   warehouse: Warehouse;
   ledger: Ledger;
   graph: AssetGraph;
@@ -57,6 +59,14 @@ export interface RuntimeOptions {
   onSourceError?: (error: SourceError) => void;
 }
 
+/**
+ * What a run records of its configuration: every setting as billing-pipeline.yaml would hold it,
+ * secrets redacted, with the check settings resolved (a path means nothing on another machine).
+ */
+export function recordedConfig(config: Config, quality: QualityConfig): RunConfig {
+  return { ...effectiveSettings(config), checks: quality };
+}
+
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const { automation } = config;
   const quality = await loadQualityConfig({
@@ -83,7 +93,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       : undefined,
   });
   try {
-    const ledger = new Ledger(warehouse);
+    const runConfig = recordedConfig(config, quality);
+    const ledger = new Ledger(warehouse, { runConfig });
     const graph = billingAssetGraph({
       source,
       home: config.home,
@@ -112,6 +123,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     };
     return {
       config,
+      runConfig,
       warehouse,
       ledger,
       graph,

@@ -78,7 +78,8 @@ async function openOrRoute(config: Config): Promise<Runtime> {
   if (config.databaseUrl) return openRuntime(config);
   for (;;) {
     const daemon = await findLiveDaemon(config.home, config.warehousePath);
-    if (daemon) return remoteRuntime(new DaemonClient(daemon), config);
+    if (daemon)
+      return remoteRuntime(new DaemonClient(daemon), config, (line) => process.stderr.write(`${line}\n`));
     try {
       return await openRuntime(config);
     } catch (error) {

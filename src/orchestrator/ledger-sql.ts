@@ -36,8 +36,11 @@ export const LEDGER_SCHEMA = [
     started_at TIMESTAMP,
     finished_at TIMESTAMP,
     error VARCHAR,
-    tags VARCHAR
+    tags VARCHAR,
+    config VARCHAR
   )`,
+  // Ledgers made before runs recorded their configuration (a JSON object, secrets redacted).
+  'ALTER TABLE runs ADD COLUMN IF NOT EXISTS config VARCHAR',
   `CREATE TABLE IF NOT EXISTS asset_runs (
     run_id VARCHAR NOT NULL,
     asset VARCHAR NOT NULL,
@@ -100,9 +103,11 @@ export const LEDGER_POSTGRES_INDEXES = [
  * (which NOT EXISTS cannot see) is also no row rather than an error.
  */
 export const INSERT_RUN = `INSERT INTO runs
-  (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, started_at, tags)
+  (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, started_at, tags,
+    config)
   SELECT $1, CAST($2 AS VARCHAR), $3, ${splitList('$4')}, CAST($5 AS DATE), CAST($6 AS DATE), CAST($7 AS BOOLEAN),
-    CAST($8 AS VARCHAR), utc_now(), CASE WHEN CAST($2 AS VARCHAR) = 'running' THEN utc_now() END, CAST($9 AS VARCHAR)
+    CAST($8 AS VARCHAR), utc_now(), CASE WHEN CAST($2 AS VARCHAR) = 'running' THEN utc_now() END, CAST($9 AS VARCHAR),
+    CAST($10 AS VARCHAR)
   WHERE CAST($8 AS VARCHAR) IS NULL OR NOT EXISTS (SELECT 1 FROM runs WHERE run_key = CAST($8 AS VARCHAR))`;
 export const RETURNING_RUN_ID = ' RETURNING run_id';
 export const ON_CONFLICT_DO_NOTHING = ' ON CONFLICT DO NOTHING';
@@ -156,7 +161,7 @@ export const LIST_RUNS = `SELECT run_id, status, trigger, selection, partition_f
 
 export const GET_RUN = `SELECT run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key,
     created_at, started_at, finished_at,
-    ${durationMs('started_at', 'coalesce(finished_at, utc_now())')} AS duration_ms, error, tags
+    ${durationMs('started_at', 'coalesce(finished_at, utc_now())')} AS duration_ms, error, tags, config
   FROM runs WHERE run_id = $1`;
 
 export const RUN_BY_KEY =
@@ -183,17 +188,17 @@ export const FAIL_ORPHANED_RUNNING = `UPDATE runs SET status = 'failed', finishe
 
 /** Bulk queueing (backfills): `$10` offsets created_at by microseconds so queue order survives a restart. */
 export const INSERT_QUEUED_RUNS = `INSERT INTO runs
-  (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, tags)`;
+  (run_id, status, trigger, selection, partition_from, partition_to, full_refresh, run_key, created_at, tags, config)`;
 export const QUEUED_RUN_VALUES = `($1, 'queued', $2, ${splitList('$3')}, CAST($4 AS DATE), CAST($5 AS DATE), $6, $7,
-    utc_now() + CAST($9 AS BIGINT) * INTERVAL '1 microsecond', $8)`;
+    utc_now() + CAST($10 AS BIGINT) * INTERVAL '1 microsecond', $8, CAST($9 AS VARCHAR))`;
 
 /** What a queue needs to start a persisted run again. */
 export const QUEUED_RUNS = `SELECT run_id, trigger, selection, CAST(partition_from AS VARCHAR) AS partition_from,
-    CAST(partition_to AS VARCHAR) AS partition_to, full_refresh, run_key, tags
+    CAST(partition_to AS VARCHAR) AS partition_to, full_refresh, run_key, tags, config
   FROM runs WHERE status = 'queued' ORDER BY created_at, run_id`;
 
 export const RUN_REQUEST = `SELECT run_id, status, trigger, selection, CAST(partition_from AS VARCHAR) AS partition_from,
-    CAST(partition_to AS VARCHAR) AS partition_to, full_refresh, run_key, tags
+    CAST(partition_to AS VARCHAR) AS partition_to, full_refresh, run_key, tags, config
   FROM runs WHERE run_id = $1`;
 
 export const CANCEL_QUEUED_RUN = `UPDATE runs SET status = 'canceled', finished_at = utc_now(), error = $2

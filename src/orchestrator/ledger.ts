@@ -20,6 +20,19 @@ export interface NewRun {
   fullRefresh: boolean;
   runKey?: string | null;
   tags?: Record<string, string>;
+  /**
+   * The effective configuration it runs under (secrets redacted); by default the ledger's
+   * `runConfig`. A resumed run keeps the one it was first submitted with.
+   */
+  config?: RunConfig | null;
+}
+
+/** A run's configuration as recorded: billing-pipeline.yaml's shape, checks resolved, secrets redacted. */
+export type RunConfig = Record<string, unknown>;
+
+export interface LedgerOptions {
+  /** The configuration of the process creating runs, recorded with each one (Dagster's run config). */
+  runConfig?: RunConfig | null;
 }
 
 export interface RunEvent {
@@ -63,8 +76,8 @@ export async function setupSchema(warehouse: Warehouse, statements: readonly str
 
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
-/** A new run's columns from `trigger` to `tags`, in the order INSERT_RUN and QUEUED_RUN_VALUES take them. */
-function runColumns(run: NewRun): SqlValue[] {
+/** A new run's columns from `trigger` to `config`, in the order INSERT_RUN and QUEUED_RUN_VALUES take them. */
+function runColumns(run: NewRun, runConfig: RunConfig | null): SqlValue[] {
   return [
     run.trigger,
     run.selection.join(','),
@@ -73,12 +86,20 @@ function runColumns(run: NewRun): SqlValue[] {
     run.fullRefresh,
     run.runKey ?? null,
     json(run.tags),
+    json(run.config ?? runConfig ?? undefined),
   ];
 }
 
 /** The record of what ran, when, on what, and with what result — stored beside the data it describes. */
 export class Ledger {
-  constructor(private readonly warehouse: Warehouse) {}
+  private readonly runConfig: RunConfig | null;
+
+  constructor(
+    private readonly warehouse: Warehouse,
+    options: LedgerOptions = {},
+  ) {
+    this.runConfig = options.runConfig ?? null;
+  }
 
   async setup(): Promise<void> {
     const statements = [
@@ -117,7 +138,7 @@ export class Ledger {
       (this.warehouse.dialect === 'postgres' ? sql.ON_CONFLICT_DO_NOTHING : '') +
       sql.RETURNING_RUN_ID;
     const inserted = await this.warehouse.transaction((tx) =>
-      tx.all(statement, [runId, status satisfies RunStatus, ...runColumns(run)]),
+      tx.all(statement, [runId, status satisfies RunStatus, ...runColumns(run, this.runConfig)]),
     );
     if (inserted.length > 0 || !run.runKey) return { runId, deduplicated: false };
     const existing = await this.findRunByKey(run.runKey);
@@ -266,7 +287,7 @@ export class Ledger {
         tx,
         sql.INSERT_QUEUED_RUNS,
         sql.QUEUED_RUN_VALUES,
-        runs.map((run, i) => [runIds[i] ?? '', ...runColumns(run), i]),
+        runs.map((run, i) => [runIds[i] ?? '', ...runColumns(run, this.runConfig), i]),
       ),
     );
     return runIds;
@@ -313,4 +334,6 @@ export interface StoredRunRequest {
   run_key: string | null;
   /** JSON object of string tags, or null. */
   tags: string | null;
+  /** JSON of the run's recorded configuration (RunConfig), or null for runs recorded before it was. */
+  config: string | null;
 }

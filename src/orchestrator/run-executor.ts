@@ -4,7 +4,7 @@ import type { BlockedPartition } from './asset-check.js';
 import type { AssetGraph } from './asset-graph.js';
 import { CheckRunner, type CheckVerdict, describePartitions } from './check-runner.js';
 import type { DayRange } from './days.js';
-import type { Ledger, NewRun, RunEvent } from './ledger.js';
+import type { Ledger, NewRun, RunConfig, RunEvent } from './ledger.js';
 import type { RunEmitter } from './run-events.js';
 import type { AssetRunStatus, RunStatus } from './run-status.js';
 
@@ -18,6 +18,8 @@ export interface RunRequest {
   /** A run key already used by an earlier run makes this request a no-op. */
   runKey?: string | null;
   tags?: Record<string, string>;
+  /** The configuration to record with the run instead of the submitting process's own (a resumed scale-out run keeps its first). */
+  config?: RunConfig | null;
 }
 
 export interface AssetOutcome {
@@ -62,6 +64,7 @@ export function describeRun(graph: AssetGraph, request: RunRequest): NewRun {
     fullRefresh: request.fullRefresh ?? false,
     runKey: request.runKey ?? null,
     tags: request.tags,
+    config: request.config ?? null,
   };
 }
 

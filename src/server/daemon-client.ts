@@ -1,11 +1,13 @@
 import type { z } from '@hono/zod-openapi';
+import { loadQualityConfig } from '../billing/checks/quality-config.js';
 import { billingAssetGraph } from '../billing/pipeline.js';
-import type { Config } from '../config.js';
+import { describeDifferences, runSettingDifferences } from '../config/run-settings.js';
+import { type Config, SettingError } from '../config.js';
 import { Ledger } from '../orchestrator/ledger.js';
 import type { RunEmitter } from '../orchestrator/run-events.js';
 import type { AssetOutcome, RunRequest, RunSummary } from '../orchestrator/run-executor.js';
 import { isTerminal, type RunStatus } from '../orchestrator/run-status.js';
-import type { Runtime } from '../runtime.js';
+import { type Runtime, recordedConfig } from '../runtime.js';
 import type { Source } from '../sources/source.js';
 import type { QueryResult, Row, SqlSession, SqlValue, Warehouse } from '../warehouse/warehouse.js';
 import type { DaemonInfo } from './daemon-file.js';
@@ -243,6 +245,37 @@ function toOutcome(asset: ApiRunDetail['assets'][number]): AssetOutcome {
   };
 }
 
+/**
+ * Before a run goes to the daemon: the daemon runs it under its own configuration, so a setting
+ * this command sets to something else would be silently ignored. Refuses (exit 2) naming each.
+ */
+export async function checkHandoff(
+  client: DaemonClient,
+  config: Config,
+  notice: (line: string) => void,
+  what = 'the run',
+): Promise<void> {
+  const { info } = client;
+  if (info.config) {
+    const quality = await loadQualityConfig({
+      file: config.checksConfig,
+      inline: config.checksInline,
+      env: config.env,
+    });
+    const differences = runSettingDifferences(config, recordedConfig(config, quality), info.config);
+    if (differences.length > 0) {
+      throw new SettingError(
+        [
+          `the daemon at ${info.url} (pid ${info.pid}) owns this warehouse and would run this under its own settings, which differ from this command's:`,
+          describeDifferences(differences),
+          `Either stop the daemon (kill ${info.pid}) and run the command again, or restart the daemon with these settings, or drop the differing settings from this command (${differences.map((d) => d.origin).join(', ')}).`,
+        ].join('\n'),
+      );
+    }
+  }
+  notice(`handing ${what} to the daemon at ${info.url}, pid ${info.pid}`);
+}
+
 /** Queues the run in the daemon and follows it, reporting progress like an in-process run. */
 async function remoteMaterialize(
   client: DaemonClient,
@@ -285,15 +318,23 @@ async function remoteMaterialize(
  * A Runtime whose work happens in the daemon: runs are queued there and followed, reads go
  * through its SQL endpoint. Commands written against Runtime work unchanged while a daemon runs.
  */
-export function remoteRuntime(client: DaemonClient, config: Config): Runtime {
+export function remoteRuntime(
+  client: DaemonClient,
+  config: Config,
+  notice: (line: string) => void = () => {},
+): Runtime {
   const warehouse = new RemoteWarehouse(client, config.warehousePath);
   return {
     config,
+    runConfig: client.info.config ?? {},
     warehouse,
     ledger: new Ledger(warehouse),
     graph: billingAssetGraph({ source: noSource, home: config.home }),
     orphanedRuns: 0,
-    materialize: (request, options = {}) => remoteMaterialize(client, request, options),
+    materialize: async (request, options = {}) => {
+      await checkHandoff(client, config, notice);
+      return remoteMaterialize(client, request, options);
+    },
     scaleOut: null,
     close: async () => {},
   };

@@ -19,6 +19,11 @@ export interface DaemonInfo {
   token: string | null;
   warehouse: string;
   started_at: string;
+  /**
+   * The daemon's effective configuration as runs record it (secrets redacted): a CLI compares its
+   * own before handing the daemon a run. Missing in files of older daemons.
+   */
+  config?: Record<string, unknown>;
 }
 
 export class DaemonUnreachableError extends Error {

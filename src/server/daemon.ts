@@ -204,6 +204,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       token,
       warehouse: config.warehousePath,
       started_at: new Date().toISOString(),
+      config: runtime.runConfig,
     };
     if (!scaled) await writeDaemonFile(config.home, info);
     await automation.start({ enableAll: mode === 'dev' });

@@ -56,6 +56,11 @@ export const RunDetailSchema = z.object({
   run: RunSchema,
   assets: z.array(AssetRunSchema),
   events: z.array(RunEventSchema),
+  /**
+   * The effective configuration the run was created under, as billing-pipeline.yaml holds it
+   * (check settings resolved, secrets redacted); null for runs recorded before runs kept it.
+   */
+  config: z.record(z.string(), z.unknown()).nullable(),
 });
 export type ApiRunDetail = z.infer<typeof RunDetailSchema>;
 
@@ -215,6 +220,11 @@ export function toApiRun(row: Row): ApiRun {
     duration_ms: num(row.duration_ms),
     error: text(row.error),
   };
+}
+
+/** A run row's recorded configuration (the `config` JSON column). */
+export function toApiRunConfig(row: Row): Record<string, unknown> | null {
+  return jsonObject(row.config);
 }
 
 export function toApiAssetRun(row: Row): ApiAssetRun {

@@ -39,6 +39,33 @@ describe('CLI with and without a daemon', () => {
     expect(materialized.stdout).toMatch(/2 row\(s\) loaded/);
     // The run happened in the daemon: its log announced it.
     expect(daemon.output()).toContain(`run ${runId} started`);
+    // ... and the CLI said so.
+    expect(materialized.stderr).toContain(
+      `handing the run to the daemon at ${daemon.info.url}, pid ${daemon.info.pid}`,
+    );
+    // The run recorded the daemon's configuration, which `runs show` prints (here through the API).
+    const shown = await cli(env, 'runs', 'show', runId);
+    expectClean(shown);
+    expect(shown.stdout).toContain('config (secrets redacted):');
+    expect(shown.stdout).toContain(`  source: ${p.source}`);
+    expect(shown.stdout).toContain(`  fx_source: ${p.env.BILLING_FX_SOURCE}`);
+    expect(shown.stdout).toContain('  checks: built-in defaults');
+
+    // A setting of this command that the daemon does not share would be ignored: refused, named.
+    const differing = await cli(
+      { ...env, BILLING_FX_SOURCE: path.join(p.home, 'other-rates.csv'), BILLING_INGEST_CONCURRENCY: '2' },
+      'materialize',
+    );
+    expect(differing.code).toBe(2);
+    expect(differing.stderr).toMatch(
+      /fx_source: \S+other-rates\.csv here \(BILLING_FX_SOURCE\), \S+ in the daemon/,
+    );
+    // The same value as the daemon's (the default, here set explicitly) is no difference.
+    expect(differing.stderr).not.toMatch(/ingest_concurrency/);
+    expect(differing.stderr).toContain(`stop the daemon (kill ${daemon.info.pid})`);
+    expect(differing.stderr).not.toMatch(/^\s+at /m);
+    const after = await daemon.sql<{ n: number }>('SELECT count(*) AS n FROM runs');
+    expect(Number(after[0]?.n)).toBe(1);
 
     const [runs, query, backfill] = await Promise.all([
       cli(env, 'runs', '--format', 'json'),

@@ -2,7 +2,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, SettingError } from '../../src/config.js';
+import { openRuntime } from '../../src/runtime.js';
+import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import { cli } from '../support/cli.js';
+import { csv, row, testPipeline } from '../support/pipeline.js';
 import { tmpDir } from '../support/tmp.js';
 
 afterEach(() => {
@@ -163,5 +166,76 @@ describe('billing-pipeline init', () => {
     expect(await readFile(path, 'utf8')).toBe(uncommented);
     expect((await cli({}, 'init', path, '--force')).code).toBe(0);
     expect(await readFile(path, 'utf8')).toBe(text);
+  });
+});
+
+describe('the configuration recorded with a run', () => {
+  it('is the effective configuration, secrets redacted, shown by runs show', async () => {
+    const p = await testPipeline('config-run');
+    await p.put('year=2025/month=04/day=23/a.csv', csv(row({ user_id: '1' })));
+    const dir = await project(
+      'ingest_concurrency: 3\nchecks:\n  checks:\n    rejected_row_rate: { max_rate: 0.5 }\n',
+    );
+    vi.spyOn(process, 'cwd').mockReturnValue(dir);
+    const env = {
+      ...p.env,
+      BILLING_SOURCE: p.source,
+      BILLING_HOME: join(p.home, 'state'),
+      BILLING_API_TOKEN: 'top-secret-token',
+    };
+    const run = await cli(env, 'materialize');
+    expect(run.code).toBe(0);
+    const runId = /^run (\S+) success/m.exec(run.stdout)?.[1] ?? '';
+    const shown = await cli(env, 'runs', 'show', runId);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('  ingest_concurrency: 3\n');
+    expect(shown.stdout).toContain(`  source: ${p.source}\n`);
+    expect(shown.stdout).toContain('  checks.checks.rejected_row_rate.max_rate: 0.5\n');
+    expect(shown.stdout).toContain('  api.token: ***\n');
+    expect(shown.stdout).not.toContain('top-secret-token');
+    const json = JSON.parse((await cli(env, 'runs', 'show', runId, '--format', 'json')).stdout);
+    expect(json.config).toMatchObject({
+      ingest_concurrency: 3,
+      reporting_currency: 'USD',
+      api: { token: '***' },
+      duckdb: { memory_limit: '1GB' },
+    });
+    expect(json.config.checks.checks.rejected_row_rate.max_rate).toBe(0.5);
+  });
+});
+
+describe('a ledger from before runs recorded their configuration', () => {
+  it('gains the column on open; its old runs show none, new runs record theirs', async () => {
+    const home = await tmpDir('config-migrate');
+    const path = join(home, 'billing.duckdb');
+    const old = await openWarehouse({
+      path,
+      memoryLimit: '256MB',
+      threads: 1,
+      tempDirectory: join(home, 'tmp'),
+    });
+    await old.exec(`CREATE TABLE runs (run_id VARCHAR NOT NULL, status VARCHAR NOT NULL, trigger VARCHAR NOT NULL,
+      selection VARCHAR[] NOT NULL, partition_from DATE, partition_to DATE, full_refresh BOOLEAN NOT NULL DEFAULT false,
+      run_key VARCHAR, created_at TIMESTAMP NOT NULL, started_at TIMESTAMP, finished_at TIMESTAMP, error VARCHAR,
+      tags VARCHAR)`);
+    await old.exec(`INSERT INTO runs VALUES ('old-run', 'success', 'cli', ['billing_events'], NULL, NULL, false, NULL,
+      TIMESTAMP '2025-04-01 00:00:00', NULL, NULL, NULL, NULL)`);
+    await old.close();
+    const runtime = await openRuntime(
+      loadConfig({ BILLING_HOME: home, BILLING_DUCKDB_THREADS: '1' }, { cwd: home }),
+    );
+    try {
+      expect((await runtime.ledger.getRun('old-run'))?.run.config).toBeNull();
+      const runId = await runtime.ledger.createRun({
+        trigger: 'test',
+        selection: [],
+        range: null,
+        fullRefresh: false,
+      });
+      const recorded = JSON.parse(String((await runtime.ledger.getRun(runId))?.run.config));
+      expect(recorded).toMatchObject({ home, duckdb: { threads: 1 }, source: null });
+    } finally {
+      await runtime.close();
+    }
   });
 });

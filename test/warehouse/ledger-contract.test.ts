@@ -219,6 +219,8 @@ async function ledgerScenario(warehouse: Warehouse, n: Normalizer): Promise<Reco
       range: { from: day, to: day },
       fullRefresh: false,
       tags: { partition: day },
+      // The configuration a run records (Dagster's run config); the others record none here.
+      config: day === '2025-04-04' ? { source: 's3://b/p/' } : undefined,
     })),
   );
   for (const [i, id] of queued.entries()) n.label(id, `queued${i + 1}`);
@@ -234,6 +236,7 @@ async function ledgerScenario(warehouse: Warehouse, n: Normalizer): Promise<Reco
     full_refresh: false,
     run_key: null,
     tags: '{"partition":"2025-04-04"}',
+    config: '{"source":"s3://b/p/"}',
   });
   expect(await ledger.cancelQueuedRun(queued[2] as string)).toBe(true);
   expect(await ledger.cancelQueuedRun(queued[2] as string)).toBe(false);

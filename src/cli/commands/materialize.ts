@@ -4,7 +4,7 @@ import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
 import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
 import type { Runtime } from '../../runtime.js';
 import { materializeOnQueue } from '../../scale-out.js';
-import type { DaemonClient } from '../../server/daemon-client.js';
+import { checkHandoff, type DaemonClient } from '../../server/daemon-client.js';
 import {
   type CommonOptions,
   cliConfig,
@@ -170,6 +170,12 @@ Examples:
       }
       const daemon = await daemonFor(flags);
       if (daemon) {
+        await checkHandoff(
+          daemon,
+          cliConfig(flags),
+          (line) => process.stderr.write(`${line}\n`),
+          'the backfill',
+        );
         await followBackfill(daemonTracker(daemon), range, true);
         return;
       }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_QUALITY_CONFIG } from '../../billing/checks/quality-config.js';
 import { DaemonError } from '../../server/daemon-client.js';
 import type { Row } from '../../warehouse/warehouse.js';
 import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
@@ -63,8 +64,14 @@ export function registerRuns(program: Command): void {
         })) as { run: Row; assets: Row[]; events: Row[] } | null)
       : await withRuntime(options, (runtime) => runtime.ledger.getRun(runId));
     if (!detail) throw new UsageError(`no run "${runId}"; list runs with: billing-pipeline runs`);
+    // In-process the ledger's row carries the JSON column; the daemon's API already parsed it.
+    const config =
+      'config' in detail
+        ? (detail as { config: Record<string, unknown> | null }).config
+        : parseConfig(detail.run.config);
     if (formatFlag(runs, command) === 'json') {
-      process.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
+      const { config: _column, ...run } = detail.run;
+      process.stdout.write(`${JSON.stringify({ ...detail, run, config }, null, 2)}\n`);
       return;
     }
     const { run, assets, events } = detail;
@@ -83,6 +90,7 @@ export function registerRuns(program: Command): void {
         assets.map((a) => assetCols.map((c) => a[c] ?? null)),
       ),
       '',
+      ...configLines(config),
       'events:',
     );
     for (const e of events) {
@@ -131,4 +139,45 @@ export function registerRuns(program: Command): void {
         : `run ${runId} is ${outcome.status}; nothing to cancel\n`,
     );
   });
+}
+
+function parseConfig(value: unknown): Record<string, unknown> | null {
+  if (typeof value !== 'string' || value === '') return null;
+  try {
+    return JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+function flatten(value: unknown, prefix: string, out: [string, unknown][]): [string, unknown][] {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${key}` : key, out);
+  } else out.push([prefix, value]);
+  return out;
+}
+
+/**
+ * The configuration the run recorded, one dotted key a line; check settings only where they
+ * differ from the built-in defaults (`--format json` has them all).
+ */
+function configLines(config: Record<string, unknown> | null): string[] {
+  if (!config) return ['config: not recorded (a run from before runs recorded it)', ''];
+  const { checks, ...settings } = config;
+  const defaults = new Map(
+    flatten(DEFAULT_QUALITY_CONFIG, 'checks', []).map(([k, v]) => [k, JSON.stringify(v)]),
+  );
+  const changed = flatten(checks ?? {}, 'checks', []).filter(
+    ([k, v]) => defaults.get(k) !== JSON.stringify(v),
+  );
+  const lines = flatten(settings, '', []).map(
+    ([key, value]) =>
+      `  ${key}: ${value === null || value === undefined ? 'not set' : cellText(value as never)}`,
+  );
+  lines.push(
+    changed.length === 0
+      ? '  checks: built-in defaults'
+      : changed.map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`).join('\n'),
+  );
+  return ['config (secrets redacted):', ...lines, ''];
 }

@@ -22,6 +22,7 @@ import {
   toApiAssetRun,
   toApiEvent,
   toApiRun,
+  toApiRunConfig,
 } from '../run-schemas.js';
 
 const IdParam = z.object({
@@ -97,6 +98,7 @@ export function registerRunRoutes(app: App, deps: AppDeps): void {
           run: toApiRun(detail.run),
           assets: detail.assets.map(toApiAssetRun),
           events: detail.events.map(toApiEvent),
+          config: toApiRunConfig(detail.run),
         },
         200,
       );

@@ -8,13 +8,16 @@ import { useAction, useApi } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import type { RunAsset, RunDetail } from '../types.js';
 
+/** The run detail with the configuration the run recorded (GET /api/runs/{id}). */
+type RunDetailWithConfig = RunDetail & { config?: Record<string, unknown> | null };
+
 const ACTIVE = new Set(['queued', 'running']);
 
 export function RunPage(props: { runId: string }) {
   const path = `/api/runs/${encodeURIComponent(props.runId)}`;
   const [live, setLive] = useState(true);
   // Poll fast while the run is live; once it has finished the page is a record and stops asking.
-  const detail = useApi<RunDetail>(path, { pollMs: live ? 1000 : null });
+  const detail = useApi<RunDetailWithConfig>(path, { pollMs: live ? 1000 : null });
   const run = detail.data?.run;
   useEffect(() => {
     if (run) setLive(ACTIVE.has(run.status));
@@ -87,6 +90,7 @@ export function RunPage(props: { runId: string }) {
                 )}
               </dl>
             </Card>
+            <RunConfigCard config={d.config ?? null} />
             <Card title="Asset timings">
               <Timeline
                 assets={d.assets}
@@ -128,6 +132,41 @@ export function RunPage(props: { runId: string }) {
         )}
       </Async>
     </div>
+  );
+}
+
+/** Settings as dotted keys (`duckdb.memory_limit`), as billing-pipeline.yaml and the README name them. */
+function flatten(value: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, v]): [string, unknown][] =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? flatten(v as Record<string, unknown>, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, v]],
+  );
+}
+
+/** The configuration the run ran under (secrets redacted), like Dagster's run config. */
+function RunConfigCard(props: { config: Record<string, unknown> | null }) {
+  if (!props.config) return null;
+  const { checks, ...settings } = props.config;
+  return (
+    <Card title="Configuration">
+      <dl className="kv" aria-label="run configuration">
+        {flatten(settings).map(([key, value]) => (
+          <div key={key} style={{ display: 'contents' }}>
+            <dt>
+              <code>{key}</code>
+            </dt>
+            <dd className="mono">{value === null || value === undefined ? 'not set' : cellText(value)}</dd>
+          </div>
+        ))}
+      </dl>
+      {checks !== undefined && (
+        <details>
+          <summary>Check settings</summary>
+          <pre className="mono">{JSON.stringify(checks, null, 2)}</pre>
+        </details>
+      )}
+    </Card>
   );
 }
 
