@@ -50,4 +50,50 @@ describe('API token', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>billing-pipeline</title>');
   });
+
+  it('compares the token in constant time, whatever the length of the guess', async () => {
+    const app = createApp({ runtime: h.runtime, launcher: h.launcher, token: 's3cret' });
+    for (const guess of ['', 'Bearer', 'Bearer s3cre', 'bearer s3cret', `Bearer ${'x'.repeat(5000)}`]) {
+      const res = await app.request('/api/assets', { headers: { authorization: guess } });
+      expect(res.status, guess.slice(0, 20)).toBe(401);
+    }
+  });
+
+  it('refuses cross-site requests that would change something, and lets the UI and the CLI through', async () => {
+    const app = createApp({ runtime: h.runtime, launcher: h.launcher });
+    const sql = (headers: Record<string, string>, method = 'POST') =>
+      app.request('http://127.0.0.1:4000/api/sql', {
+        method,
+        headers: { 'content-type': 'application/json', host: '127.0.0.1:4000', ...headers },
+        body: JSON.stringify({ sql: 'SELECT 1 AS one' }),
+      });
+    for (const headers of [
+      { origin: 'http://evil.example' },
+      { origin: 'null' },
+      { origin: 'http://127.0.0.1:5000' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1:5000' },
+      { 'sec-fetch-site': 'cross-site', origin: 'http://127.0.0.1:4000' },
+    ]) {
+      const res = await sql(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(await res.json()).toMatchObject({ error: { code: 'cross_site' } });
+    }
+    for (const headers of [
+      {},
+      { 'sec-fetch-site': 'same-origin', origin: 'http://127.0.0.1:4000' },
+      { 'sec-fetch-site': 'none' },
+      { origin: 'http://127.0.0.1:4000' },
+    ]) {
+      // Past the guard; this harness's warehouse is not sandboxed, so the endpoint itself answers 503.
+      const res = await sql(headers);
+      expect(res.status, JSON.stringify(headers)).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'unsandboxed' } });
+    }
+    // Reads are not refused: a cross-site GET cannot change anything and CORS hides its answer.
+    const read = await app.request('http://127.0.0.1:4000/api/assets', {
+      headers: { host: '127.0.0.1:4000', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(read.status).toBe(200);
+  });
 });
