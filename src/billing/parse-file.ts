@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -9,7 +10,8 @@ import { readCsvRecords } from './ingest/csv-reader.js';
 import { headerProblemReason, mapHeader, normalizeRecord } from './ingest/row-normalizer.js';
 
 export type ParsedFile =
-  | { kind: 'parsed'; rows: number; rejected: number; bytes: number }
+  /** `contentHash`: SHA-256 (hex) of the bytes as stored (compressed, for a .gz), to find copies. */
+  | { kind: 'parsed'; rows: number; rejected: number; bytes: number; contentHash: string }
   | { kind: 'rejected'; reason: string };
 
 export interface ParseFileOptions {
@@ -39,8 +41,10 @@ const WRITE_CHUNK = 1 << 18;
  */
 export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> {
   let bytes = 0;
+  const hash = createHash('sha256');
   options.input.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
+    hash.update(chunk);
     options.onProgress?.(bytes);
   });
   let stream: Readable = options.input;
@@ -82,7 +86,7 @@ export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> 
   }
   // The last chunks are written by end(): a full disk may show only now.
   if (writeError) throw writeError;
-  return result.kind === 'parsed' ? { ...result, bytes } : result;
+  return result.kind === 'parsed' ? { ...result, bytes, contentHash: hash.digest('hex') } : result;
 }
 
 async function parseRecords(

@@ -40,6 +40,7 @@ export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
       concurrency: options.ingestConcurrency,
       reportingCurrency: fx.reportingCurrency,
       fxSource: fx.source,
+      duplicates: quality.checks.duplicate_file.on_duplicate,
     }),
     ...aggregates.map((def) => aggregateAsset(def, names)),
     insightsAsset(names, {

@@ -13,8 +13,8 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
-import { classifyKey } from './partition-key.js';
-import { type Source, SourceError, type SourceFile } from './source.js';
+import { inspectKey } from './partition-key.js';
+import { type ListOptions, type Source, SourceError, type SourceFile } from './source.js';
 
 export interface LocalSourceOptions {
   /** Accept `…-YYYY-MM-DD.csv` names outside Hive folders (see `classifyKey`). Defaults to true. */
@@ -33,10 +33,11 @@ export class LocalSource implements Source {
     this.datedNames = options.datedNames ?? true;
   }
 
-  async *list(options: { signal?: AbortSignal } = {}): AsyncIterable<SourceFile> {
+  async *list(options: ListOptions = {}): AsyncIterable<SourceFile> {
     const signal = options.signal;
     await this.assertRoot();
     const found: { key: string; absolute: string; partition: string; gzip: boolean }[] = [];
+    const skipped: { key: string; absolute: string; reason: string }[] = [];
     const visited = new Set<string>();
     const walk = async (dir: string, prefix: string): Promise<void> => {
       signal?.throwIfAborted();
@@ -64,13 +65,29 @@ export class LocalSource implements Source {
         if (isDir) {
           await walk(absolute, `${key}/`);
         } else if (isFile) {
-          const kind = classifyKey(key, { datedNames: this.datedNames });
-          if (kind) found.push({ key, absolute, ...kind });
+          const verdict = inspectKey(key, { datedNames: this.datedNames });
+          if (verdict?.kind === 'data') {
+            found.push({ key, absolute, partition: verdict.partition, gzip: verdict.gzip });
+          } else if (verdict?.kind === 'skipped') {
+            skipped.push({ key, absolute, reason: verdict.reason });
+          }
         }
       }
     };
     await walk(this.root, '');
     found.sort((a, b) => compareKeys(a.key, b.key));
+    if (options.onSkipped) {
+      for (const file of skipped.sort((a, b) => compareKeys(a.key, b.key))) {
+        const stats = await bigStatOrNull(file.absolute);
+        if (!stats?.isFile()) continue;
+        options.onSkipped({
+          key: file.key,
+          size: Number(stats.size),
+          version: localVersion(stats),
+          reason: file.reason,
+        });
+      }
+    }
 
     for (const file of found) {
       signal?.throwIfAborted();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyKey } from './partition-key.js';
+import { classifyKey, inspectKey } from './partition-key.js';
 
 const s3 = { datedNames: false };
 const local = { datedNames: true };
@@ -94,5 +94,35 @@ describe('classifyKey', () => {
       '2025-04-23',
     );
     expect(classifyKey('year=2025/month=04/day=31/billing-2025-04-30.csv', local)).toBeNull();
+  });
+});
+
+describe('inspectKey', () => {
+  it('gives the reason a CSV-looking key is not a billing file, and null for what is not data', () => {
+    expect(inspectKey('year=2025/month=02/day=30/a.csv', s3)).toEqual({
+      kind: 'skipped',
+      reason: 'no such date: 2025-02-30 (from year=2025/month=02/day=30/)',
+    });
+    expect(inspectKey('x/year=2025/month=13/day=5/a.csv.gz', s3)).toEqual({
+      kind: 'skipped',
+      reason: 'no such date: 2025-13-05 (from year=2025/month=13/day=5/)',
+    });
+    expect(inspectKey('billing-2025-04-31.csv', local)).toEqual({
+      kind: 'skipped',
+      reason: 'no such date: 2025-04-31 (from the file name)',
+    });
+    expect(inspectKey('loose.csv', s3)).toEqual({
+      kind: 'skipped',
+      reason: 'no day in the key: expected year=YYYY/month=MM/day=DD/ folders above it',
+    });
+    expect(inspectKey('billing-2025-04-23-v2.csv', local)).toMatchObject({ kind: 'skipped' });
+    expect(inspectKey('year=2025/month=04/day=23/a.csv', s3)).toEqual({
+      kind: 'data',
+      partition: '2025-04-23',
+      gzip: false,
+    });
+    for (const key of ['_SUCCESS', 'year=2025/month=02/day=30/.a.csv', 'notes.json', '_tmp.csv']) {
+      expect(inspectKey(key, local), key).toBeNull();
+    }
   });
 });

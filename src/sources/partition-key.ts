@@ -13,16 +13,21 @@ const DAY = /^day=(\d{1,2})$/;
 const DATED_NAME = /^(?:.*-)?(\d{4})-(\d{2})-(\d{2})\.csv(?:\.gz)?$/i;
 
 /**
+ * What a key is to the pipeline: a billing file of a day, a CSV-looking key that cannot be one (with
+ * the reason, so it is recorded rather than silently dropped), or `null` for what is not data at all
+ * (other formats, `_SUCCESS`, `.DS_Store`, `._foo.csv` from macOS).
+ */
+export type KeyVerdict = ({ kind: 'data' } & KeyClass) | { kind: 'skipped'; reason: string };
+
+/**
  * Decides whether `key` (relative, `/`-separated) is a billing file and which day it belongs to.
- * Returns null for anything that is not a dated `.csv`/`.csv.gz` file so callers can skip it.
  *
  * `datedNames` also accepts `…-YYYY-MM-DD.csv` names outside Hive folders; it is meant for local
  * folders where people drop exported files by hand, not for S3 where layout is Hive only.
  */
-export function classifyKey(key: string, options: { datedNames: boolean }): KeyClass | null {
+export function inspectKey(key: string, options: { datedNames: boolean }): KeyVerdict | null {
   const segments = key.split('/');
   const name = segments[segments.length - 1] ?? '';
-  // Marker and metadata files (`_SUCCESS`, `.DS_Store`, `._foo.csv` from macOS) are never data.
   if (name.startsWith('.') || name.startsWith('_')) return null;
   const ext = DATA_FILE.exec(name);
   if (!ext) return null;
@@ -31,28 +36,53 @@ export function classifyKey(key: string, options: { datedNames: boolean }): KeyC
   const hive = findHiveDay(segments.slice(0, -1));
   if (hive !== undefined) {
     // A Hive path with an impossible date is corrupt data, not an invitation to guess from the name.
-    return hive === null ? null : { partition: hive, gzip };
+    if (hive.day === null)
+      return { kind: 'skipped', reason: `no such date: ${hive.text} (from ${hive.folders})` };
+    return { kind: 'data', partition: hive.day, gzip };
   }
 
-  if (!options.datedNames) return null;
-  const dated = DATED_NAME.exec(name);
-  if (!dated) return null;
-  const partition = formatDay(dated[1], dated[2], dated[3]);
-  return partition === null ? null : { partition, gzip };
+  if (options.datedNames) {
+    const dated = DATED_NAME.exec(name);
+    if (dated) {
+      const partition = formatDay(dated[1], dated[2], dated[3]);
+      if (partition === null) {
+        return {
+          kind: 'skipped',
+          reason: `no such date: ${dated[1]}-${dated[2]}-${dated[3]} (from the file name)`,
+        };
+      }
+      return { kind: 'data', partition, gzip };
+    }
+  }
+  const expected = options.datedNames
+    ? 'year=YYYY/month=MM/day=DD/ folders above it, or a name ending in -YYYY-MM-DD.csv'
+    : 'year=YYYY/month=MM/day=DD/ folders above it';
+  return { kind: 'skipped', reason: `no day in the key: expected ${expected}` };
+}
+
+/** The day of a billing file, or null for anything else (skipped keys included). */
+export function classifyKey(key: string, options: { datedNames: boolean }): KeyClass | null {
+  const verdict = inspectKey(key, options);
+  return verdict?.kind === 'data' ? { partition: verdict.partition, gzip: verdict.gzip } : null;
 }
 
 /**
- * The day of the deepest `year=/month=/day=` run in `dirs`: undefined when there is none, null when the
- * run names an impossible date.
+ * The deepest `year=/month=/day=` run in `dirs`: undefined when there is none; `day` is null when
+ * the run names an impossible date.
  */
-function findHiveDay(dirs: string[]): string | null | undefined {
+function findHiveDay(dirs: string[]): { day: string | null; text: string; folders: string } | undefined {
   for (let i = dirs.length - 3; i >= 0; i--) {
     const year = YEAR.exec(dirs[i] ?? '');
     if (!year) continue;
     const month = MONTH.exec(dirs[i + 1] ?? '');
     const day = DAY.exec(dirs[i + 2] ?? '');
     if (!month || !day) continue;
-    return formatDay(year[1], month[1], day[1]);
+    const pad = (v: string | undefined) => (v ?? '').padStart(2, '0');
+    return {
+      day: formatDay(year[1], month[1], day[1]),
+      text: `${year[1]}-${pad(month[1])}-${pad(day[1])}`,
+      folders: `${dirs.slice(i, i + 3).join('/')}/`,
+    };
   }
   return undefined;
 }

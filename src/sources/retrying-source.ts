@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { type Source, SourceError, type SourceFile } from './source.js';
+import { type ListOptions, type Source, SourceError, type SourceFile } from './source.js';
 
 export interface RetryOptions {
   /** Extra attempts after the first for a transient error (0: fail on the first error). */
@@ -96,7 +96,7 @@ export class RetryingSource implements Source {
     this.uri = inner.uri;
   }
 
-  async *list(options: { signal?: AbortSignal } = {}): AsyncIterable<SourceFile> {
+  async *list(options: ListOptions = {}): AsyncIterable<SourceFile> {
     let lastKey: string | null = null;
     for (let attempt = 1; ; attempt++) {
       try {

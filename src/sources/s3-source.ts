@@ -8,9 +8,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { classifyKey } from './partition-key.js';
+import { inspectKey } from './partition-key.js';
 import { toSourceError } from './s3-errors.js';
-import { type Source, SourceError, type SourceFile } from './source.js';
+import { type ListOptions, type Source, SourceError, type SourceFile } from './source.js';
 
 export interface S3SourceOptions {
   client: S3Client;
@@ -38,7 +38,7 @@ export class S3Source implements Source {
     this.uri = `s3://${this.bucket}/${this.prefix}`;
   }
 
-  async *list(options: { signal?: AbortSignal } = {}): AsyncIterable<SourceFile> {
+  async *list(options: ListOptions = {}): AsyncIterable<SourceFile> {
     let continuationToken: string | undefined;
     do {
       options.signal?.throwIfAborted();
@@ -57,16 +57,15 @@ export class S3Source implements Source {
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined || !object.Key.startsWith(this.prefix)) continue;
         const key = object.Key.slice(this.prefix.length);
-        const kind = classifyKey(key, { datedNames: false });
-        if (!kind) continue;
+        const verdict = inspectKey(key, { datedNames: false });
+        if (!verdict) continue;
         const size = object.Size ?? 0;
-        yield {
-          key,
-          size,
-          version: objectVersion(object.ETag, object.LastModified, size),
-          partition: kind.partition,
-          gzip: kind.gzip,
-        };
+        const version = objectVersion(object.ETag, object.LastModified, size);
+        if (verdict.kind === 'skipped') {
+          options.onSkipped?.({ key, size, version, reason: verdict.reason });
+          continue;
+        }
+        yield { key, size, version, partition: verdict.partition, gzip: verdict.gzip };
       }
       const next = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (page.IsTruncated && !next) {

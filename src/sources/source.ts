@@ -13,12 +13,29 @@ export interface SourceFile {
   gzip: boolean;
 }
 
+/** A CSV-looking key that cannot be a billing file (e.g. `day=30` of February), and why. */
+export interface SkippedKey {
+  key: string;
+  size: number;
+  version: string;
+  reason: string;
+}
+
+export interface ListOptions {
+  signal?: AbortSignal;
+  /**
+   * Called for every CSV-looking key that is not a billing file, so it can be recorded with its
+   * reason instead of vanishing. May be called twice for a key when a listing is retried.
+   */
+  onSkipped?: (skipped: SkippedKey) => void;
+}
+
 /** A place billing files are read from (and, for the generator and tests, written to). */
 export interface Source {
   /** Canonical location, e.g. `s3://bucket/prefix/` or an absolute folder path. */
   readonly uri: string;
-  /** Every billing file below the root, in key order. Non-billing files are skipped. */
-  list(options?: { signal?: AbortSignal }): AsyncIterable<SourceFile>;
+  /** Every billing file below the root, in key order. Other keys are skipped (see `onSkipped`). */
+  list(options?: ListOptions): AsyncIterable<SourceFile>;
   /** The raw (possibly gzip-compressed) bytes of one file. */
   open(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
   /** Writes a file at `key` (relative to the root). */

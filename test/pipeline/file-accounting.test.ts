@@ -1,7 +1,9 @@
-import { stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { csv, HEADER, row, testPipeline } from '../support/pipeline.js';
+import { cli } from '../support/cli.js';
+import { csv, HEADER, row, TEST_BACKEND, testPipeline } from '../support/pipeline.js';
 import { tmpDir } from '../support/tmp.js';
 
 /*
@@ -72,6 +74,218 @@ describe('local file versions', () => {
     expect(await p.rows('SELECT credit_usage FROM billing_events')).toEqual([{ credit_usage: '9.750000' }]);
     expect(await p.rows('SELECT total_credit_usage FROM daily_aggregates')).toEqual([
       { total_credit_usage: '9.750000' },
+    ]);
+  });
+});
+
+describe('keys that cannot be billing files are recorded with a reason', () => {
+  // The CLI with a PostgreSQL warehouse queues runs for scale-out workers; the SQL is the same as below.
+  it.skipIf(TEST_BACKEND !== 'duckdb')(
+    'on S3: impossible Hive dates and undated CSVs land in billing_files as rejected, and the CLI says so',
+    async () => {
+      const p = await testPipeline('skipped-s3');
+      const env = { ...p.env, BILLING_SOURCE: p.source, BILLING_HOME: path.join(p.home, 'state') };
+      await p.put(`${DAY}/good.csv`, csv(row()));
+      expect((await cli(env, 'materialize')).code).toBe(0);
+      const before = await p.rows('SELECT count(*) AS n, sum(credit_usage) AS total FROM billing_events');
+
+      await p.put('year=2025/month=02/day=30/a.csv', csv(row({ user_id: '2' })));
+      await p.put('year=2025/month=13/day=01/b.csv.gz', Buffer.from('not even read'));
+      await p.put('exports/billing-2025-04-31.csv', csv(row({ user_id: '3' })));
+      await p.put('year=2025/month=02/day=30/_SUCCESS', '');
+      const result = await cli(env, 'materialize');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(
+        /3 file\(s\) skipped: exports\/billing-2025-04-31\.csv: no day in the key: expected year=YYYY\/month=MM\/day=DD\/ folders above it; … \(see billing_files\)/,
+      );
+      const files = await p.rows(
+        `SELECT source_key, CAST(partition AS VARCHAR) AS partition, status, needs_load, error FROM billing_files
+        WHERE partition IS NULL ORDER BY source_key`,
+      );
+      expect(files).toEqual([
+        {
+          source_key: 'exports/billing-2025-04-31.csv',
+          partition: null,
+          status: 'rejected',
+          needs_load: false,
+          error: 'no day in the key: expected year=YYYY/month=MM/day=DD/ folders above it',
+        },
+        {
+          source_key: 'year=2025/month=02/day=30/a.csv',
+          partition: null,
+          status: 'rejected',
+          needs_load: false,
+          error: 'no such date: 2025-02-30 (from year=2025/month=02/day=30/)',
+        },
+        {
+          source_key: 'year=2025/month=13/day=01/b.csv.gz',
+          partition: null,
+          status: 'rejected',
+          needs_load: false,
+          error: 'no such date: 2025-13-01 (from year=2025/month=13/day=01/)',
+        },
+      ]);
+      // Nothing stored was touched, and the keys stay recorded (once each) on later runs.
+      expect(await p.rows('SELECT count(*) AS n, sum(credit_usage) AS total FROM billing_events')).toEqual(
+        before,
+      );
+      await p.materialize({ range: { from: '2025-02-01', to: '2025-04-30' } });
+      expect(await p.rows("SELECT count(*) AS n FROM billing_files WHERE status = 'rejected'")).toEqual([
+        { n: 3 },
+      ]);
+      expect(await p.rows('SELECT count(*) AS n, sum(credit_usage) AS total FROM billing_events')).toEqual(
+        before,
+      );
+
+      // What `query` shows, and what the UI's file listing reads (/api/data/files reads billing_files).
+      const query = await cli(
+        env,
+        'query',
+        "SELECT source_key, error FROM billing_files WHERE status = 'rejected' ORDER BY source_key",
+        '--format',
+        'csv',
+      );
+      expect(query.stdout).toContain('year=2025/month=02/day=30/a.csv,no such date: 2025-02-30');
+    },
+  );
+
+  it('in a local folder: a dated name with an impossible date is recorded, a valid one loads', async () => {
+    const folder = await tmpDir('skipped-local-src');
+    const p = await testPipeline('skipped-local', { source: folder });
+    await p.put('billing-2025-04-31.csv', csv(row()));
+    await p.put('billing-2025-04-30.csv', csv(row({ timestamp: '2025-04-30T10:00:00Z' })));
+    await p.materialize();
+    expect(
+      await p.rows(
+        'SELECT source_key, CAST(partition AS VARCHAR) AS p, status, error FROM billing_files ORDER BY 1',
+      ),
+    ).toEqual([
+      { source_key: 'billing-2025-04-30.csv', p: '2025-04-30', status: 'loaded', error: null },
+      {
+        source_key: 'billing-2025-04-31.csv',
+        p: null,
+        status: 'rejected',
+        error: 'no such date: 2025-04-31 (from the file name)',
+      },
+    ]);
+  });
+});
+
+describe('the same content under several keys', () => {
+  const body = csv(row({ user_id: '1', credit_usage: '10' }), row({ user_id: '2', credit_usage: '5.5' }));
+
+  it('is counted once: copies are recorded as duplicates of the first loaded, and duplicate_file fails', async () => {
+    const p = await testPipeline('duplicates');
+    await p.put(`${DAY}/export.csv`, body);
+    await p.put(`${DAY}/empty-a.csv`, `${HEADER}\n`);
+    expect((await p.materialize()).status).toBe('success');
+    const before = await p.rows('SELECT count(*) AS n, sum(credit_usage) AS total FROM billing_events');
+    expect(before).toEqual([{ n: 2, total: '15.500000' }]);
+
+    // The same bytes delivered again under two more keys, one on another day; an empty file twice is no copy.
+    await p.put(`${DAY}/export (1).csv`, body);
+    await p.put('year=2025/month=04/day=24/export.csv', body);
+    await p.put(`${DAY}/empty-b.csv`, `${HEADER}\n`);
+    const summary = await p.materialize();
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/duplicate_file/);
+    const files = await p.rows(
+      'SELECT source_key, status, duplicate_of, content_hash IS NOT NULL AS hashed FROM billing_files ORDER BY source_key',
+    );
+    expect(files).toEqual([
+      { source_key: `${DAY}/empty-a.csv`, status: 'loaded', duplicate_of: null, hashed: true },
+      { source_key: `${DAY}/empty-b.csv`, status: 'loaded', duplicate_of: null, hashed: true },
+      {
+        source_key: `${DAY}/export (1).csv`,
+        status: 'duplicate',
+        duplicate_of: `${DAY}/export.csv`,
+        hashed: true,
+      },
+      { source_key: `${DAY}/export.csv`, status: 'loaded', duplicate_of: null, hashed: true },
+      {
+        source_key: 'year=2025/month=04/day=24/export.csv',
+        status: 'duplicate',
+        duplicate_of: `${DAY}/export.csv`,
+        hashed: true,
+      },
+    ]);
+    expect(await p.rows('SELECT count(*) AS n, sum(credit_usage) AS total FROM billing_events')).toEqual(
+      before,
+    );
+    const [reason] = await p.rows(
+      `SELECT reason FROM rejected_files WHERE source_key = '${DAY}/export (1).csv'`,
+    );
+    expect(String(reason?.reason)).toMatch(
+      /^same content as year=2025\/month=04\/day=23\/export\.csv \(\d+ bytes, SHA-256 [0-9a-f]{12}…\)/,
+    );
+    const checks = await p.rows(
+      `SELECT partition, passed, observed FROM check_results WHERE check_name = 'duplicate_file'
+        AND run_id = '${summary.runId}' ORDER BY partition`,
+    );
+    expect(checks).toEqual([
+      { partition: '2025-04-23', passed: false, observed: '1' },
+      { partition: '2025-04-24', passed: false, observed: '1' },
+    ]);
+
+    // A forced reprocess changes nothing: the first loaded key stays the original.
+    await p.materialize({ range: { from: '2025-04-23', to: '2025-04-24' } });
+    expect(await p.rows('SELECT count(*) AS n, sum(credit_usage) AS total FROM billing_events')).toEqual(
+      before,
+    );
+    expect(await p.rows("SELECT count(*) AS n FROM billing_files WHERE status = 'duplicate'")).toEqual([
+      { n: 2 },
+    ]);
+  });
+
+  it('loads copies when on_duplicate is load, still flagged by the check', async () => {
+    const p = await testPipeline('duplicates-load');
+    p.env.BILLING_CHECKS_DUPLICATE_FILE_ON_DUPLICATE = 'load';
+    p.env.BILLING_CHECKS_DUPLICATE_FILE_SEVERITY = 'warn';
+    await p.put(`${DAY}/a.csv`, body);
+    await p.put(`${DAY}/b.csv`, body);
+    expect((await p.materialize()).status).toBe('success');
+    expect(await p.rows('SELECT count(*) AS n FROM billing_events')).toEqual([{ n: 4 }]);
+    expect(await p.rows('SELECT source_key, status, duplicate_of FROM billing_files ORDER BY 1')).toEqual([
+      { source_key: `${DAY}/a.csv`, status: 'loaded', duplicate_of: null },
+      { source_key: `${DAY}/b.csv`, status: 'loaded', duplicate_of: `${DAY}/a.csv` },
+    ]);
+    const [check] = await p.rows(
+      "SELECT passed, message FROM check_results WHERE check_name = 'duplicate_file' ORDER BY result_id DESC LIMIT 1",
+    );
+    expect(check?.passed).toBe(false);
+    expect(String(check?.message)).toMatch(/1 counted twice \(on_duplicate: load\)/);
+  });
+});
+
+describe.skipIf(TEST_BACKEND !== 'duckdb')('an older warehouse', () => {
+  it('gains the new billing_files columns and keeps its rows', async () => {
+    const p = await testPipeline('old-billing-files');
+    const state = path.join(p.home, 'state');
+    await mkdir(state, { recursive: true });
+    // billing_files as it was: partition NOT NULL, no content hash, and the unique index older DuckDB warehouses had.
+    const db = await DuckDBInstance.create(path.join(state, 'billing.duckdb'));
+    const connection = await db.connect();
+    await connection.run(`CREATE TABLE billing_files (source_key VARCHAR NOT NULL, partition DATE NOT NULL,
+      size BIGINT NOT NULL, version VARCHAR NOT NULL, status VARCHAR NOT NULL, needs_load BOOLEAN NOT NULL,
+      first_seen_at TIMESTAMP NOT NULL, last_seen_at TIMESTAMP NOT NULL, loaded_version VARCHAR, loaded_at TIMESTAMP,
+      loaded_run_id VARCHAR, rejected_version VARCHAR, row_count BIGINT, rejected_row_count BIGINT, error VARCHAR)`);
+    await connection.run('CREATE UNIQUE INDEX billing_files_source_key ON billing_files (source_key)');
+    await connection.run(`INSERT INTO billing_files VALUES ('old/year=2025/month=01/day=01/x.csv', DATE '2025-01-01',
+      1, 'v1', 'missing', false, now(), now(), 'v1', now(), 'run-0', NULL, 0, 0, NULL)`);
+    connection.closeSync();
+    db.closeSync();
+
+    await p.put('year=2025/month=02/day=30/a.csv', csv(row()));
+    await p.put(`${DAY}/good.csv`, csv(row()));
+    await p.materialize();
+    expect(
+      await p.rows(
+        'SELECT source_key, status, content_hash IS NOT NULL AS hashed FROM billing_files ORDER BY 1',
+      ),
+    ).toEqual([
+      { source_key: 'old/year=2025/month=01/day=01/x.csv', status: 'missing', hashed: false },
+      { source_key: 'year=2025/month=02/day=30/a.csv', status: 'rejected', hashed: false },
+      { source_key: `${DAY}/good.csv`, status: 'loaded', hashed: true },
     ]);
   });
 });

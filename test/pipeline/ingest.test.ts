@@ -160,7 +160,7 @@ describe('ingest: whole files', () => {
     expect(events?.result?.changed).toBe(false);
   });
 
-  it('finds partitions however they are written and ignores what is not a billing file', async () => {
+  it('finds partitions however they are written, records CSV keys without a day and ignores other files', async () => {
     const p = await testPipeline('discovery');
     await p.put('exports/year=2025/month=4/day=3/x.csv', csv(row({ timestamp: '2025-04-03T10:00:00Z' })));
     await p.put('year=2025/month=04/day=05/y.CSV', csv(row({ timestamp: '2025-04-05T10:00:00Z' })));
@@ -171,11 +171,24 @@ describe('ingest: whole files', () => {
     await p.put('loose.csv', csv(row()));
     await p.materialize();
     const files = await p.rows(
-      'SELECT source_key, CAST(partition AS VARCHAR) AS p FROM billing_files ORDER BY p',
+      'SELECT source_key, CAST(partition AS VARCHAR) AS p, status, error FROM billing_files ORDER BY source_key',
     );
+    // A CSV-looking key without a (valid) day is recorded with its reason, never silently dropped.
     expect(files).toEqual([
-      { source_key: 'exports/year=2025/month=4/day=3/x.csv', p: '2025-04-03' },
-      { source_key: 'year=2025/month=04/day=05/y.CSV', p: '2025-04-05' },
+      { source_key: 'exports/year=2025/month=4/day=3/x.csv', p: '2025-04-03', status: 'loaded', error: null },
+      {
+        source_key: 'loose.csv',
+        p: null,
+        status: 'rejected',
+        error: 'no day in the key: expected year=YYYY/month=MM/day=DD/ folders above it',
+      },
+      { source_key: 'year=2025/month=04/day=05/y.CSV', p: '2025-04-05', status: 'loaded', error: null },
+      {
+        source_key: 'year=2025/month=13/day=05/bad-date.csv',
+        p: null,
+        status: 'rejected',
+        error: 'no such date: 2025-13-05 (from year=2025/month=13/day=05/)',
+      },
     ]);
   });
 });

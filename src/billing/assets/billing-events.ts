@@ -11,6 +11,7 @@ import { FX_HEAD, fxTables } from '../fx/fx-sql.js';
 import { applyRateChanges, missingRatesNotice } from '../fx/renormalize.js';
 import {
   commitBatch,
+  type DuplicatePolicy,
   type FileOutcome,
   type FileState,
   type ParsedFile,
@@ -32,6 +33,8 @@ export interface BillingEventsOptions {
   reportingCurrency?: string;
   /** The configured FX rate file; null: none, so each run notes the currencies left without rates. */
   fxSource?: string | null;
+  /** A file with the content of one already loaded: not loaded (`reject`, the default) or loaded. */
+  duplicates?: DuplicatePolicy;
 }
 
 /** Files committed together: small files share one transaction, big ones go alone. */
@@ -105,7 +108,10 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
       return withTempDir(options.home, async (dir) => {
         const parsed = await parseOne(options.source, ctx.signal, file, 0, dir, () => {});
         const parseMs = Date.now() - started;
-        const [outcome] = await commitBatch(ctx, [parsed], reportingCurrency, { recheck: true });
+        const [outcome] = await commitBatch(ctx, [parsed], reportingCurrency, {
+          recheck: true,
+          duplicates: options.duplicates,
+        });
         return taskResult(outcome ?? parsed, { parseMs, insertMs: Date.now() - started - parseMs });
       });
     },
@@ -124,6 +130,7 @@ function pendingFile(payload: Record<string, Cell>): PendingFile {
     partition: text('partition'),
     size: Number(payload.size ?? 0),
     replaces: payload.replaces === true,
+    retract: payload.retract === true,
   };
 }
 
@@ -133,6 +140,7 @@ function taskResult(outcome: FileOutcome, timings: Timings): Record<string, Cell
     rows: outcome.rows,
     rejectedRows: outcome.rejectedRows,
     reason: outcome.reason ?? null,
+    duplicateOf: outcome.duplicateOf ?? null,
     alreadyDone: outcome.alreadyDone === true,
     partition: outcome.file.partition,
     source_key: outcome.file.source_key,
@@ -140,6 +148,8 @@ function taskResult(outcome: FileOutcome, timings: Timings): Record<string, Cell
     ...timings,
   };
 }
+
+const TASK_KINDS: readonly FileOutcome['kind'][] = ['loaded', 'rejected', 'duplicate', 'retracted'];
 
 /** One task per file on the job queue; the outcomes in the shape the embedded load gives. */
 async function dispatchFiles(
@@ -163,13 +173,14 @@ async function dispatchFiles(
     }
     timings.parseMs += Number(result.parseMs ?? 0);
     timings.insertMs += Number(result.insertMs ?? 0);
-    const kind = result.kind === 'loaded' || result.kind === 'rejected' ? result.kind : 'failed';
+    const kind = TASK_KINDS.find((k) => k === result.kind) ?? 'failed';
     return {
       file,
       kind,
       rows: Number(result.rows ?? 0),
       rejectedRows: Number(result.rejectedRows ?? 0),
       reason: typeof result.reason === 'string' ? result.reason : undefined,
+      duplicateOf: typeof result.duplicateOf === 'string' ? result.duplicateOf : undefined,
       alreadyDone: result.alreadyDone === true,
     };
   });
@@ -283,7 +294,9 @@ async function ingest(
         batch.push(item);
       }
       const started = Date.now();
-      const committed = await commitBatch(ctx, batch, options.reportingCurrency ?? 'USD');
+      const committed = await commitBatch(ctx, batch, options.reportingCurrency ?? 'USD', {
+        duplicates: options.duplicates,
+      });
       timings.insertMs += Date.now() - started;
       onCommitted(committed);
     }
@@ -308,7 +321,8 @@ function summarize(
 ): AssetResult {
   const byPartition = new Map<string, PartitionMaterialization & { inputs: string[] }>();
   let rejectedRows = 0;
-  for (const o of done.filter((x) => x.kind === 'loaded')) {
+  // A retraction changes its day too (its events are gone): recorded as an input `key@retracted`.
+  for (const o of done.filter((x) => x.kind === 'loaded' || x.kind === 'retracted')) {
     const p = byPartition.get(o.file.partition) ?? {
       partition: o.file.partition,
       rowCount: 0,
@@ -316,7 +330,7 @@ function summarize(
       metadata: { rejectedRows: 0 },
     };
     p.rowCount += o.rows;
-    p.inputs.push(`${o.file.source_key}@${o.file.version}`);
+    p.inputs.push(`${o.file.source_key}@${o.kind === 'retracted' ? 'retracted' : o.file.version}`);
     p.metadata = { rejectedRows: Number(p.metadata?.rejectedRows ?? 0) + o.rejectedRows };
     byPartition.set(o.file.partition, p);
     rejectedRows += o.rejectedRows;
@@ -334,7 +348,7 @@ function summarize(
         ? `canceled with ${unfinished} file(s) not loaded`
         : undefined;
   return {
-    changed: count('loaded') > 0,
+    changed: count('loaded') + count('retracted') > 0,
     partitions: [...byPartition.values()].sort((a, b) =>
       String(a.partition).localeCompare(String(b.partition)),
     ),
@@ -342,6 +356,8 @@ function summarize(
       files: done.length,
       loadedFiles: count('loaded'),
       rejectedFiles: count('rejected'),
+      duplicateFiles: count('duplicate'),
+      retractedFiles: count('retracted'),
       failedFiles: failed.length,
       rows: done.reduce((n, o) => n + o.rows, 0),
       rejectedRows,

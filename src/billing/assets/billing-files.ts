@@ -2,11 +2,18 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { AssetDefinition, PartitionMaterialization } from '../../orchestrator/asset.js';
-import type { Source, SourceFile } from '../../sources/source.js';
+import type { SkippedKey, Source, SourceFile } from '../../sources/source.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
 import { csvText } from '../csv-text.js';
 import * as files from '../sql/files.js';
-import { ADD_NORMALIZED_COLUMN, billingTables, HAS_NORMALIZED_COLUMN, SETUP_LOCK } from '../sql/tables.js';
+import {
+  ADD_NORMALIZED_COLUMN,
+  BILLING_FILES_COLUMNS,
+  billingFilesMigration,
+  billingTables,
+  HAS_NORMALIZED_COLUMN,
+  SETUP_LOCK,
+} from '../sql/tables.js';
 import { withTempDir } from '../temp-files.js';
 
 export interface BillingFilesOptions {
@@ -29,7 +36,11 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
     async setup(warehouse) {
       await warehouse.transaction(async (tx) => {
         await tx.lock(SETUP_LOCK);
-        for (const statement of billingTables(sqlDialect(warehouse.dialect))) await tx.exec(statement);
+        const dialect = sqlDialect(warehouse.dialect);
+        const columns = await tx.all<{ column_name: string; is_nullable: string }>(BILLING_FILES_COLUMNS);
+        if (columns.length > 0)
+          for (const statement of billingFilesMigration(dialect, columns)) await tx.exec(statement);
+        for (const statement of billingTables(dialect)) await tx.exec(statement);
         const [column] = await tx.all<{ n: number }>(HAS_NORMALIZED_COLUMN);
         if (Number(column?.n ?? 0) === 0) await tx.exec(ADD_NORMALIZED_COLUMN);
       });
@@ -37,15 +48,33 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
     async materialize(ctx) {
       const started = Date.now();
       const listing: SourceFile[] = [];
-      for await (const file of options.source.list({ signal: ctx.signal })) listing.push(file);
+      // By key: a retried listing may report a key twice.
+      const skippedByKey = new Map<string, SkippedKey>();
+      const onSkipped = (skipped: SkippedKey) => skippedByKey.set(skipped.key, skipped);
+      for await (const file of options.source.list({ signal: ctx.signal, onSkipped })) listing.push(file);
+      const skipped = [...skippedByKey.values()];
       const listMs = Date.now() - started;
       ctx.log(`listed ${listing.length} billing file(s) in ${options.source.uri}`, { listMs });
+      if (skipped.length > 0) {
+        // Every run says it again: the key is still there and still not counted.
+        ctx.log(
+          `${skipped.length} file(s) skipped, recorded in billing_files as rejected: ${skipped
+            .slice(0, 5)
+            .map((k) => `${k.key}: ${k.reason}`)
+            .join('; ')}${skipped.length > 5 ? '; …' : ''}`,
+          { skipped: skipped.length },
+        );
+      }
 
       return withTempDir(options.home, async (dir) => {
         const path = join(dir, 'listing.csv');
         const out = createWriteStream(path);
         for (const f of listing) {
-          if (!out.write(`${csvText(f.key)},${f.partition},${f.size},${csvText(f.version)}\n`))
+          if (!out.write(`${csvText(f.key)},${f.partition},${f.size},${csvText(f.version)},\n`))
+            await once(out, 'drain');
+        }
+        for (const k of skipped) {
+          if (!out.write(`${csvText(k.key)},,${k.size},${csvText(k.version)},${csvText(k.reason)}\n`))
             await once(out, 'drain');
         }
         out.end();
@@ -86,6 +115,8 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
         );
         const metadata = {
           listed: listing.length,
+          skipped: skipped.length,
+          skippedExample: skipped[0] ? `${skipped[0].key}: ${skipped[0].reason}` : null,
           new: newFiles,
           toLoad: pending.length,
           missing: missing[0]?.n ?? 0,

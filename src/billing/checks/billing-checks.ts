@@ -2,7 +2,7 @@ import type { AssetCheckDefinition } from '../../orchestrator/asset-check.js';
 import type { AggregateDefinition } from '../aggregates/aggregate-definition.js';
 import { aggregateChecks } from './aggregate-checks.js';
 import { eventChecks } from './event-checks.js';
-import { fileChecks } from './file-checks.js';
+import { duplicateFileChecks, fileChecks } from './file-checks.js';
 import type { CheckSettings } from './quality-config.js';
 
 export interface BillingChecksOptions {
@@ -22,14 +22,14 @@ export function billingChecks(options: BillingChecksOptions): Map<string, AssetC
     'billing_files',
     fileChecks({ settings: options.settings, now: options.now ?? (() => new Date()) }),
   );
-  checks.set(
-    'billing_events',
-    eventChecks({
+  checks.set('billing_events', [
+    ...eventChecks({
       settings: options.settings,
       reportingCurrency: options.reportingCurrency,
       fxSource: options.fxSource ?? null,
     }),
-  );
+    ...duplicateFileChecks(options.settings),
+  ]);
   for (const def of options.aggregates) checks.set(def.name, aggregateChecks(def, options.settings));
   return checks;
 }

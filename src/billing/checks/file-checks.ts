@@ -1,5 +1,6 @@
 import type { AssetCheckDefinition, CheckOutcome } from '../../orchestrator/asset-check.js';
 import { addDays, dayOf } from '../../orchestrator/days.js';
+import * as files from '../sql/files.js';
 import * as sql from './check-sql.js';
 import type { CheckSettings } from './quality-config.js';
 
@@ -57,6 +58,56 @@ export function fileChecks(options: { settings: CheckSettings; now: () => Date }
           });
         }
         return outcomes.sort((a, b) => String(a.partition).localeCompare(String(b.partition)));
+      },
+    },
+  ];
+}
+
+/**
+ * `duplicate_file` on `billing_events`: a file whose bytes equal a file already loaded (same size and
+ * SHA-256) under another key. Evaluated for the partitions just written, those still failing, and
+ * every day that has a copy now, so a copy that loaded nothing is still reported.
+ */
+export function duplicateFileChecks(settings: CheckSettings): AssetCheckDefinition[] {
+  const d = settings.duplicate_file;
+  if (!d.enabled) return [];
+  return [
+    {
+      name: 'duplicate_file',
+      description: `No file repeats the content of a file already loaded (copies are ${d.on_duplicate === 'reject' ? 'not loaded' : 'loaded'})`,
+      severity: d.severity,
+      async evaluate(ctx) {
+        const copies = await ctx.warehouse.all<{
+          partition: string;
+          source_key: string;
+          duplicate_of: string;
+          status: string;
+        }>(files.DUPLICATE_FILES);
+        const byDay = new Map<string, typeof copies>();
+        for (const c of copies) byDay.set(c.partition, [...(byDay.get(c.partition) ?? []), c]);
+        const failing = ctx.failing.filter((p): p is string => p !== null);
+        const days = [...new Set([...ctx.partitions, ...failing, ...byDay.keys()])].sort();
+        return days.map((day): CheckOutcome => {
+          const found = byDay.get(day) ?? [];
+          const counted = found.filter((c) => c.status === 'loaded').length;
+          const shown = found
+            .slice(0, 3)
+            .map((c) => `${c.source_key} (same content as ${c.duplicate_of})`)
+            .join(', ');
+          return {
+            partition: day,
+            passed: found.length === 0,
+            observed: found.length,
+            threshold: 0,
+            message:
+              found.length === 0
+                ? null
+                : `${found.length} file(s) repeat a file already loaded: ${shown}${found.length > 3 ? ', …' : ''}; ` +
+                  (counted > 0
+                    ? `${counted} counted twice (on_duplicate: load)`
+                    : 'not counted again; delete the copy from the source, or retract it'),
+          };
+        });
       },
     },
   ];

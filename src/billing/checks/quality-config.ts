@@ -64,6 +64,8 @@ const QualityConfigSchema = z
         fx_rate_available: z.object(base).strict(),
         reconciliation: z.object(base).strict(),
         file_row_reconciliation: z.object(base).strict(),
+        // on_duplicate decides the load whatever the check's own switch: reject (count once) or load.
+        duplicate_file: z.object({ ...base, on_duplicate: z.enum(['reject', 'load']) }).strict(),
       })
       .strict(),
     anomalies: z.object({ spend: z.object({ ...anomaly, min_spend: amount }).strict() }).strict(),
@@ -115,6 +117,7 @@ export const DEFAULT_QUALITY_CONFIG: QualityConfig = {
     fx_rate_available: { enabled: true, severity: 'error' },
     reconciliation: { enabled: true, severity: 'error' },
     file_row_reconciliation: { enabled: true, severity: 'error' },
+    duplicate_file: { enabled: true, severity: 'error', on_duplicate: 'reject' },
   },
   anomalies: {
     spend: {

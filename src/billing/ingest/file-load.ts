@@ -22,15 +22,24 @@ export interface PendingFile {
   partition: string;
   size: number;
   replaces: boolean;
+  /** Asked to be retracted (`billing-pipeline retract`): its events go, nothing is read. */
+  retract?: boolean;
 }
+
+/** What to do with a file whose content equals a file already loaded (`checks.duplicate_file.on_duplicate`). */
+export type DuplicatePolicy = 'reject' | 'load';
 
 /** What became of one file: the unit of the asset's result, whether loaded in process or by a task. */
 export interface FileOutcome {
   file: PendingFile;
-  kind: 'loaded' | 'rejected' | 'failed';
+  kind: 'loaded' | 'rejected' | 'failed' | 'duplicate' | 'retracted';
   rows: number;
   rejectedRows: number;
   reason?: string;
+  /** SHA-256 of the file's bytes, when it was read whole. */
+  contentHash?: string;
+  /** The loaded file with the same content (kind `duplicate`, or `loaded` when duplicates load). */
+  duplicateOf?: string;
   /** An earlier attempt (a retried task, another worker) had already loaded this version. */
   alreadyDone?: boolean;
 }
@@ -52,18 +61,34 @@ export interface Timings {
 
 export interface FileState {
   needs_load: boolean;
+  status: string;
   loaded_version: string | null;
   rejected_version: string | null;
   row_count: number | null;
   rejected_row_count: number | null;
   error: string | null;
+  duplicate_of: string | null;
 }
 
 /** The outcome an earlier attempt recorded for this very version, or null when it still needs loading. */
 export function priorOutcome(file: PendingFile, state: FileState | undefined): FileOutcome | null {
   if (!state || state.needs_load) return null;
+  if (file.retract) {
+    if (state.status !== 'retracted') return null;
+    return { file, kind: 'retracted', rows: 0, rejectedRows: 0, alreadyDone: true };
+  }
   if (state.rejected_version === file.version) {
-    return { file, kind: 'rejected', rows: 0, rejectedRows: 0, reason: state.error ?? '', alreadyDone: true };
+    const kind = state.status === 'duplicate' ? 'duplicate' : 'rejected';
+    const done: FileOutcome = {
+      file,
+      kind,
+      rows: 0,
+      rejectedRows: 0,
+      reason: state.error ?? '',
+      alreadyDone: true,
+    };
+    if (state.duplicate_of) done.duplicateOf = state.duplicate_of;
+    return done;
   }
   if (state.loaded_version === file.version) {
     return {
@@ -95,6 +120,7 @@ export async function parseOne(
     eventsPath: `${prefix}-events.csv`,
     rejectsPath: `${prefix}-rejects.csv`,
   };
+  if (file.retract) return { ...parsed, kind: 'retracted' };
   let last = 0;
   try {
     const input = await source.open(file.source_key, { signal });
@@ -110,7 +136,7 @@ export async function parseOne(
       },
     });
     if (result.kind === 'rejected') return { ...parsed, kind: 'rejected', reason: result.reason };
-    return { ...parsed, rows: result.rows, rejectedRows: result.rejected };
+    return { ...parsed, rows: result.rows, rejectedRows: result.rejected, contentHash: result.contentHash };
   } catch (error) {
     // A full local disk is not the file's fault: it fails the run (naming the path), not the file.
     if (error instanceof NoSpaceError) throw error;
@@ -127,7 +153,7 @@ export async function commitBatch(
   ctx: LoadContext,
   batch: readonly ParsedFile[],
   reportingCurrency: string,
-  options: { recheck?: boolean } = {},
+  options: { recheck?: boolean; duplicates?: DuplicatePolicy } = {},
 ): Promise<FileOutcome[]> {
   const dialect = sqlDialect(ctx.warehouse.dialect);
   // Before the load's transaction, in a short one of its own (PostgreSQL only; see day-partitions.ts).
@@ -149,7 +175,11 @@ export async function commitBatch(
         if (done) prior.set(p.file.source_key, done);
       }
     }
-    const todo = batch.filter((p) => !prior.has(p.file.source_key));
+    const todo = await findCopies(
+      tx,
+      batch.filter((p) => !prior.has(p.file.source_key)),
+      options.duplicates ?? 'reject',
+    );
     for (const f of todo.filter((p) => p.kind === 'failed'))
       await tx.exec(files.MARK_FILE_FAILED, [f.file.source_key, f.reason ?? 'unknown error']);
     const written = todo.filter((p) => p.kind !== 'failed');
@@ -173,16 +203,19 @@ export async function commitBatch(
           day ?? 0,
           p.rows,
           p.rejectedRows,
+          p.contentHash ?? null,
+          p.duplicateOf ?? null,
         ];
       }),
     );
     for (const statement of dialect.refreshStatistics('ingest_batch')) await tx.exec(statement);
     const loaded = written.filter((p) => p.kind === 'loaded');
+    const retracted = written.some((p) => p.kind === 'retracted');
     // Events and rejected rows exist only for files loaded before (loaded_version is set in the same
     // transaction): a batch of new files has nothing to replace, and the scans of all history are skipped.
     // Asked inside the transaction, as another run may have loaded one of them since they were listed.
     const [previous] = await tx.all<{ replaces: boolean | null }>(sql.BATCH_REPLACES);
-    const replaces = previous?.replaces === true;
+    const replaces = previous?.replaces === true || retracted;
     if (replaces) {
       for (const statement of sql.COLLECT_OLD_KEYS) await tx.exec(statement);
       await tx.exec(sql.DELETE_BATCH_EVENTS);
@@ -210,6 +243,7 @@ export async function commitBatch(
     await tx.exec(sql.MARK_BATCH_LOADED, [ctx.runId]);
     await tx.exec(sql.RECORD_BATCH_REJECTIONS, [ctx.runId]);
     await tx.exec(sql.MARK_BATCH_REJECTED);
+    if (retracted) await tx.exec(sql.MARK_BATCH_RETRACTED, [ctx.runId]);
     // Last, and held until commit: see CHANGE_LOG_LOCK.
     await tx.lock(sql.CHANGE_LOG_LOCK, 'shared');
     const [change] = await tx.all<{ id: number }>(sql.NEXT_CHANGE_ID);
@@ -221,6 +255,52 @@ export async function commitBatch(
   const outcomes = batch.map((p) => prior.get(p.file.source_key) ?? p);
   for (const p of outcomes) logOutcome(ctx, p);
   return outcomes;
+}
+
+/**
+ * Marks the files of the batch whose content equals a file already loaded under another key, or an
+ * earlier file of this batch (key order): the first loaded wins. With `reject` a copy is not loaded
+ * (kind `duplicate`); with `load` it loads and remembers its original. Under the content locks, so
+ * two workers loading copies at once cannot both count.
+ */
+async function findCopies(
+  tx: SqlSession,
+  files: ParsedFile[],
+  policy: DuplicatePolicy,
+): Promise<ParsedFile[]> {
+  const candidates = files
+    .filter((p) => p.kind === 'loaded' && p.contentHash && p.rows + p.rejectedRows > 0)
+    .sort((a, b) => (a.file.source_key < b.file.source_key ? -1 : 1));
+  if (candidates.length === 0) return files;
+  for (const hash of [...new Set(candidates.map((p) => p.contentHash as string))].sort()) {
+    await tx.lock(sql.contentLock(hash));
+  }
+  const firstInBatch = new Map<string, string>();
+  const copies = new Map<string, string>();
+  for (const p of candidates) {
+    const identity = `${p.contentHash}:${p.file.size}`;
+    const [loaded] = await tx.all<{ source_key: string }>(sql.LOADED_COPY, [
+      p.contentHash as string,
+      Number(p.file.size),
+      p.file.source_key,
+    ]);
+    const original = loaded?.source_key ?? firstInBatch.get(identity);
+    if (original === undefined) firstInBatch.set(identity, p.file.source_key);
+    else copies.set(p.file.source_key, original);
+  }
+  return files.map((p) => {
+    const original = copies.get(p.file.source_key);
+    if (original === undefined) return p;
+    if (policy === 'load') return { ...p, duplicateOf: original };
+    return {
+      ...p,
+      kind: 'duplicate',
+      rows: 0,
+      rejectedRows: 0,
+      duplicateOf: original,
+      reason: `same content as ${original} (${p.file.size} bytes, SHA-256 ${p.contentHash?.slice(0, 12)}…): not counted again; remove the copy, or set checks.duplicate_file.on_duplicate to load`,
+    };
+  });
 }
 
 function logOutcome(ctx: LoadContext, p: FileOutcome): void {
@@ -236,6 +316,14 @@ function logOutcome(ctx: LoadContext, p: FileOutcome): void {
       break;
     case 'failed':
       ctx.log(`could not read ${p.file.source_key}: ${p.reason}`);
+      break;
+    case 'duplicate':
+      ctx.log(`${p.alreadyDone ? 'already skipped' : 'skipped'} duplicate ${p.file.source_key}: ${p.reason}`);
+      break;
+    case 'retracted':
+      ctx.log(
+        `${p.alreadyDone ? 'already retracted' : 'retracted'} ${p.file.source_key}: its events and rejected rows are removed`,
+      );
       break;
     default: {
       const unreachable: never = p.kind;

@@ -17,6 +17,8 @@ const CHANGE_KEYS = CHANGE_KEY_COLUMNS.map((c) => c.name).join(', ');
  */
 export const fileLock = (sourceKey: string): string => `file:${sourceKey}`;
 export const EVENTS_REWRITE_LOCK = 'events-rewrite';
+/** `content:<sha256>` (exclusive, after the file locks, sorted): two copies loading at once see each other. */
+export const contentLock = (hash: string): string => `content:${hash}`;
 export const CHANGE_LOG_LOCK = 'change-log';
 
 /**
@@ -29,17 +31,30 @@ export const CREATE_BATCH = [
   'DROP TABLE IF EXISTS ingest_batch',
   `CREATE TEMP TABLE ingest_batch (
   file_index INTEGER, source_key VARCHAR, version VARCHAR, kind VARCHAR, reason VARCHAR,
-  year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT)`,
+  year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT,
+  content_hash VARCHAR, duplicate_of VARCHAR)`,
 ];
 
+/** Kinds of batch files whose earlier events and rejected rows go: a new version, or a retraction. */
+const REPLACING = "('loaded', 'retracted')";
+
 export const INSERT_BATCH_FILES = 'INSERT INTO ingest_batch';
-export const BATCH_FILE_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+export const BATCH_FILE_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)';
+
+/**
+ * The file already loaded with this content (`$1` hash, `$2` size) under another key (`$3`): the
+ * first loaded wins. A file without data rows has nothing to double, so it is never an original.
+ */
+export const LOADED_COPY = `SELECT source_key FROM billing_files
+  WHERE content_hash = $1 AND size = $2 AND source_key <> $3 AND loaded_version IS NOT NULL
+    AND status NOT IN ('retracting', 'retracted') AND coalesce(row_count, 0) + coalesce(rejected_row_count, 0) > 0
+  ORDER BY loaded_at, source_key LIMIT 1`;
 
 export const NEXT_CHANGE_ID = "SELECT nextval('billing_change_seq') AS id";
 
 /** Whether a file of the batch was loaded before, i.e. may have events and rejected rows to replace. */
 export const BATCH_REPLACES = `SELECT bool_or(f.loaded_version IS NOT NULL) AS replaces
-  FROM billing_files f JOIN ingest_batch b USING (source_key) WHERE b.kind = 'loaded'`;
+  FROM billing_files f JOIN ingest_batch b USING (source_key) WHERE b.kind IN ${REPLACING}`;
 
 /**
  * Keys of the rows about to be replaced (a corrected file may drop days, users or regions), kept
@@ -48,24 +63,24 @@ export const BATCH_REPLACES = `SELECT bool_or(f.loaded_version IS NOT NULL) AS r
 export const COLLECT_OLD_KEYS = [
   'DROP TABLE IF EXISTS ingest_old_keys',
   `CREATE TEMP TABLE ingest_old_keys AS SELECT DISTINCT ${CHANGE_KEYS}
-  FROM billing_events WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`,
+  FROM billing_events WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind IN ${REPLACING})`,
 ];
 
 export const RECORD_OLD_KEYS = `INSERT INTO billing_event_changes
   SELECT CAST($1 AS BIGINT), ${CHANGE_KEYS} FROM ingest_old_keys`;
 
 export const DELETE_BATCH_EVENTS = `DELETE FROM billing_events
-  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind IN ${REPLACING})`;
 
 export const DELETE_BATCH_REJECTED_ROWS = `DELETE FROM rejected_rows
-  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind = 'loaded')`;
+  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind IN ${REPLACING})`;
 
 /**
  * `rejected_files` is current state, like `rejected_rows`: one row per file whose current version is
  * rejected. A load clears it; a (re)rejection replaces it. Earlier rejections live in the runs' event logs.
  */
 export const DELETE_BATCH_FILE_REJECTIONS = `DELETE FROM rejected_files
-  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind IN ('loaded', 'rejected'))`;
+  WHERE source_key IN (SELECT source_key FROM ingest_batch WHERE kind <> 'failed')`;
 
 /**
  * `$1`: the reporting currency; amounts are normalized with the rates loaded now (see fx-sql.ts).
@@ -93,16 +108,27 @@ export const INSERT_REJECTED_ROWS = `INSERT INTO rejected_rows
 
 export const MARK_BATCH_LOADED = `UPDATE billing_files f SET status = 'loaded', needs_load = false,
     loaded_version = b.version, loaded_at = utc_now(), loaded_run_id = $1,
-    row_count = b.row_count, rejected_row_count = b.rejected_row_count, rejected_version = NULL, error = NULL
+    row_count = b.row_count, rejected_row_count = b.rejected_row_count, rejected_version = NULL, error = NULL,
+    content_hash = b.content_hash, duplicate_of = b.duplicate_of
   FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'loaded'`;
 
 /** A rejected file keeps any rows an earlier, valid version loaded: bad input never deletes good data. */
 export const RECORD_BATCH_REJECTIONS = `INSERT INTO rejected_files (source_key, source_version, reason, run_id, rejected_at)
-  SELECT source_key, version, reason, $1, utc_now() FROM ingest_batch WHERE kind = 'rejected'`;
+  SELECT source_key, version, reason, $1, utc_now() FROM ingest_batch WHERE kind IN ('rejected', 'duplicate')`;
 
-export const MARK_BATCH_REJECTED = `UPDATE billing_files f SET status = 'rejected', needs_load = false,
-    rejected_version = b.version, error = b.reason
-  FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'rejected'`;
+/** Rejected, or a copy of a loaded file (status `duplicate`, `duplicate_of` naming it). */
+export const MARK_BATCH_REJECTED = `UPDATE billing_files f SET status = b.kind, needs_load = false,
+    rejected_version = b.version, error = b.reason, content_hash = b.content_hash, duplicate_of = b.duplicate_of
+  FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind IN ('rejected', 'duplicate')`;
+
+/**
+ * A retracted file has no events or rejected rows left; the version it had stays out (as a rejected
+ * one would) until the file changes. `$1`: the run.
+ */
+export const MARK_BATCH_RETRACTED = `UPDATE billing_files f SET status = 'retracted', needs_load = false,
+    rejected_version = f.version, loaded_version = NULL, loaded_at = NULL, loaded_run_id = NULL,
+    row_count = NULL, rejected_row_count = NULL, duplicate_of = NULL, error = 'retracted by run ' || $1
+  FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'retracted'`;
 
 export const dropBatch = (dialect: SqlDialect): string[] => [
   'DROP TABLE ingest_batch',

@@ -4,6 +4,8 @@ export const LISTING_COLUMNS = [
   { name: 'partition', type: 'DATE' },
   { name: 'size', type: 'BIGINT' },
   { name: 'version', type: 'VARCHAR' },
+  // Why a CSV-looking key is not a billing file (no day, or an impossible one); empty for billing files.
+  { name: 'problem', type: 'VARCHAR' },
 ] as const;
 
 /** Only one listing updates the inventory at a time (two runs may list at once in scale-out mode). */
@@ -15,41 +17,65 @@ export const CREATE_LISTING = [
 ];
 export const DROP_LISTING = 'DROP TABLE source_listing';
 
-/** Files seen before: refresh what we know; a new version, a failed load or a forced partition needs loading. */
+/**
+ * Files seen before: refresh what we know; a new version, a failed load or a forced partition needs
+ * loading. A retracted file stays out until it changes, forced range or not. A key that cannot be a
+ * billing file is recorded as rejected with its reason, and never loaded.
+ */
 export const UPDATE_KNOWN_FILES = `UPDATE billing_files f SET
     size = l.size,
     version = l.version,
     last_seen_at = utc_now(),
-    needs_load = f.needs_load
+    needs_load = l.problem IS NULL AND (f.needs_load
       OR (l.version IS DISTINCT FROM f.loaded_version AND l.version IS DISTINCT FROM f.rejected_version)
-      OR coalesce(l.partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE), false),
-    status = CASE WHEN f.status = 'missing' THEN (CASE WHEN f.loaded_version IS NULL THEN 'pending' ELSE 'loaded' END)
-      ELSE f.status END
+      OR (f.status <> 'retracted' AND coalesce(l.partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE), false))),
+    status = CASE WHEN l.problem IS NOT NULL THEN 'rejected'
+      WHEN f.status = 'missing' THEN (CASE WHEN f.loaded_version IS NULL THEN 'pending' ELSE 'loaded' END)
+      ELSE f.status END,
+    rejected_version = CASE WHEN l.problem IS NOT NULL THEN l.version ELSE f.rejected_version END,
+    error = CASE WHEN l.problem IS NOT NULL THEN l.problem ELSE f.error END
   FROM source_listing l WHERE f.source_key = l.source_key`;
 
 export const INSERT_NEW_FILES = `INSERT INTO billing_files
-    (source_key, partition, size, version, status, needs_load, first_seen_at, last_seen_at)
-  SELECT l.source_key, l.partition, l.size, l.version, 'pending', true, utc_now(), utc_now()
+    (source_key, partition, size, version, status, needs_load, first_seen_at, last_seen_at, rejected_version, error)
+  SELECT l.source_key, l.partition, l.size, l.version,
+    CASE WHEN l.problem IS NULL THEN 'pending' ELSE 'rejected' END, l.problem IS NULL, utc_now(), utc_now(),
+    CASE WHEN l.problem IS NULL THEN NULL ELSE l.version END, l.problem
   FROM source_listing l WHERE NOT EXISTS (SELECT 1 FROM billing_files f WHERE f.source_key = l.source_key)`;
 
-/** A file gone from the source keeps its loaded events: a listing hiccup must never delete billing data. */
+/**
+ * A file gone from the source keeps its loaded events: a listing hiccup must never delete billing
+ * data (`retract` removes them deliberately). A retraction asked for or done stays as it is.
+ */
 export const MARK_MISSING_FILES = `UPDATE billing_files SET status = 'missing', needs_load = false
-  WHERE status <> 'missing' AND source_key NOT IN (SELECT source_key FROM source_listing)`;
+  WHERE status NOT IN ('missing', 'retracting', 'retracted')
+    AND source_key NOT IN (SELECT source_key FROM source_listing)`;
 
 /**
  * A forced range on billing_events alone (without billing_files in the run) still reprocesses those
  * days, from the inventory as last listed: a range means "reprocess", whichever assets are selected.
  */
 export const FORCE_RANGE = `UPDATE billing_files SET needs_load = true
-  WHERE partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE) AND status <> 'missing' AND NOT needs_load`;
+  WHERE partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE) AND status NOT IN ('missing', 'retracted')
+    AND NOT needs_load`;
 
 export const FILES_TO_LOAD = `SELECT source_key, version, CAST(partition AS VARCHAR) AS partition, size,
-    loaded_version IS NOT NULL AS replaces
+    loaded_version IS NOT NULL AS replaces, status = 'retracting' AS retract
   FROM billing_files WHERE needs_load ORDER BY source_key`;
 
 /** One file's load state, re-read under its lock: a retried task finds its work already done. */
-export const FILE_STATE = `SELECT needs_load, loaded_version, rejected_version, row_count, rejected_row_count, error
+export const FILE_STATE = `SELECT needs_load, status, loaded_version, rejected_version, row_count, rejected_row_count,
+    error, duplicate_of
   FROM billing_files WHERE source_key = $1`;
 
 /** A file that could not be read stays `needs_load` so the next run tries again. */
 export const MARK_FILE_FAILED = `UPDATE billing_files SET status = 'failed', error = $2 WHERE source_key = $1`;
+
+/**
+ * Files present in the source whose content repeats a file already loaded: skipped copies (status
+ * `duplicate`) and, when duplicates load, copies counted twice. A copy deleted from the source
+ * (status `missing`) or retracted no longer counts.
+ */
+export const DUPLICATE_FILES = `SELECT CAST(partition AS VARCHAR) AS partition, source_key, duplicate_of, status
+  FROM billing_files WHERE duplicate_of IS NOT NULL AND status IN ('duplicate', 'loaded')
+  ORDER BY partition, source_key`;

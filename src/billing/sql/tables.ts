@@ -31,7 +31,7 @@ export const EVENT_DAY_COLUMNS = ['year', 'month', 'day'] as const;
 export const billingTables = (dialect: SqlDialect): string[] => [
   `CREATE TABLE IF NOT EXISTS billing_files (
     source_key VARCHAR NOT NULL,
-    partition DATE NOT NULL,
+    partition DATE,
     size BIGINT NOT NULL,
     version VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
@@ -44,7 +44,9 @@ export const billingTables = (dialect: SqlDialect): string[] => [
     rejected_version VARCHAR,
     row_count BIGINT,
     rejected_row_count BIGINT,
-    error VARCHAR
+    error VARCHAR,
+    content_hash VARCHAR,
+    duplicate_of VARCHAR
   )`,
   `CREATE TABLE IF NOT EXISTS billing_events (
     "timestamp" TIMESTAMP NOT NULL,
@@ -99,6 +101,8 @@ export const billingTables = (dialect: SqlDialect): string[] => [
     'CREATE INDEX IF NOT EXISTS billing_events_event_date ON billing_events (event_date)',
     'CREATE INDEX IF NOT EXISTS rejected_rows_source_key ON rejected_rows (source_key)',
     'CREATE INDEX IF NOT EXISTS rejected_files_source_key ON rejected_files (source_key)',
+    // Every load of a file with rows looks for a loaded copy of its content.
+    'CREATE INDEX IF NOT EXISTS billing_files_content_hash ON billing_files (content_hash)',
     'CREATE INDEX IF NOT EXISTS billing_event_changes_id ON billing_event_changes (change_id)',
   ]),
 ];
@@ -115,6 +119,32 @@ export const HAS_NORMALIZED_COLUMN = `SELECT count(*) AS n FROM information_sche
   WHERE table_name = 'billing_events' AND column_name = 'normalized_credit_usage'`;
 export const ADD_NORMALIZED_COLUMN =
   'ALTER TABLE billing_events ADD COLUMN IF NOT EXISTS normalized_credit_usage DECIMAL(18,6)';
+
+/**
+ * Warehouses made before keys without a day were recorded (`partition` NULL, status `rejected`) and
+ * before content hashes: what `billing_files` lacks, from information_schema. Run only what is
+ * missing, for the same reason as ADD_NORMALIZED_COLUMN.
+ */
+export const BILLING_FILES_COLUMNS = `SELECT column_name, is_nullable FROM information_schema.columns
+  WHERE table_name = 'billing_files'`;
+
+export function billingFilesMigration(
+  dialect: SqlDialect,
+  columns: readonly { column_name: string; is_nullable: string }[],
+): string[] {
+  const byName = new Map(columns.map((c) => [c.column_name, c.is_nullable]));
+  const out: string[] = [];
+  if (byName.get('partition') === 'NO') {
+    // DuckDB cannot alter a column of an indexed table; older DuckDB warehouses had this index
+    // (the current ones create none, see lookupIndexes), and PostgreSQL keeps its own.
+    if (dialect.name === 'duckdb') out.push('DROP INDEX IF EXISTS billing_files_source_key');
+    out.push('ALTER TABLE billing_files ALTER COLUMN partition DROP NOT NULL');
+  }
+  for (const column of ['content_hash', 'duplicate_of']) {
+    if (!byName.has(column)) out.push(`ALTER TABLE billing_files ADD COLUMN IF NOT EXISTS ${column} VARCHAR`);
+  }
+  return out;
+}
 
 /** Columns of the normalized CSV the ingest writes, in file order, with their types; `file_index` ties a line to its file in the batch. */
 export const NORMALIZED_EVENT_COLUMNS = [
