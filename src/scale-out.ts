@@ -34,6 +34,7 @@ export async function openScaleOut(options: {
     settings: {
       taskTimeoutSeconds: q.taskTimeoutSeconds,
       runTimeoutSeconds: q.runTimeoutSeconds,
+      runLeaseTimeoutSeconds: q.runLeaseTimeoutSeconds,
       retries: q.retries,
       retryDelaySeconds: q.retryDelaySeconds,
       maintenanceIntervalSeconds: q.maintenanceIntervalSeconds,

@@ -238,6 +238,13 @@ export const SETTINGS: readonly SettingDef[] = [
     doc: "seconds: the same for a run's coordinator",
   },
   {
+    key: 'scale_out.run_lease_timeout',
+    env: 'BILLING_RUN_LEASE_TIMEOUT',
+    kind: 'positive-int',
+    fallback: 60,
+    doc: "seconds without a coordinator's heartbeat before another worker resumes its run",
+  },
+  {
     key: 'scale_out.retries',
     env: 'BILLING_QUEUE_RETRIES',
     kind: 'non-negative-int',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import {
   cli,
   cluster,
@@ -77,6 +78,51 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     const [second] = await startWorkers(c.env, 1);
     expect(await runStatus(c.databaseUrl, resumed ?? '', 180_000)).toBe('success');
     await second?.stop();
+    await expectSameAsEmbedded(c);
+  }, 300_000);
+
+  it('kill -9 of the coordinating worker: its lease lapses and another worker resumes the run once, long before BILLING_RUN_TIMEOUT', async () => {
+    const c = await cluster(pg.server(), 'lost-coordinator', {
+      from: '2025-03-01',
+      to: '2025-03-02',
+      rowsPerDay: 10_000,
+      filesPerDay: 2,
+    });
+    // BILLING_RUN_TIMEOUT stays at its 6 h default: only the lease can notice the lost coordinator.
+    const env = { ...c.env, BILLING_RUN_LEASE_TIMEOUT: '5' };
+    const [coordinator] = await startWorkers(env, 1);
+    const queued = await cli(env, 'materialize', '--no-wait');
+    const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
+    expect(runId, queued.stdout + queued.stderr).not.toBe('');
+    await coordinator?.waitFor(new RegExp(`run ${runId} started`));
+    const [survivor] = await startWorkers(env, 1);
+    await coordinator?.waitFor(/task file:\S+ of billing_events started/);
+    await coordinator?.stop('SIGKILL');
+
+    const takeover = await survivor?.waitFor(
+      new RegExp(`run ${runId} lost its coordinator; run (\\S+) resumes its work`),
+      60_000,
+    );
+    const resumed = takeover?.[1] ?? '';
+    expect(await runStatus(c.databaseUrl, resumed, 180_000)).toBe('success');
+    expect(await runStatus(c.databaseUrl, runId)).toBe('failed');
+
+    const warehouse = await openWarehouse({ databaseUrl: c.databaseUrl, path: '' });
+    try {
+      const [lost] = await warehouse.all<{ error: string }>('SELECT error FROM runs WHERE run_id = $1', [
+        runId,
+      ]);
+      expect(lost?.error).toMatch(
+        new RegExp(`coordinator stopped renewing its lease for 5 s .*; run ${resumed} resumes its work`),
+      );
+      // Exactly one takeover, and no lease left behind.
+      const resumes = await warehouse.all("SELECT run_id FROM runs WHERE trigger = 'resume'");
+      expect(resumes).toEqual([{ run_id: resumed }]);
+      expect(await warehouse.all('SELECT run_id FROM billing_queue.run_lease')).toEqual([]);
+    } finally {
+      await warehouse.close();
+    }
+    await survivor?.stop();
     await expectSameAsEmbedded(c);
   }, 300_000);
 

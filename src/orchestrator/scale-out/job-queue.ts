@@ -16,6 +16,11 @@ export interface QueueSettings {
   taskTimeoutSeconds: number;
   /** The same for a whole run's coordinator. */
   runTimeoutSeconds: number;
+  /**
+   * A coordinator renews a lease on its run every few seconds; one not renewed for this long is
+   * presumed lost (kill -9, machine gone) and another worker resumes the run (run-lease.ts).
+   */
+  runLeaseTimeoutSeconds: number;
   /** Extra attempts for a failed or lost task / run, with exponential backoff from `retryDelaySeconds`. */
   retries: number;
   retryDelaySeconds: number;
@@ -28,6 +33,7 @@ export interface QueueSettings {
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   taskTimeoutSeconds: 900,
   runTimeoutSeconds: 6 * 3600,
+  runLeaseTimeoutSeconds: 60,
   retries: 3,
   retryDelaySeconds: 2,
   maintenanceIntervalSeconds: 30,

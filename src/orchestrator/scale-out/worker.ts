@@ -18,6 +18,8 @@ import {
   type TaskJobData,
 } from './job-queue.js';
 import { QueuedRuns } from './queued-runs.js';
+import { RunLeases } from './run-lease.js';
+import { startLeaseSweep } from './run-takeover.js';
 
 export interface WorkerOptions {
   graph: AssetGraph;
@@ -60,6 +62,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const runs = new QueuedRuns({ graph, ledger, queue });
   const backfills = new Backfills({ warehouse, launcher: runs, allAssets: graph.assets.map((a) => a.name) });
   const polling = { pollingIntervalSeconds: queue.settings.pollingIntervalSeconds, batchSize: 1 };
+  const leases = new RunLeases(queue.boss.getDb(), queue.settings.runLeaseTimeoutSeconds);
+  await RunLeases.setup(queue.boss.getDb());
 
   const runTask = async (job: PgBoss.Job<TaskJobData>) => {
     const { runId, asset: name, key, payload } = job.data;
@@ -95,6 +99,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     // Canceled before it started, or already finished by an earlier attempt of this job.
     if (!row || isTerminal(row.status)) return { status: row?.status ?? 'unknown' };
     const request = requestFromStored(row);
+    // Another worker is handing this run to a new one (its lease had lapsed): this job must not run it.
+    if (!(await leases.acquire(runId, job.id))) return { status: 'taken over' };
     const controller = new AbortController();
     const onStop = () => controller.abort(new Error('worker stopping'));
     handover.signal.addEventListener('abort', onStop);
@@ -108,6 +114,14 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         })
         .catch(() => {});
     }, CANCEL_POLL_MS);
+    const heartbeat = setInterval(() => {
+      leases
+        .renew(runId, job.id)
+        .then((held) => {
+          if (!held) controller.abort(new Error('its lease was taken over: another worker resumes this run'));
+        })
+        .catch(() => {});
+    }, leases.renewIntervalMs);
     try {
       log(`run ${runId} started`, { run_id: runId });
       const summary = await executeRun({
@@ -126,6 +140,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       return { status: summary.status };
     } finally {
       clearInterval(watch);
+      clearInterval(heartbeat);
+      await leases.release(runId, job.id).catch(() => {});
       handover.signal.removeEventListener('abort', onStop);
       coordinating -= 1;
     }
@@ -156,6 +172,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }
   };
 
+  const sweep = startLeaseSweep({ leases, ledger, queue, runs, backfills, log });
+
   const ids: string[] = [];
   for (let i = 0; i < slots.length; i += 1) {
     ids.push(await queue.boss.work<TaskJobData>(TASK_QUEUE, polling, async ([job]) => job && runTask(job)));
@@ -166,6 +184,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   return {
     async stop(timeoutMs = 30_000) {
+      sweep.stop();
       for (const id of ids) await queue.boss.offWork({ id }).catch(() => {});
       handover.abort();
       const deadline = Date.now() + timeoutMs;
