@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { type Column, DataTable } from '../components/data-table.js';
 import { PageHead } from '../components/layout.js';
 import { Card, ErrorBanner } from '../components/ui.js';
+import { isNumericType, toCsv } from '../csv.js';
 import { cellText, count } from '../format.js';
 import { useAction } from '../hooks.js';
 import type { Row, SqlResult } from '../types.js';
@@ -23,20 +24,8 @@ const EXAMPLES = [
   },
 ];
 
-function csvCell(value: unknown): string {
-  const text =
-    value === null || value === undefined
-      ? ''
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 function downloadCsv(result: SqlResult): void {
-  const lines = [result.columns.map((c) => csvCell(c.name)).join(',')];
-  for (const row of result.rows) lines.push(result.columns.map((c) => csvCell(row[c.name])).join(','));
-  const url = URL.createObjectURL(new Blob([`${lines.join('\n')}\n`], { type: 'text/csv' }));
+  const url = URL.createObjectURL(new Blob([toCsv(result.columns, result.rows)], { type: 'text/csv' }));
   const a = document.createElement('a');
   a.href = url;
   a.download = 'query.csv';
@@ -51,6 +40,8 @@ export function SqlPage() {
   const run = () =>
     action.run(async () => {
       sessionStorage.setItem('billing-sql', sql);
+      // An error must not leave the previous result (and its download) on screen as if it were this one's.
+      setResult(null);
       setResult(await api<SqlResult>('/api/sql', { method: 'POST', body: { sql } }));
     });
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -114,7 +105,7 @@ export function SqlPage() {
               (c): Column<Row> => ({
                 key: c.name,
                 label: c.name,
-                num: /INT|DECIMAL|DOUBLE|FLOAT|NUMERIC/i.test(c.type),
+                num: isNumericType(c.type),
                 render: (r: Row) => cellText(r[c.name]),
               }),
             )}
