@@ -196,6 +196,22 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
   registerCheckRoute(app, runtime);
 }
 
+const CheckResultSchema = z
+  .object({
+    asset: z.string(),
+    partition: z.string().nullable(),
+    check_name: z.string(),
+    severity: z.enum(['error', 'warn']),
+    passed: z.boolean(),
+    observed: z.string().nullable(),
+    threshold: z.string().nullable(),
+    message: z.string().nullable(),
+    run_id: z.string(),
+    evaluated_at: z.string().nullable(),
+    withholds: z.boolean(),
+  })
+  .openapi('CheckResult');
+
 function registerCheckRoute(app: App, runtime: Runtime): void {
   app.openapi(
     createRoute({
@@ -210,7 +226,7 @@ function registerCheckRoute(app: App, runtime: Runtime): void {
         z.object({
           asset: z.string(),
           failing: z.object({ error: z.number(), warn: z.number() }),
-          checks: z.array(RowSchema),
+          checks: z.array(CheckResultSchema),
         }),
         'Check results',
       ),
