@@ -11,12 +11,14 @@ import { registerInsights } from './commands/insights.js';
 import { registerLineage } from './commands/lineage.js';
 import { registerBackfill, registerMaterialize } from './commands/materialize.js';
 import { registerQuery } from './commands/query.js';
+import { registerRetract } from './commands/retract.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchedules } from './commands/schedules.js';
 import { registerSensors } from './commands/sensors.js';
 import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
 import { resetConfigWarnings, UsageError } from './context.js';
+import { escapeControlChars } from './format.js';
 
 export function buildProgram(): Command {
   const program = new Command('billing-pipeline')
@@ -40,6 +42,7 @@ export function buildProgram(): Command {
   registerSchedules(program);
   registerWorker(program);
   registerInit(program);
+  registerRetract(program);
   return program;
 }
 
@@ -61,7 +64,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       error instanceof AssetGraphError;
     const known = usage || error instanceof ConfigError || error instanceof SourceError;
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: ${message}\n`);
+    // Messages quote file keys and values from the data: control characters print as escapes.
+    process.stderr.write(`error: ${escapeControlChars(message, { keepNewlines: true })}\n`);
     if (!known && process.env.BILLING_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
     return usage ? 2 : 1;
   }

@@ -79,3 +79,16 @@ export const MARK_FILE_FAILED = `UPDATE billing_files SET status = 'failed', err
 export const DUPLICATE_FILES = `SELECT CAST(partition AS VARCHAR) AS partition, source_key, duplicate_of, status
   FROM billing_files WHERE duplicate_of IS NOT NULL AND status IN ('duplicate', 'loaded')
   ORDER BY partition, source_key`;
+
+/**
+ * Retraction (`billing-pipeline retract`): the files are marked `retracting` and a run of
+ * billing_events and everything downstream removes their events and rejected rows (one transaction
+ * per batch, with the change log the aggregates follow). The mark is durable: a crash before the run
+ * leaves it for the next run of billing_events.
+ */
+export const RETRACT_CANDIDATE = `SELECT source_key, status, CAST(partition AS VARCHAR) AS partition, row_count
+  FROM billing_files WHERE source_key = $1`;
+export const MISSING_FILES = `SELECT source_key, status, CAST(partition AS VARCHAR) AS partition, row_count
+  FROM billing_files WHERE status = 'missing' ORDER BY source_key`;
+export const MARK_RETRACTING = `UPDATE billing_files SET status = 'retracting', needs_load = true
+  WHERE source_key = $1 AND status <> 'retracted'`;
