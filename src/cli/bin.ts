@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import '../quiet-sdk-warning.js';
+import { escapeControlChars } from './format.js';
 import { main } from './main.js';
 
 /*
@@ -10,7 +11,8 @@ import { main } from './main.js';
  */
 let settled = false;
 process.on('uncaughtException', (error) => {
-  process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${escapeControlChars(message, { keepNewlines: true })}\n`);
   if (process.env.BILLING_DEBUG && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
   process.exit(1);
 });

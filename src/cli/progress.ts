@@ -1,5 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { RunEmitter } from '../orchestrator/run-events.js';
+import { escapeControlChars } from './format.js';
 
 const mb = (bytes: number) => (bytes / 1_048_576).toFixed(1);
 
@@ -40,7 +41,7 @@ export function runReporter(stream: NodeJS.WriteStream = process.stderr): RunEmi
       .join(' ');
     const what = status === 'success' ? (result?.changed ? 'materialized' : 'up to date') : status;
     stream.write(
-      `  ${asset.padEnd(20)} ${what.padEnd(12)} ${String(durationMs).padStart(6)} ms  ${error ?? facts}\n`,
+      `  ${asset.padEnd(20)} ${what.padEnd(12)} ${String(durationMs).padStart(6)} ms  ${error ? escapeControlChars(error) : facts}\n`,
     );
   });
   return emitter;

@@ -130,3 +130,21 @@ describe('escapeControlChars and jsonText', () => {
     expect(JSON.parse(jsonText(value))).toEqual(value);
   });
 });
+
+describe('run output quoting hostile file keys', () => {
+  it('materialize and runs show escape control characters in keys and reasons', async () => {
+    const q = await testPipeline('cli-terminal-keys');
+    const keyEnv = { ...q.env, BILLING_SOURCE: q.source, BILLING_HOME: join(q.home, 'state') };
+    await q.put('year=2025/month=04/day=23/ok.csv', csv(row()));
+    // A key with ESC sequences and a file that is rejected whole: the key is in the run's messages.
+    await q.put('year=2025/month=04/day=23/\u001b]0;owned\u0007\u001b[2J.csv', 'just,one,column\n1,2,3\n');
+    const run = await runCli(keyEnv, 'materialize');
+    expect(run.stdout).toMatch(/1 file\(s\) rejected/);
+    expect(run.stdout + run.stderr).not.toMatch(RAW_CONTROL);
+    const runId = /run (\S+)/.exec(run.stdout)?.[1] ?? '';
+    const shown = await runCli(keyEnv, 'runs', 'show', runId);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/\\x1b\]0;owned\\x07/);
+    expect(shown.stdout).not.toMatch(RAW_CONTROL);
+  });
+});

@@ -13,6 +13,7 @@ import {
   UsageError,
   withRuntime,
 } from '../context.js';
+import { escapeControlChars } from '../format.js';
 import { runReporter } from '../progress.js';
 
 interface MaterializeFlags extends CommonOptions {
@@ -85,11 +86,13 @@ async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promi
       `${skipped} file(s) skipped: ${listed.skippedExample}${skipped > 1 ? '; …' : ''} (see billing_files)`,
     );
   }
-  process.stdout.write(`${parts.join(', ')}\n`);
+  // File keys and error texts come from the data: no control character reaches the terminal raw.
+  process.stdout.write(`${escapeControlChars(parts.join(', '))}\n`);
   // Not a failure: no FX source is configured, so some amounts have no reporting-currency value.
-  if (typeof events.fxNotice === 'string') process.stderr.write(`notice: ${events.fxNotice}\n`);
+  if (typeof events.fxNotice === 'string')
+    process.stderr.write(`notice: ${escapeControlChars(events.fxNotice)}\n`);
   if (summary.status !== 'success') {
-    process.stderr.write(`error: ${summary.error ?? summary.status}\n`);
+    process.stderr.write(`error: ${escapeControlChars(summary.error ?? summary.status)}\n`);
     process.exitCode = 1;
   }
 }

@@ -3,7 +3,7 @@ import { DEFAULT_QUALITY_CONFIG } from '../../billing/checks/quality-config.js';
 import { DaemonError } from '../../server/daemon-client.js';
 import type { Row } from '../../warehouse/warehouse.js';
 import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
-import { cellText, toTable } from '../format.js';
+import { cellText, escapeControlChars, toTable } from '../format.js';
 import { formatFlag } from './sensors.js';
 
 export function registerRuns(program: Command): void {
@@ -81,7 +81,7 @@ export function registerRuns(program: Command): void {
     ];
     if (run.partition_from)
       out.push(`partitions ${cellText(run.partition_from)} .. ${cellText(run.partition_to)}`);
-    if (run.error) out.push(`error: ${cellText(run.error)}`);
+    if (run.error) out.push(`error: ${escapeControlChars(cellText(run.error))}`);
     const assetCols = ['asset', 'status', 'changed', 'row_count', 'duration_ms', 'error'];
     out.push(
       '',
@@ -95,7 +95,7 @@ export function registerRuns(program: Command): void {
     );
     for (const e of events) {
       out.push(
-        `  ${cellText(e.logged_at)}  ${cellText(e.level).padEnd(5)}  ${e.asset ? `[${cellText(e.asset)}] ` : ''}${cellText(e.message)}`,
+        `  ${cellText(e.logged_at)}  ${cellText(e.level).padEnd(5)}  ${e.asset ? `[${cellText(e.asset)}] ` : ''}${escapeControlChars(cellText(e.message))}`,
       );
     }
     process.stdout.write(`${out.join('\n')}\n`);
