@@ -27,6 +27,7 @@ export const RUN_LEASE_SQL = {
     RETURNING run_id`,
   renew: `UPDATE ${TABLE} SET renewed_at = now()
     WHERE run_id = $1 AND job_id = $2 AND state = 'held' RETURNING run_id`,
+  state: `SELECT state FROM ${TABLE} WHERE run_id = $1`,
   release: `DELETE FROM ${TABLE} WHERE run_id = $1 AND job_id = $2`,
   // The row lock makes this exactly-once: a second worker's UPDATE waits, then finds the row renewed.
   claimStale: `UPDATE ${TABLE} SET state = 'taking_over', owner = $2, renewed_at = now()
@@ -83,10 +84,16 @@ export class RunLeases {
     return rows.length > 0;
   }
 
-  /** False: the lease was taken over (this coordinator was presumed lost) and the run must stop. */
+  /**
+   * False: another worker is taking the run over (this coordinator was presumed lost), so the run
+   * must stop. A retry of the same run's job holding the lease instead (pg-boss expired this job
+   * after BILLING_RUN_TIMEOUT) is pg-boss's decision, as before leases: not a reason to stop.
+   */
   async renew(runId: string, jobId: string): Promise<boolean> {
     const { rows } = await this.db.executeSql(RUN_LEASE_SQL.renew, [runId, jobId]);
-    return rows.length > 0;
+    if (rows.length > 0) return true;
+    const { rows: state } = await this.db.executeSql(RUN_LEASE_SQL.state, [runId]);
+    return (state[0] as { state?: string } | undefined)?.state !== 'taking_over';
   }
 
   async release(runId: string, jobId: string): Promise<void> {
