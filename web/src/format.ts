@@ -19,6 +19,19 @@ export function money(value: unknown, fractionDigits = 2): string {
   return `${negative && scaled > 0n ? '-' : ''}${whole}${part}`;
 }
 
+/** What an unknown amount reads as: an event behind it has no FX rate. Never a zero. */
+export const UNKNOWN_AMOUNT = 'unknown';
+
+/** A `Money` for reading, with its currency code: "1,234.56 USD", or "unknown" when it is. */
+export function moneyText(value: { amount: string | null; currency: string }, fractionDigits = 2): string {
+  return value.amount === null ? UNKNOWN_AMOUNT : `${money(value.amount, fractionDigits)} ${value.currency}`;
+}
+
+/** The exact figure of a `Money`: "1234.560000 USD", or "unknown". */
+export function exactMoney(value: { amount: string | null; currency: string }): string {
+  return value.amount === null ? UNKNOWN_AMOUNT : `${value.amount} ${value.currency}`;
+}
+
 /** Short money for chart axes: 12.3k, 4.5M. */
 export function compactMoney(value: number): string {
   return new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 }).format(value);

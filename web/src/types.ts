@@ -1,4 +1,35 @@
-/** The API's shapes, as the UI reads them (see /api/openapi.json). Money is always an exact decimal string. */
+/**
+ * The API's shapes as the UI reads them. Insights, lineage and data responses are the server's own
+ * types, inferred from the zod schemas its routes declare (src/server/api-types.ts; type-only, so
+ * no server code reaches the bundle): a renamed or ignored field fails the type check. Money is a
+ * `Money`, an exact decimal string with its currency, `amount: null` when unknown.
+ * The asset and run shapes below are still written out by hand (their schemas live inline in the
+ * route modules).
+ */
+
+export type {
+  Breakdown,
+  BreakdownRow,
+  Daily,
+  FileBehind,
+  FxCoverage,
+  InsightDay,
+  InsightOptions,
+  LineageDay,
+  Money,
+  RejectedFiles,
+  RejectedReasons,
+  RejectedRows,
+  SourceFiles,
+  SourceRow,
+  SourceRows,
+  Summary,
+} from '../../src/server/api-types.js';
+
+import type { Summary } from '../../src/server/api-types.js';
+
+/** One per-currency total (original amount in its currency, and the same in the reporting currency). */
+export type CurrencyTotal = Summary['by_currency'][number];
 
 export type Cell = string | number | boolean | null | Cell[] | { [key: string]: Cell };
 export type Row = Record<string, Cell>;
@@ -117,21 +148,6 @@ export interface Automation {
   cursor?: string | null;
   last_tick?: Tick | null;
   next_tick_at: string | null;
-}
-
-export interface Summary {
-  event_count: number;
-  total_credit_usage: string;
-  success_count: number;
-  failure_count: number;
-  success_rate: string | null;
-  first_day: string | null;
-  last_day: string | null;
-  days: number;
-  avg_daily_credit_usage: string | null;
-  avg_credit_usage: string | null;
-  unique_users: number;
-  source: 'aggregates' | 'events';
 }
 
 export interface SqlResult {

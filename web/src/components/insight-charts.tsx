@@ -14,27 +14,32 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { compactMoney, count, money, percent } from '../format.js';
-import type { Row } from '../types.js';
+import { compactMoney, count, exactMoney, moneyText, percent } from '../format.js';
+import type { BreakdownRow, InsightDay, Money } from '../types.js';
 import { tooltipStyle, useChartColors } from './chart-theme.js';
 
 /**
  * The dashboard's charts. Values arrive as exact decimal strings; they become numbers only to be
- * drawn, and every tooltip shows the exact figure. A click always leads somewhere: a day opens
+ * drawn, and every tooltip shows the exact figure with its currency. An unknown amount (no FX rate)
+ * is drawn as a gap, never as zero, and says so. A click always leads somewhere: a day opens
  * its drill-down, a bar or slice becomes a filter.
  */
 
 const num = (value: unknown) => Number(value ?? 0);
+/** A number to draw, or null (a gap) for an unknown amount. */
+const drawn = (m: Money) => (m.amount === null ? null : Number(m.amount));
 const axis = (muted: string) => ({ tick: { fontSize: 11, fill: muted }, stroke: 'transparent' });
 
-export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void }) {
+export function SpendVolumeChart(props: { days: InsightDay[]; currency: string; onDay(day: string): void }) {
   const c = useChartColors();
   const data = props.days.map((d) => ({
-    day: String(d.day),
-    spend: num(d.total_credit_usage),
-    events: num(d.event_count),
-    exact: d.total_credit_usage,
+    day: d.day,
+    spend: drawn(d.spend),
+    events: d.event_count,
+    exact: d.spend,
+    unknown: d.unnormalized_events,
   }));
+  const spendName = `Spend (${props.currency})`;
   return (
     <div style={{ height: 280 }} data-chart="spend-volume">
       <ResponsiveContainer width="100%" height="100%">
@@ -51,14 +56,13 @@ export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void 
           />
           <Tooltip
             {...tooltipStyle(c)}
-            formatter={(value, name, item) =>
-              name === 'Spend'
-                ? [
-                    `${money((item.payload as { exact: string }).exact)} (exact ${(item.payload as { exact: string }).exact})`,
-                    name,
-                  ]
-                : [count(value), name]
-            }
+            formatter={(value, name, item) => {
+              if (name !== spendName) return [count(value), name];
+              const p = item.payload as { exact: Money; unknown: number };
+              return p.exact.amount === null
+                ? [`unknown: ${count(p.unknown)} events have no FX rate`, name]
+                : [`${moneyText(p.exact)} (exact ${exactMoney(p.exact)})`, name];
+            }}
           />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           <Bar
@@ -83,7 +87,7 @@ export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void 
           <Line
             yAxisId="spend"
             dataKey="spend"
-            name="Spend"
+            name={spendName}
             stroke={c.series[0]}
             strokeWidth={2.2}
             dot={false}
@@ -96,10 +100,10 @@ export function SpendVolumeChart(props: { days: Row[]; onDay(day: string): void 
   );
 }
 
-export function SuccessChart(props: { days: Row[]; onDay(day: string): void }) {
+export function SuccessChart(props: { days: InsightDay[]; onDay(day: string): void }) {
   const c = useChartColors();
   const data = props.days.map((d) => ({
-    day: String(d.day),
+    day: d.day,
     rate: num(d.success_rate) * 100,
     failures: num(d.failure_count),
   }));
@@ -140,9 +144,12 @@ export function SuccessChart(props: { days: Row[]; onDay(day: string): void }) {
   );
 }
 
-/** Horizontal bars per value of a dimension; clicking one narrows the whole dashboard to it. */
+/**
+ * Horizontal bars per value of a dimension, in the order the API ranked them; clicking one narrows
+ * the whole dashboard to it. An unknown spend draws no bar and says "unknown".
+ */
 export function BreakdownBars(props: {
-  rows: Row[];
+  rows: BreakdownRow[];
   measure: 'spend' | 'events';
   onPick(key: string): void;
   name: string;
@@ -150,13 +157,19 @@ export function BreakdownBars(props: {
 }) {
   const c = useChartColors();
   const data = props.rows.map((r) => ({
-    key: r.key === null ? '(none)' : String(r.key),
-    value: props.measure === 'spend' ? num(r.total_credit_usage) : num(r.event_count),
+    key: r.key === null ? '(none)' : r.key,
+    value: props.measure === 'spend' ? drawn(r.spend) : r.event_count,
     row: r,
   }));
   const height = Math.max(140, data.length * 30 + 30);
   return (
     <div style={{ height }} data-chart={props.name}>
+      {/* The ranking as text, for screen readers (a chart is only a picture to them). */}
+      <ol className="visually-hidden" aria-label={`${props.name} ranking`}>
+        {data.map((d) => (
+          <li key={d.key}>{`${d.key}: ${moneyText(d.row.spend)}, ${count(d.row.event_count)} events`}</li>
+        ))}
+      </ol>
       <ResponsiveContainer width="100%" height="100%">
         <BarChart data={data} layout="vertical" margin={{ top: 0, right: 16, bottom: 0, left: 0 }}>
           <CartesianGrid horizontal={false} stroke={c.grid} />
@@ -172,16 +185,16 @@ export function BreakdownBars(props: {
             {...tooltipStyle(c)}
             cursor={{ fill: c.grid, opacity: 0.4 }}
             formatter={(_value, _name, item) => {
-              const r = (item.payload as { row: Row }).row;
+              const r = (item.payload as { row: BreakdownRow }).row;
               return [
-                `${money(r.total_credit_usage)} spend · ${count(r.event_count)} events${r.success_rate !== null && r.success_rate !== undefined ? ` · ${percent(r.success_rate)} ok` : ''}`,
+                `${moneyText(r.spend)} spend · ${count(r.event_count)} events${r.success_rate !== null ? ` · ${percent(r.success_rate)} ok` : ''}`,
                 'Total',
               ];
             }}
           />
           <Bar
             dataKey="value"
-            name={props.measure === 'spend' ? 'Spend' : 'Events'}
+            name={props.measure === 'spend' ? `Spend (${props.rows[0]?.spend.currency ?? ''})` : 'Events'}
             fill={c.series[props.colorIndex ?? 0]}
             radius={[0, 4, 4, 0]}
             maxBarSize={20}
@@ -198,13 +211,13 @@ export function BreakdownBars(props: {
   );
 }
 
-export function MixDonut(props: { rows: Row[]; onPick(key: string): void }) {
+export function MixDonut(props: { rows: BreakdownRow[]; onPick(key: string): void }) {
   const c = useChartColors();
-  const total = props.rows.reduce((n, r) => n + num(r.event_count), 0);
+  const total = props.rows.reduce((n, r) => n + r.event_count, 0);
   const data = props.rows.map((r) => ({
-    key: String(r.key ?? '(none)'),
-    value: num(r.event_count),
-    spend: r.total_credit_usage,
+    key: r.key ?? '(none)',
+    value: r.event_count,
+    spend: r.spend,
   }));
   return (
     <div style={{ height: 240 }} data-chart="operation-mix">
@@ -213,7 +226,7 @@ export function MixDonut(props: { rows: Row[]; onPick(key: string): void }) {
           <Tooltip
             {...tooltipStyle(c)}
             formatter={(value, _name, item) => [
-              `${count(value)} events (${((num(value) / Math.max(1, total)) * 100).toFixed(1)}%) · ${money((item.payload as { spend: string }).spend)}`,
+              `${count(value)} events (${((num(value) / Math.max(1, total)) * 100).toFixed(1)}%) · ${moneyText((item.payload as { spend: Money }).spend)}`,
               (item.payload as { key: string }).key,
             ]}
           />

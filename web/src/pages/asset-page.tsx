@@ -1,10 +1,11 @@
 import { api } from '../api.js';
 import { DataTable } from '../components/data-table.js';
+import { FxNotice } from '../components/fx-notice.js';
 import { HistoryChart } from '../components/history-chart.js';
 import { PageHead } from '../components/layout.js';
 import { type DayRange, PARTITION_LEGEND, PartitionBar } from '../components/partition-bar.js';
 import { Async, Card, ErrorBanner, StatusBadge } from '../components/ui.js';
-import { count, dateTime, duration, money, relative } from '../format.js';
+import { count, dateTime, duration, relative } from '../format.js';
 import { useAction, useApi } from '../hooks.js';
 import { Link, navigate, setQuery, useLocation } from '../router.js';
 import type { AssetSummary, PartitionCounts, PartitionDetail, PartitionsResponse, Row } from '../types.js';
@@ -60,6 +61,7 @@ export function AssetPage(props: { name: string }) {
         }
       />
       <ErrorBanner error={action.error} onClose={action.clear} />
+      {state.data && carriesNormalizedAmounts(name, state.data.upstream) && <FxNotice />}
       <Async state={state} lines={3}>
         {(data) => (
           <>
@@ -108,6 +110,11 @@ export function AssetPage(props: { name: string }) {
       <HistorySection name={name} />
     </div>
   );
+}
+
+/** The assets whose figures an FX rate decides: the rates, the events and everything built from them. */
+function carriesNormalizedAmounts(name: string, upstream: string[]): boolean {
+  return name === 'fx_rates' || name === 'billing_events' || upstream.includes('billing_events');
 }
 
 function AssetLink(props: { name: string }) {
@@ -292,6 +299,8 @@ function PartitionDetailView(props: { name: string; day: string }) {
                       render: (r) => <code>{String(r.source_key)}</code>,
                     },
                     { key: 'events', label: 'Events', num: true, render: (r) => count(r.events) },
+                    // A file's amounts may be in several currencies; their sum would mean nothing here
+                    // (the dashboard's drill-down shows them per currency and in the reporting currency).
                     ...(d.files[0] && 'status' in d.files[0]
                       ? [
                           {
@@ -300,14 +309,7 @@ function PartitionDetailView(props: { name: string; day: string }) {
                             render: (r: Row) => <StatusBadge status={String(r.status)} />,
                           },
                         ]
-                      : [
-                          {
-                            key: 'total_credit_usage',
-                            label: 'Credit usage',
-                            num: true,
-                            render: (r: Row) => money(r.total_credit_usage),
-                          },
-                        ]),
+                      : []),
                     {
                       key: 'run_id',
                       label: 'Loaded by',
@@ -334,6 +336,7 @@ function PartitionDetailView(props: { name: string; day: string }) {
                   { key: 'timestamp', label: 'Timestamp' },
                   { key: 'user_id', label: 'User', num: true },
                   { key: 'credit_usage', label: 'Credit usage', num: true },
+                  { key: 'currency', label: 'Cur.' },
                   { key: 'region', label: 'Region' },
                   { key: 'operation_type', label: 'Operation' },
                 ]}

@@ -5,7 +5,7 @@ import { Async, Card, StatusBadge } from '../components/ui.js';
 import { bytes, count, dateTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Link, setQuery, useLocation } from '../router.js';
-import type { Row } from '../types.js';
+import type * as Api from '../types.js';
 
 const TABS = [
   { id: 'rejected', label: 'Rejected rows' },
@@ -46,9 +46,9 @@ export function DataPage() {
 }
 
 function RejectedRows(props: { category: string | null; offset: number }) {
-  const reasons = useApi<{ reasons: Row[] }>('/api/data/rejected-reasons', { pollMs: 10000 });
+  const reasons = useApi<Api.RejectedReasons>('/api/data/rejected-reasons', { pollMs: 10000 });
   const limit = 50;
-  const rows = useApi<{ rows: Row[]; total: number }>(
+  const rows = useApi<Api.RejectedRows>(
     withQuery('/api/data/rejected-rows', { category: props.category, limit, offset: props.offset }),
   );
   const total = (reasons.data?.reasons ?? []).reduce((n, r) => n + Number(r.rows), 0);
@@ -135,7 +135,7 @@ function RejectedRows(props: { category: string | null; offset: number }) {
 }
 
 function RejectedFiles() {
-  const state = useApi<{ files: Row[] }>('/api/data/rejected-files', { pollMs: 10000 });
+  const state = useApi<Api.RejectedFiles>('/api/data/rejected-files', { pollMs: 10000 });
   return (
     <Card flush>
       <Async state={state} lines={4}>
@@ -184,7 +184,7 @@ function RejectedFiles() {
 
 function Files(props: { status: string | null; offset: number }) {
   const limit = 50;
-  const state = useApi<{ files: Row[]; total: number; statuses: Row[] }>(
+  const state = useApi<Api.SourceFiles>(
     withQuery('/api/data/files', { status: props.status, limit, offset: props.offset }),
     { pollMs: 10000 },
   );

@@ -1,15 +1,34 @@
 import { withQuery } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { Async, Card, StatusBadge } from '../components/ui.js';
-import { count, dateTime } from '../format.js';
+import { count, dateTime, exactMoney } from '../format.js';
 import { useApi } from '../hooks.js';
 import { Link, navigate, setQuery, useLocation } from '../router.js';
-import { DIMENSIONS, type Filters, type Row } from '../types.js';
+import {
+  type Daily,
+  DIMENSIONS,
+  type Filters,
+  type LineageDay,
+  type Money,
+  type SourceRows,
+} from '../types.js';
+
+/** An exact money figure with its currency; an unknown one (no FX rate) is flagged, never zero. */
+function Exact(props: { value: Money }) {
+  return props.value.amount === null ? (
+    <span className="unknown" title="an event behind this figure has no FX rate">
+      unknown
+    </span>
+  ) : (
+    <span className="mono">{exactMoney(props.value)}</span>
+  );
+}
 
 /**
  * "Where did this number come from?": the days behind a total, the files behind a day, the source
  * lines behind a file. Each level keeps the dashboard's filters, so a region's figure drills into
- * that region's events only, and each level's sum equals the figure above it.
+ * that region's events only, and each level's sum equals the figure above it. Spend is in the
+ * reporting currency; original amounts appear per currency and on the source rows.
  */
 export function DrillDown(props: { filters: Filters }) {
   const { query } = useLocation();
@@ -72,24 +91,35 @@ export function DrillDown(props: { filters: Filters }) {
 }
 
 function DaysLevel(props: { filters: Filters }) {
-  const state = useApi<{ days: Row[] }>(withQuery('/api/insights/daily', props.filters));
+  const state = useApi<Daily>(withQuery('/api/insights/daily', props.filters));
   return (
     <Async state={state} lines={5} empty={(d) => (d.days.length === 0 ? 'No days in this range.' : null)}>
       {(d) => (
         <DataTable
           label="days"
           rows={[...d.days].reverse()}
-          rowKey={(r) => String(r.day)}
+          rowKey={(r) => r.day}
           maxHeight={360}
-          onRowClick={(r) => setQuery({ drill: 'day', day: String(r.day) })}
+          onRowClick={(r) => setQuery({ drill: 'day', day: r.day })}
           columns={[
             { key: 'day', label: 'Day' },
             { key: 'event_count', label: 'Events', num: true, render: (r) => count(r.event_count) },
             {
-              key: 'total_credit_usage',
-              label: 'Spend (exact)',
+              key: 'spend',
+              label: `Spend (${d.currency}, exact)`,
               num: true,
-              render: (r) => <span className="mono">{String(r.total_credit_usage)}</span>,
+              render: (r) => <Exact value={r.spend} />,
+            },
+            {
+              key: 'unnormalized_events',
+              label: 'Without FX rate',
+              num: true,
+              render: (r) =>
+                r.unnormalized_events > 0 ? (
+                  <span className="unknown">{count(r.unnormalized_events)}</span>
+                ) : (
+                  '0'
+                ),
             },
             { key: 'failure_count', label: 'Failed', num: true, render: (r) => count(r.failure_count) },
           ]}
@@ -100,17 +130,20 @@ function DaysLevel(props: { filters: Filters }) {
 }
 
 function DayLevel(props: { day: string; dims: Record<string, string | undefined> }) {
-  const state = useApi<{ totals: Row; files: Row[]; materializations: Row[] }>(
-    withQuery('/api/lineage/day', { day: props.day, ...props.dims }),
-  );
+  const state = useApi<LineageDay>(withQuery('/api/lineage/day', { day: props.day, ...props.dims }));
   return (
     <Async state={state} lines={5}>
       {(d) => (
         <div className="stack" style={{ gap: 12 }}>
           <div className="row">
             <span>
-              <b>{count(d.totals.events)}</b> events,{' '}
-              <b className="mono">{String(d.totals.total_credit_usage)}</b> credit usage on {props.day}
+              <b>{count(d.totals.events)}</b> events, <Exact value={d.totals.spend} /> on {props.day}
+              {d.totals.by_currency.length > 0 && (
+                <span className="hint">
+                  {' '}
+                  (as billed: {d.totals.by_currency.map((c) => exactMoney(c.original)).join(' · ')})
+                </span>
+              )}
             </span>
             <span className="hint grow">
               from {d.files.length} file(s); built by {d.materializations.length} run(s) of daily_aggregates
@@ -120,8 +153,8 @@ function DayLevel(props: { day: string; dims: Record<string, string | undefined>
           <DataTable
             label="files behind the day"
             rows={d.files}
-            rowKey={(r) => String(r.source_key)}
-            onRowClick={(r) => setQuery({ file: String(r.source_key), offset: null })}
+            rowKey={(r) => r.source_key}
+            onRowClick={(r) => setQuery({ file: r.source_key, offset: null })}
             empty="No events match on this day."
             columns={[
               {
@@ -132,10 +165,18 @@ function DayLevel(props: { day: string; dims: Record<string, string | undefined>
               },
               { key: 'events', label: 'Events', num: true, render: (r) => count(r.events) },
               {
-                key: 'total_credit_usage',
-                label: 'Credit usage',
+                key: 'spend',
+                label: `Spend (${d.currency})`,
                 num: true,
-                render: (r) => <span className="mono">{String(r.total_credit_usage)}</span>,
+                render: (r) => <Exact value={r.spend} />,
+              },
+              {
+                key: 'by_currency',
+                label: 'As billed',
+                wrap: true,
+                render: (r) => (
+                  <span className="mono">{r.by_currency.map((c) => exactMoney(c.original)).join(' · ')}</span>
+                ),
               },
               { key: 'lines', label: 'Lines', render: (r) => `${r.first_line}–${r.last_line}` },
               {
@@ -175,7 +216,7 @@ function FileLevel(props: {
   offset: number;
 }) {
   const limit = 50;
-  const state = useApi<{ rows: Row[]; total: number }>(
+  const state = useApi<SourceRows>(
     withQuery('/api/lineage/rows', {
       day: props.day,
       source_key: props.file,
@@ -212,9 +253,15 @@ function FileLevel(props: {
               key: 'credit_usage',
               label: 'Credit usage',
               num: true,
-              render: (r) => <span className="mono">{String(r.credit_usage)}</span>,
+              render: (r) => <span className="mono">{r.credit_usage}</span>,
             },
             { key: 'currency', label: 'Cur.' },
+            {
+              key: 'spend',
+              label: d.rows[0] ? `In ${d.rows[0].spend.currency}` : 'Normalized',
+              num: true,
+              render: (r) => <Exact value={r.spend} />,
+            },
             { key: 'region', label: 'Region' },
             { key: 'service_tier', label: 'Tier' },
             { key: 'operation_type', label: 'Operation' },

@@ -1,12 +1,23 @@
 import { withQuery } from '../api.js';
 import { DataTable } from '../components/data-table.js';
+import { FxNotice } from '../components/fx-notice.js';
 import { BreakdownBars, MixDonut, SpendVolumeChart, SuccessChart } from '../components/insight-charts.js';
 import { PageHead } from '../components/layout.js';
 import { Async, Card, Kpi } from '../components/ui.js';
-import { addDays, count, money, percent } from '../format.js';
+import { addDays, count, exactMoney, money, moneyText, percent } from '../format.js';
 import { useApi } from '../hooks.js';
 import { setQuery, useLocation } from '../router.js';
-import { DIMENSIONS, type Dimension, type Filters, type Row, type Summary } from '../types.js';
+import {
+  type Breakdown,
+  type CurrencyTotal,
+  type Daily,
+  DIMENSIONS,
+  type Dimension,
+  type Filters,
+  type InsightOptions,
+  type Money,
+  type Summary,
+} from '../types.js';
 import { DrillDown } from './drill-down.js';
 
 const LABELS: Record<Dimension, string> = {
@@ -27,10 +38,18 @@ const PLURALS: Record<Dimension, string> = {
   user_id: 'users',
 };
 
-interface Options {
-  first_day: string | null;
-  last_day: string | null;
-  values: Record<string, string[]>;
+type Options = InsightOptions;
+
+/** A money figure for a table cell: rounded with its currency, the exact value on hover; "unknown" flagged. */
+export function MoneyCell(props: { value: Money; digits?: number }) {
+  if (props.value.amount === null) {
+    return (
+      <span className="unknown" title="an event behind this figure has no FX rate">
+        unknown
+      </span>
+    );
+  }
+  return <span title={exactMoney(props.value)}>{moneyText(props.value, props.digits)}</span>;
 }
 
 function readFilters(query: URLSearchParams): Filters {
@@ -49,28 +68,26 @@ export function InsightsPage() {
   const q = (path: string, extra: Record<string, string | number> = {}) =>
     withQuery(path, { ...filters, ...extra });
   const summary = useApi<Summary>(q('/api/insights/summary'), { pollMs: 15000, keep: true });
-  const daily = useApi<{ days: Row[] }>(q('/api/insights/daily'), { pollMs: 15000, keep: true });
-  const users = useApi<{ rows: Row[] }>(
-    q('/api/insights/breakdown/user_id', { order: 'events', limit: 10 }),
-    { keep: true },
-  );
-  const regions = useApi<{ rows: Row[] }>(
-    q('/api/insights/breakdown/region', { order: 'spend', limit: 12 }),
-    { keep: true },
-  );
-  const operations = useApi<{ rows: Row[] }>(
+  const daily = useApi<Daily>(q('/api/insights/daily'), { pollMs: 15000, keep: true });
+  const users = useApi<Breakdown>(q('/api/insights/breakdown/user_id', { order: 'events', limit: 10 }), {
+    keep: true,
+  });
+  const regions = useApi<Breakdown>(q('/api/insights/breakdown/region', { order: 'spend', limit: 12 }), {
+    keep: true,
+  });
+  const operations = useApi<Breakdown>(
     q('/api/insights/breakdown/operation_type', { order: 'events', limit: 12 }),
     { keep: true },
   );
-  const tiers = useApi<{ rows: Row[] }>(
-    q('/api/insights/breakdown/service_tier', { order: 'spend', limit: 12 }),
-    { keep: true },
-  );
+  const tiers = useApi<Breakdown>(q('/api/insights/breakdown/service_tier', { order: 'spend', limit: 12 }), {
+    keep: true,
+  });
 
   const drillDay = (day: string) => setQuery({ drill: 'day', day, file: null, offset: null });
   const filter = (dimension: Dimension, value: string) =>
     setQuery({ [dimension]: value, drill: null, day: null, file: null });
   const s = summary.data;
+  const unknownNote = (n: number) => `${count(n)} events have no FX rate`;
 
   return (
     <div className="stack">
@@ -79,13 +96,20 @@ export function InsightsPage() {
         sub="Spend and usage from the billing exports. Every figure is exact and clicks through to the files and lines it came from."
         actions={<RangePicker filters={filters} options={options.data} />}
       />
+      <FxNotice />
       <FilterBar filters={filters} options={options.data} />
       {query.get('drill') && <DrillDown filters={filters} />}
       <div className="kpis">
         <Kpi
-          label="Spend"
-          value={s ? money(s.total_credit_usage) : '…'}
-          note={s ? `exact ${s.total_credit_usage}` : undefined}
+          label={s ? `Spend (${s.currency})` : 'Spend'}
+          value={s ? <KpiMoney value={s.spend} /> : '…'}
+          note={
+            s
+              ? s.spend.amount === null
+                ? unknownNote(s.unnormalized_events)
+                : `exact ${exactMoney(s.spend)}`
+              : undefined
+          }
           onClick={() => setQuery({ drill: 'days', day: null, file: null })}
           title="Show the days behind this total"
         />
@@ -103,16 +127,31 @@ export function InsightsPage() {
         />
         <Kpi
           label="Avg per day"
-          value={s ? money(s.avg_daily_credit_usage) : '…'}
+          value={s ? <KpiMoney value={s.avg_daily_spend} /> : '…'}
           note={s ? `${count(s.days)} days with data` : undefined}
           onClick={() => setQuery({ drill: 'days', day: null, file: null })}
         />
         <Kpi
           label="Avg per event"
-          value={s ? money(s.avg_credit_usage, 4) : '…'}
+          value={s ? <KpiMoney value={s.avg_spend_per_event} digits={4} /> : '…'}
           note={s?.first_day ? `${s.first_day} … ${s.last_day}` : 'no data in range'}
         />
       </div>
+      <Card title="Spend by currency" flush>
+        <Async
+          state={summary}
+          lines={3}
+          empty={(d) => (d.by_currency.length === 0 ? 'No billing events in this range.' : null)}
+        >
+          {(d) => (
+            <CurrencyTable
+              rows={d.by_currency}
+              reporting={d.currency}
+              onPick={(k) => filter('currency', k)}
+            />
+          )}
+        </Async>
+      </Card>
       <Card
         title="Spend and volume per day"
         actions={<span className="hint">click a day for its files and source lines</span>}
@@ -122,7 +161,7 @@ export function InsightsPage() {
           lines={6}
           empty={(d) => (d.days.length === 0 ? 'No billing events in this range.' : null)}
         >
-          {(d) => <SpendVolumeChart days={d.days} onDay={drillDay} />}
+          {(d) => <SpendVolumeChart days={d.days} currency={d.currency} onDay={drillDay} />}
         </Async>
       </Card>
       <div className="grid-2">
@@ -139,16 +178,28 @@ export function InsightsPage() {
             )}
           </Async>
         </Card>
-        <Card title="Spend by region" actions={<span className="hint">click to filter</span>}>
+        <Card
+          title={`Spend by region${regions.data ? ` (${regions.data.currency})` : ''}`}
+          actions={<span className="hint">click to filter</span>}
+        >
           <Async state={regions} lines={5} empty={(d) => (d.rows.length === 0 ? 'No regions.' : null)}>
-            {(d) => (
-              <BreakdownBars
-                name="regions"
-                rows={d.rows}
-                measure="spend"
-                onPick={(k) => filter('region', k)}
-              />
-            )}
+            {(d) => {
+              // Without any known spend there is nothing to rank by money: show volume, and say so.
+              const known = d.rows.some((r) => r.spend.amount !== null);
+              return (
+                <>
+                  {!known && (
+                    <div className="hint unknown">spend unknown (no FX rates): regions by events</div>
+                  )}
+                  <BreakdownBars
+                    name="regions"
+                    rows={d.rows}
+                    measure={known ? 'spend' : 'events'}
+                    onPick={(k) => filter('region', k)}
+                  />
+                </>
+              );
+            }}
           </Async>
         </Card>
         <Card title="Operation mix">
@@ -174,18 +225,16 @@ export function InsightsPage() {
                 { key: 'key', label: 'Tier', render: (r) => <b>{String(r.key ?? '(none)')}</b> },
                 { key: 'event_count', label: 'Events', num: true, render: (r) => count(r.event_count) },
                 {
-                  key: 'total_credit_usage',
-                  label: 'Spend',
+                  key: 'spend',
+                  label: `Spend (${d.currency})`,
                   num: true,
-                  render: (r) => (
-                    <span title={String(r.total_credit_usage)}>{money(r.total_credit_usage)}</span>
-                  ),
+                  render: (r) => <MoneyCell value={r.spend} />,
                 },
                 {
-                  key: 'avg_credit_usage',
-                  label: 'Avg per event',
+                  key: 'avg_spend_per_event',
+                  label: `Avg per event (${d.currency})`,
                   num: true,
-                  render: (r) => money(r.avg_credit_usage, 4),
+                  render: (r) => <MoneyCell value={r.avg_spend_per_event} digits={4} />,
                 },
                 {
                   key: 'success_rate',
@@ -196,12 +245,7 @@ export function InsightsPage() {
                 {
                   key: 'bar',
                   label: 'Share of spend',
-                  render: (r) => (
-                    <ShareBar
-                      value={Number(r.total_credit_usage)}
-                      total={Number(s?.total_credit_usage ?? 0)}
-                    />
-                  ),
+                  render: (r) => <ShareBar share={r.share_of_spend} />,
                 },
               ]}
             />
@@ -212,8 +256,54 @@ export function InsightsPage() {
   );
 }
 
-function ShareBar(props: { value: number; total: number }) {
-  const share = props.total > 0 ? Math.max(0, Math.min(1, props.value / props.total)) : 0;
+/** A rounded, exact money figure for a KPI tile; "unknown" is flagged, never shown as zero. */
+function KpiMoney(props: { value: Money; digits?: number }) {
+  if (props.value.amount === null) return <span className="unknown">unknown</span>;
+  return (
+    <>
+      {money(props.value.amount, props.digits)} <span className="currency">{props.value.currency}</span>
+    </>
+  );
+}
+
+/** Each currency's exact total as billed, next to the same in the reporting currency. Never one sum. */
+function CurrencyTable(props: { rows: CurrencyTotal[]; reporting: string; onPick(currency: string): void }) {
+  return (
+    <DataTable
+      label="spend by currency"
+      rows={props.rows}
+      rowKey={(r) => r.currency}
+      onRowClick={(r) => props.onPick(r.currency)}
+      columns={[
+        { key: 'currency', label: 'Currency', render: (r) => <b>{r.currency}</b> },
+        { key: 'event_count', label: 'Events', num: true, render: (r) => count(r.event_count) },
+        {
+          key: 'original',
+          label: 'Total as billed',
+          num: true,
+          render: (r) => <span className="mono">{exactMoney(r.original)}</span>,
+        },
+        {
+          key: 'spend',
+          label: `In ${props.reporting}`,
+          num: true,
+          render: (r) => <MoneyCell value={r.spend} />,
+        },
+        {
+          key: 'unnormalized_events',
+          label: 'Without FX rate',
+          num: true,
+          render: (r) =>
+            r.unnormalized_events > 0 ? <span className="unknown">{count(r.unnormalized_events)}</span> : '0',
+        },
+      ]}
+    />
+  );
+}
+
+function ShareBar(props: { share: string | null }) {
+  if (props.share === null) return <span className="unknown">unknown</span>;
+  const share = Math.max(0, Math.min(1, Number(props.share)));
   return (
     <div className="row" style={{ gap: 8, flexWrap: 'nowrap' }}>
       <div style={{ width: 120, height: 8, background: 'var(--panel-2)', borderRadius: 4 }}>
