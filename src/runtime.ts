@@ -1,17 +1,16 @@
 import { join } from 'node:path';
 import { loadQualityConfig, type QualityConfig } from './billing/checks/quality-config.js';
 import { billingAssetGraph } from './billing/pipeline.js';
-import { type Config, ConfigError, effectiveSettings } from './config.js';
+import { type Config, effectiveSettings } from './config.js';
 import type { AssetGraph } from './orchestrator/asset-graph.js';
 import { AutomationStore } from './orchestrator/automation-store.js';
 import { CheckStore } from './orchestrator/check-runner.js';
 import { Ledger, type RunConfig } from './orchestrator/ledger.js';
 import type { RunEmitter } from './orchestrator/run-events.js';
 import { executeRun, type RunRequest, type RunSummary } from './orchestrator/run-executor.js';
+import { RunGraphs, retryingSource } from './run-graphs.js';
 import { openScaleOut, type ScaleOut } from './scale-out.js';
-import { createSource } from './sources/create-source.js';
-import { RetryingSource } from './sources/retrying-source.js';
-import type { Source, SourceError } from './sources/source.js';
+import type { SourceError } from './sources/source.js';
 import { openWarehouse } from './warehouse/create-warehouse.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
@@ -36,17 +35,9 @@ export interface Runtime {
    * there for the workers (`materialize` above always runs in this process). Null when embedded.
    */
   scaleOut: (() => Promise<ScaleOut>) | null;
+  /** Scale-out workers: the graph of a run, built from the configuration recorded with it. */
+  runGraphs: RunGraphs | null;
   close(): Promise<void>;
-}
-
-/** A source that only explains itself: for commands that never read files but still build the graph. */
-function missingSource(): Source {
-  const fail = (): never => {
-    throw new ConfigError(
-      'no source configured: set BILLING_SOURCE or pass --source (s3://bucket/prefix/ or a folder)',
-    );
-  };
-  return { uri: '(none)', list: fail, open: fail, put: fail, putFile: fail, close: async () => {} };
 }
 
 export interface RuntimeOptions {
@@ -68,20 +59,12 @@ export function recordedConfig(config: Config, quality: QualityConfig): RunConfi
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const { automation } = config;
   const quality = await loadQualityConfig({
     file: config.checksConfig,
     inline: config.checksInline,
     env: config.env,
   });
-  const source = config.source
-    ? new RetryingSource(createSource(config.source, config.env), {
-        retries: automation.sourceRetries,
-        baseDelayMs: automation.sourceRetryBaseMs,
-        maxDelayMs: automation.sourceRetryMaxMs,
-        onError: options.onSourceError,
-      })
-    : missingSource();
+  const source = retryingSource(config.source, config, options.onSourceError);
   const warehouse = await openWarehouse({
     databaseUrl: config.databaseUrl ?? undefined,
     path: config.warehousePath,
@@ -121,9 +104,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       scaleOut ??= openScaleOut({ config, graph, ledger });
       return scaleOut;
     };
+    const runGraphs = config.databaseUrl
+      ? new RunGraphs({ config, graph, runConfig, onSourceError: options.onSourceError })
+      : null;
     return {
       config,
       runConfig,
+      runGraphs,
       warehouse,
       ledger,
       graph,
@@ -135,6 +122,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       async close() {
         // A queue that failed to open has nothing to close; its error was reported where it was used.
         if (scaleOut) await (await scaleOut.catch(() => null))?.close();
+        await runGraphs?.close();
         await source.close();
         await warehouse.close();
       },

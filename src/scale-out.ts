@@ -12,6 +12,8 @@ import type { Cell, Row } from './warehouse/warehouse.js';
 export interface ScaleOut {
   queue: JobQueue;
   runs: QueuedRuns;
+  /** Workers alive within the last `withinSeconds` (their presence rows, worker-presence.ts). */
+  workersSeen(withinSeconds?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -24,9 +26,10 @@ export async function openScaleOut(options: {
   const url = options.config.databaseUrl;
   if (!url) throw new Error('the scale-out mode needs BILLING_DATABASE_URL');
   // Loaded only in this mode: the embedded mode never pays for pg-boss.
-  const [{ JobQueue }, { QueuedRuns }] = await Promise.all([
+  const [{ JobQueue }, { QueuedRuns }, { workersSeen }] = await Promise.all([
     import('./orchestrator/scale-out/job-queue.js'),
     import('./orchestrator/scale-out/queued-runs.js'),
+    import('./orchestrator/scale-out/worker-presence.js'),
   ]);
   const q = options.config.queue;
   const queue = await JobQueue.open({
@@ -45,6 +48,7 @@ export async function openScaleOut(options: {
   return {
     queue,
     runs,
+    workersSeen: (withinSeconds) => workersSeen(queue.boss.getDb(), withinSeconds),
     async close() {
       await runs.stop();
       await queue.close();
@@ -57,18 +61,29 @@ const FOLLOW_POLL_MS = 250;
 /**
  * Queues a run for the workers and follows it in the ledger until it ends, reporting each asset as
  * it finishes, like an in-process run. `signal` (Ctrl-C) cancels the run, and following goes on
- * until it has really stopped.
+ * until it has really stopped. A run no worker takes is announced after `noticeAfterMs`, and
+ * given up on (left queued) after `waitTimeoutMs` when that is set.
  */
 export async function materializeOnQueue(
   scaleOut: ScaleOut,
   ledger: Ledger,
   request: RunRequest,
-  options: { emitter?: RunEmitter; signal?: AbortSignal } = {},
+  options: {
+    emitter?: RunEmitter;
+    signal?: AbortSignal;
+    /** Told once when no worker has taken the run after `noticeAfterMs`. */
+    notice?: (line: string) => void;
+    noticeAfterMs?: number;
+    /** 0 or missing: wait for a worker as long as it takes. */
+    waitTimeoutMs?: number;
+  } = {},
 ): Promise<RunSummary> {
   const { runId, deduplicated } = await scaleOut.runs.submit(request);
   const reported = new Set<string>();
   let started = false;
   let cancelRequested = false;
+  let noticed = false;
+  const submittedAt = Date.now();
   for (;;) {
     if (options.signal?.aborted && !cancelRequested) {
       cancelRequested = true;
@@ -90,6 +105,21 @@ export async function materializeOnQueue(
         if (reported.has(name)) continue;
         reported.add(name);
         options.emitter?.emit('asset:finished', { runId, ...outcomeOf(asset) });
+      }
+      if (status === 'queued' && !deduplicated) {
+        const waited = Date.now() - submittedAt;
+        if (!noticed && waited >= (options.noticeAfterMs ?? 5000)) {
+          noticed = true;
+          const seen = await scaleOut.workersSeen(60).catch(() => null);
+          options.notice?.(
+            `no worker has taken the run; ${seen ?? 'an unknown number of'} worker${seen === 1 ? '' : 's'} seen in the last 60 s${seen === 0 ? ' (start one: billing-pipeline worker)' : ''}; still waiting`,
+          );
+        }
+        if (options.waitTimeoutMs && waited >= options.waitTimeoutMs) {
+          throw new Error(
+            `no worker took run ${runId} within ${Math.round(options.waitTimeoutMs / 1000)} s (BILLING_QUEUE_WAIT_TIMEOUT); it stays queued and runs when a worker starts (cancel it: billing-pipeline runs cancel ${runId})`,
+          );
+        }
       }
       if (isTerminal(status)) {
         return {

@@ -80,6 +80,8 @@ export function requestFromStored(row: StoredRunRequest): RunRequest {
     trigger: row.trigger,
     runKey: row.run_key,
     tags: parseTags(row.tags),
+    // A resumed or taken-over run keeps the configuration it was submitted with.
+    config: row.config ? (parseTags(row.config) as Record<string, unknown>) : null,
   };
 }
 

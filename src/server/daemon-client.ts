@@ -336,6 +336,7 @@ export function remoteRuntime(
       return remoteMaterialize(client, request, options);
     },
     scaleOut: null,
+    runGraphs: null,
     close: async () => {},
   };
 }

@@ -54,8 +54,14 @@ async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promi
     try {
       const options = { emitter: runReporter(), signal: controller.signal };
       // Scale-out: the workers run it; this process queues it and follows it in the ledger.
+      const { queue } = runtime.config;
       return runtime.scaleOut
-        ? await materializeOnQueue(await runtime.scaleOut(), runtime.ledger, request, options)
+        ? await materializeOnQueue(await runtime.scaleOut(), runtime.ledger, request, {
+            ...options,
+            notice: (line) => process.stderr.write(`note: ${line}\n`),
+            noticeAfterMs: queue.workerNoticeAfterSeconds * 1000,
+            waitTimeoutMs: queue.waitTimeoutSeconds * 1000,
+          })
         : await runtime.materialize(request, options);
     } finally {
       process.off('SIGINT', onSignal);

@@ -87,6 +87,7 @@ Examples:
             }),
           log: (message, fields) => logger.info(message, fields as never),
           emitter,
+          runGraphs: runtime.runGraphs,
         });
         await new Promise<void>((resolve) => {
           const onSignal = (signal: NodeJS.Signals) => {

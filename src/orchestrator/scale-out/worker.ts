@@ -20,6 +20,7 @@ import {
 import { QueuedRuns } from './queued-runs.js';
 import { RunLeases } from './run-lease.js';
 import { startLeaseSweep } from './run-takeover.js';
+import { announceWorker } from './worker-presence.js';
 
 export interface WorkerOptions {
   graph: AssetGraph;
@@ -33,6 +34,11 @@ export interface WorkerOptions {
   openSlot: () => Promise<Warehouse>;
   emitter?: RunEmitter;
   log: (message: string, fields?: Record<string, Cell>) => void;
+  /**
+   * The graph of a run from the configuration recorded with it (see RunGraphs): a worker runs each
+   * run under its submitter's settings. Without it every run uses `graph`.
+   */
+  runGraphs?: { forStored(config: string | null): AssetGraph } | null;
 }
 
 export interface Worker {
@@ -65,9 +71,22 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const leases = new RunLeases(queue.boss.getDb(), queue.settings.runLeaseTimeoutSeconds);
   await RunLeases.setup(queue.boss.getDb());
 
+  /** Recorded configurations of the runs this worker ran tasks for, so a task reads it once per run. */
+  const runConfigs = new Map<string, string | null>();
+  const graphOfRun = async (runId: string): Promise<AssetGraph> => {
+    if (!options.runGraphs) return graph;
+    let stored = runConfigs.get(runId);
+    if (stored === undefined) {
+      stored = (await ledger.runRequest(runId))?.config ?? null;
+      if (runConfigs.size >= 256) runConfigs.clear();
+      runConfigs.set(runId, stored);
+    }
+    return options.runGraphs.forStored(stored);
+  };
+
   const runTask = async (job: PgBoss.Job<TaskJobData>) => {
     const { runId, asset: name, key, payload } = job.data;
-    const asset = graph.get(name);
+    const asset = (await graphOfRun(runId)).get(name);
     if (!asset.runTask) throw new Error(`asset ${name} has no tasks`);
     const slot = free.pop();
     if (!slot) throw new Error('no free warehouse connection (more jobs than slots)');
@@ -99,6 +118,16 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     // Canceled before it started, or already finished by an earlier attempt of this job.
     if (!row || isTerminal(row.status)) return { status: row?.status ?? 'unknown' };
     const request = requestFromStored(row);
+    // The run's own configuration (source, FX, checks), not this worker's (docs/scale-out.md).
+    let runGraph = graph;
+    try {
+      if (options.runGraphs) runGraph = options.runGraphs.forStored(row.config);
+    } catch (error) {
+      const message = `cannot run under the configuration recorded with it: ${error instanceof Error ? error.message : String(error)}`;
+      await ledger.finishRun(runId, 'failed', message);
+      log(`run ${runId} failed: ${message}`, { run_id: runId });
+      return { status: 'failed' };
+    }
     // Another worker is handing this run to a new one (its lease had lapsed): this job must not run it.
     if (!(await leases.acquire(runId, job.id))) return { status: 'taken over' };
     const controller = new AbortController();
@@ -125,7 +154,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     try {
       log(`run ${runId} started`, { run_id: runId });
       const summary = await executeRun({
-        graph,
+        graph: runGraph,
         ledger,
         warehouse,
         request,
@@ -173,6 +202,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   };
 
   const sweep = startLeaseSweep({ leases, ledger, queue, runs, backfills, log });
+  const presence = await announceWorker(queue.boss.getDb(), slots.length);
 
   const ids: string[] = [];
   for (let i = 0; i < slots.length; i += 1) {
@@ -190,6 +220,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       const deadline = Date.now() + timeoutMs;
       while ((free.length < slots.length || coordinating > 0) && Date.now() < deadline) await sleep(100);
       stopping.abort();
+      await presence.stop();
       await Promise.all(slots.map((s) => s.close().catch(() => {})));
     },
   };
