@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { open, stat } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../../src/warehouse/duckdb/duckdb-errors.js';
 import { DuckDBWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.js';
 import { cli } from '../support/cli.js';
+import { csv, row, snapshot, testPipeline } from '../support/pipeline.js';
 import { tmpDir } from '../support/tmp.js';
 
 /*
@@ -35,6 +36,12 @@ async function checkpointedWarehouse(): Promise<string> {
   await warehouse.exec('CHECKPOINT');
   await warehouse.close();
   return path;
+}
+
+/** The offset of the file's last block: after a checkpoint it holds the catalog, needed to open it. */
+async function lastBlock(path: string): Promise<number> {
+  const { size } = await stat(path);
+  return FIRST_BLOCK + Math.floor((size - FIRST_BLOCK - 1) / BLOCK_SIZE) * BLOCK_SIZE;
 }
 
 /** Overwrites bytes past a block's stored checksum, so its checksum no longer matches. */
@@ -62,10 +69,7 @@ describe('a corrupt DuckDB file', () => {
 
   it('the CLI says so at once: no "waiting for it", no "in use", exit 1, no stack trace', async () => {
     const path = await checkpointedWarehouse();
-    // The last block holds the catalog: corrupt, the file cannot be opened at all.
-    const { size } = await stat(path);
-    const lastBlock = FIRST_BLOCK + Math.floor((size - FIRST_BLOCK - 1) / BLOCK_SIZE) * BLOCK_SIZE;
-    await corrupt(path, lastBlock);
+    await corrupt(path, await lastBlock(path));
     const env = { BILLING_HOME: join(path, '..'), BILLING_WAREHOUSE: path };
     for (const args of [['query', 'SELECT count(*) FROM t'], ['runs']]) {
       const result = await cli(env, ...args);
@@ -75,6 +79,33 @@ describe('a corrupt DuckDB file', () => {
       expect(result.stderr).toMatch(/run history, check results and sensor and schedule state .* are lost/);
       expect(result.stderr).not.toMatch(/waiting for it|in use by another process|\n\s+at /);
     }
+  });
+});
+
+describe('the rebuild procedure of docs/failure-modes.md', () => {
+  it('moving the corrupt file away and running materialize rebuilds the tables a clean run builds', async () => {
+    const p = await testPipeline('duckdb-rebuild');
+    const env = { ...p.env, BILLING_SOURCE: p.source, BILLING_HOME: join(p.home, 'state') };
+    await p.put(
+      'year=2025/month=04/day=23/a.csv',
+      csv(row({ user_id: '1' }), row({ user_id: '2', region: 'eu-west-1' })),
+    );
+    await p.put(
+      'year=2025/month=04/day=24/b.csv',
+      csv(row({ user_id: '3', timestamp: '2025-04-24T08:00:00Z' })),
+    );
+    expect((await cli(env, 'materialize')).code).toBe(0);
+    const clean = await snapshot(p);
+    const file = join(env.BILLING_HOME, 'billing.duckdb');
+    await corrupt(file, await lastBlock(file));
+    const broken = await cli(env, 'materialize');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/is corrupt/);
+
+    await rename(file, `${file}.corrupt`);
+    const rebuilt = await cli(env, 'materialize');
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(await snapshot(p)).toEqual(clean);
   });
 });
 
