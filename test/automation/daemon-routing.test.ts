@@ -50,6 +50,9 @@ describe('CLI with and without a daemon', () => {
     expect(shown.stdout).toContain(`  source: ${p.source}`);
     expect(shown.stdout).toContain(`  fx_source: ${p.env.BILLING_FX_SOURCE}`);
     expect(shown.stdout).toContain('  checks: built-in defaults');
+    // The run page reads the same record from the run detail API.
+    const detail = await daemon.api<{ config: Record<string, unknown> | null }>('GET', `/api/runs/${runId}`);
+    expect(detail.config).toMatchObject({ source: p.source, fx_source: p.env.BILLING_FX_SOURCE });
 
     // A setting of this command that the daemon does not share would be ignored: refused, named.
     const differing = await cli(

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.js';
 import type { DaemonMode } from '../../server/daemon.js';
-import { type CommonOptions, commonOptions, UsageError } from '../context.js';
+import { type CommonOptions, cliConfig, commonOptions, UsageError } from '../context.js';
 
 interface DaemonFlags extends CommonOptions {
   host: string;
@@ -43,7 +42,7 @@ export function daemonCommand(
     .addHelpText('after', examples)
     .action(async (flags: DaemonFlags) => {
       const port = parsePort(flags.port);
-      const config = loadConfig(process.env, flags);
+      const config = cliConfig(flags);
       // Loaded here so other commands never pay for the HTTP server's modules.
       const { runDaemonUntilSignal } = await import('../../server/daemon.js');
       await runDaemonUntilSignal({ config, mode, host: flags.host, port });

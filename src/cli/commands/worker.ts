@@ -1,13 +1,13 @@
 import { sep } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../../config.js';
+import { ConfigError } from '../../config.js';
 import { RunEmitter } from '../../orchestrator/run-events.js';
 import type { Runtime } from '../../runtime.js';
 import { openRuntime } from '../../runtime.js';
 import type { ScaleOut } from '../../scale-out.js';
 import { createLogger, parseLogFormat, stdoutLine } from '../../server/logger.js';
 import { openWarehouse } from '../../warehouse/create-warehouse.js';
-import { type CommonOptions, commonOptions, UsageError } from '../context.js';
+import { type CommonOptions, cliConfig, commonOptions, UsageError } from '../context.js';
 import { parsePort } from './serve.js';
 
 interface WorkerFlags extends CommonOptions {
@@ -51,7 +51,7 @@ Examples:
     )
     .action(async (flags: WorkerFlags) => {
       const concurrency = parseConcurrency(flags.concurrency);
-      const config = loadConfig(process.env, flags);
+      const config = cliConfig(flags);
       if (!config.databaseUrl)
         throw new ConfigError(
           'worker needs PostgreSQL: set BILLING_DATABASE_URL or pass --database-url (the embedded DuckDB mode runs everything in one process)',
