@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { isNoSpaceError, NoSpaceError } from '../warehouse/duckdb/duckdb-errors.js';
 import { csvText } from './csv-text.js';
-import { readCsvRecords } from './ingest/csv-reader.js';
+import { type CsvRecord, readCsvRecords } from './ingest/csv-reader.js';
 import { headerProblemReason, mapHeader, normalizeRecord } from './ingest/row-normalizer.js';
 
 export type ParsedFile =
@@ -103,6 +103,8 @@ async function parseRecords(
   for await (const batch of readCsvRecords(stream, { batchSize: BATCH_RECORDS })) {
     for (const record of batch) {
       if (header === null) {
+        const unreadable = headerEncodingProblem(record);
+        if (unreadable) return { kind: 'rejected', reason: unreadable };
         header = mapHeader(record.fields);
         if (!header.ok) return { kind: 'rejected', reason: headerProblemReason(header.problem) };
         continue;
@@ -137,4 +139,26 @@ async function parseRecords(
 async function drain(out: WriteStream): Promise<void> {
   if (out.destroyed) throw out.errored ?? new Error(`${String(out.path)} was closed while writing`);
   await once(out, 'drain');
+}
+
+/**
+ * A header that shows the file is not UTF-8 text with line feeds. Caught here, the reason names the
+ * real problem instead of "missing … currency" for a header the parser could not split.
+ */
+function headerEncodingProblem(record: CsvRecord): string | null {
+  const raw = record.raw;
+  if (raw.startsWith('\\xFF\\xFE') || raw.startsWith('\\xFE\\xFF')) {
+    return `UTF-16 encoded file (byte order mark ${raw.slice(2, 4)} ${raw.slice(6, 8)}): export it as UTF-8`;
+  }
+  let nuls = 0;
+  for (let i = 0; i < raw.length; i++) if (raw.charCodeAt(i) === 0) nuls++;
+  // UTF-16 text in Latin script: every other byte of the header is NUL.
+  if (raw.length >= 8 && nuls * 4 >= raw.length) {
+    return 'UTF-16 encoded file (every other byte of the header is NUL): export it as UTF-8';
+  }
+  if (raw.includes('\r')) {
+    return 'CR-only line endings (no line feed after the header): export the file with LF or CRLF line endings';
+  }
+  if (record.error !== undefined) return `header (line ${record.line}): ${record.error}`;
+  return null;
 }

@@ -201,8 +201,39 @@ describe('readCsvRecords: chunk boundaries', () => {
     }
   });
 
-  it('replaces invalid UTF-8 with U+FFFD', async () => {
-    expect(await fields(Buffer.from([0x61, 0x2c, 0xff, 0x0a]))).toEqual([['a', '\uFFFD']]);
+  it('marks a record with bytes that are not UTF-8, naming the first, instead of replacing them', async () => {
+    // Latin-1 "vm-Zürich" (0xFC) between valid lines; a real U+FFFD and a split euro sign stay valid.
+    const data = Buffer.concat([
+      Buffer.from('a,b\n1,\uFFFD\n2,vm-Z', 'utf8'),
+      Buffer.from([0xfc]),
+      Buffer.from('rich\n3,\u20ac\n', 'utf8'),
+    ]);
+    for (const size of [1, 2, 3, 7, 1 << 16]) {
+      const records = await read(data, size);
+      expect(records, `chunk size ${size}`).toEqual([
+        { line: 1, fields: ['a', 'b'], raw: 'a,b' },
+        { line: 2, fields: ['1', '\uFFFD'], raw: '1,\uFFFD' },
+        {
+          line: 3,
+          fields: [],
+          raw: '2,vm-Z\\xFCrich',
+          error: 'invalid UTF-8 at byte 7 of the line (0xFC): the file must be UTF-8',
+        },
+        { line: 4, fields: ['3', '\u20ac'], raw: '3,\u20ac' },
+      ]);
+    }
+  });
+
+  it('refuses overlong forms, encoded surrogates and a truncated sequence at the end', async () => {
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+    ]) {
+      const [record] = await read(Buffer.concat([Buffer.from('x,'), Buffer.from(bad)]));
+      expect(record?.error, bad.join(' ')).toMatch(/^invalid UTF-8 at byte 3 of the line/);
+    }
   });
 
   it('parses random records identically in random chunk sizes', async () => {
