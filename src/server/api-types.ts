@@ -28,7 +28,16 @@ export type {
 } from './insights-schemas.js';
 export type {
   ApiAssetRun,
+  ApiBackfillDetail,
   ApiRun,
   ApiRunDetail,
   ApiRunEvent,
 } from './run-schemas.js';
+
+import type { z } from '@hono/zod-openapi';
+import type { BackfillSchema, ScheduleSchema, SensorSchema, TickSchema } from './run-schemas.js';
+
+export type ApiBackfill = z.infer<typeof BackfillSchema>;
+export type ApiTick = z.infer<typeof TickSchema>;
+export type ApiSensor = z.infer<typeof SensorSchema>;
+export type ApiSchedule = z.infer<typeof ScheduleSchema>;

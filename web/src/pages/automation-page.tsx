@@ -114,10 +114,10 @@ function AutomationList(props: { kind: Kind }) {
                   key: 'when',
                   label: kind === 'sensors' ? 'Checks' : 'Cron',
                   render: (s) =>
-                    kind === 'sensors' ? (
+                    'interval_seconds' in s ? (
                       every(s.interval_seconds)
                     ) : (
-                      <code>{`${s.cron ?? ''} ${s.timezone ? `(${s.timezone})` : ''}`}</code>
+                      <code>{`${s.cron} (${s.timezone})`}</code>
                     ),
                 },
                 {
