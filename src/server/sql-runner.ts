@@ -22,7 +22,7 @@ export interface ReadOnlySqlRequest {
   timeoutMs: number;
   /** Cap on the JSON bytes of the rows returned (BILLING_SQL_MAX_RESULT_BYTES). */
   maxBytes: number;
-  /** Aborting interrupts the query (the daemon's shutdown). */
+  /** Aborting interrupts the query (the daemon's shutdown, a client that went away). */
   signal?: AbortSignal;
 }
 
@@ -137,7 +137,10 @@ export async function runReadOnlySql(
       );
     }
     if (stopped === 'aborted') {
-      throw new SqlRefusal('shutting_down', 'the server is shutting down; the query was interrupted');
+      throw new SqlRefusal(
+        'shutting_down',
+        'the query was interrupted: the server is shutting down, or the client went away',
+      );
     }
     const message = error instanceof Error ? error.message : String(error);
     if (/read-only mode|read-only transaction/i.test(message)) {

@@ -38,7 +38,10 @@ export class SqlService {
     return this.options.maxConcurrent * 4;
   }
 
-  async run(request: Pick<ReadOnlySqlRequest, 'sql' | 'limit' | 'params'>): Promise<ReadOnlySqlResult> {
+  /** `request.signal`: the client's request; a client that goes away stops its query. */
+  async run(
+    request: Pick<ReadOnlySqlRequest, 'sql' | 'limit' | 'params' | 'signal'>,
+  ): Promise<ReadOnlySqlResult> {
     await this.acquire();
     const abort = new AbortController();
     const entry = { abort, done: Promise.resolve() as Promise<unknown> };
@@ -50,7 +53,7 @@ export class SqlService {
             ...request,
             timeoutMs: this.options.timeoutMs,
             maxBytes: this.options.maxResultBytes,
-            signal: abort.signal,
+            signal: request.signal ? AbortSignal.any([abort.signal, request.signal]) : abort.signal,
           },
           { databaseUrl: this.options.databaseUrl, catalog: await this.duckdbCatalog() },
         ))();

@@ -339,4 +339,36 @@ describe('SQL endpoint', () => {
     expect(streamed.status).toBe(413);
     expect(pulled).toBeLessThan(300);
   });
+
+  it('stops the query of a client that went away, freeing its slot at once', async () => {
+    const single = createApp({
+      runtime,
+      launcher: inProcessLauncher(runtime),
+      sql: new SqlService({
+        warehouse: runtime.warehouse,
+        databaseUrl: null,
+        timeoutMs: 60_000,
+        maxConcurrent: 1,
+        maxResultBytes: 1_000_000,
+      }),
+    });
+    const ask = (sql: string, signal?: AbortSignal) =>
+      single.request(
+        new Request('http://localhost/api/sql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ sql }),
+          signal,
+        }),
+      );
+    const client = new AbortController();
+    const abandoned = ask('SELECT count(*) FROM range(1000000000000) a', client.signal);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.abort();
+    expect((await abandoned).status).toBe(503);
+    // With the one slot still held, this would wait for the 60 s time limit.
+    const next = await ask('SELECT 1 AS one');
+    expect(next.status).toBe(200);
+    expect(await next.json()).toMatchObject({ rows: [{ one: 1 }] });
+  });
 });

@@ -67,24 +67,26 @@ describe('API token', () => {
         headers: { 'content-type': 'application/json', host: '127.0.0.1:4000', ...headers },
         body: JSON.stringify({ sql: 'SELECT 1 AS one' }),
       });
-    for (const headers of [
+    const crossSite: Record<string, string>[] = [
       { origin: 'http://evil.example' },
       { origin: 'null' },
       { origin: 'http://127.0.0.1:5000' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1:5000' },
       { 'sec-fetch-site': 'cross-site', origin: 'http://127.0.0.1:4000' },
-    ]) {
+    ];
+    for (const headers of crossSite) {
       const res = await sql(headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(await res.json()).toMatchObject({ error: { code: 'cross_site' } });
     }
-    for (const headers of [
+    const allowed: Record<string, string>[] = [
       {},
       { 'sec-fetch-site': 'same-origin', origin: 'http://127.0.0.1:4000' },
       { 'sec-fetch-site': 'none' },
       { origin: 'http://127.0.0.1:4000' },
-    ]) {
+    ];
+    for (const headers of allowed) {
       // Past the guard; this harness's warehouse is not sandboxed, so the endpoint itself answers 503.
       const res = await sql(headers);
       expect(res.status, JSON.stringify(headers)).toBe(503);
