@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AssetDefinition, PartitionMaterialization } from '../../orchestrator/asset.js';
 import type { SkippedKey, Source, SourceFile } from '../../sources/source.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
+import { isNoSpaceError, NoSpaceError } from '../../warehouse/duckdb/duckdb-errors.js';
 import { csvText } from '../csv-text.js';
 import * as files from '../sql/files.js';
 import {
@@ -69,16 +70,22 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
       return withTempDir(options.home, async (dir) => {
         const path = join(dir, 'listing.csv');
         const out = createWriteStream(path);
-        for (const f of listing) {
-          if (!out.write(`${csvText(f.key)},${f.partition},${f.size},${csvText(f.version)},\n`))
-            await once(out, 'drain');
+        try {
+          for (const f of listing) {
+            if (!out.write(`${csvText(f.key)},${f.partition},${f.size},${csvText(f.version)},\n`))
+              await once(out, 'drain');
+          }
+          for (const k of skipped) {
+            if (!out.write(`${csvText(k.key)},,${k.size},${csvText(k.version)},${csvText(k.reason)}\n`))
+              await once(out, 'drain');
+          }
+          out.end();
+          await once(out, 'finish');
+        } catch (error) {
+          // Node's ENOSPC names no path for a write: say which file, as every full-disk error does.
+          if (isNoSpaceError(error)) throw new NoSpaceError(path, { cause: error });
+          throw error;
         }
-        for (const k of skipped) {
-          if (!out.write(`${csvText(k.key)},,${k.size},${csvText(k.version)},${csvText(k.reason)}\n`))
-            await once(out, 'drain');
-        }
-        out.end();
-        await once(out, 'finish');
 
         const before = await ctx.warehouse.all<{ source_key: string; needs_load: boolean }>(
           'SELECT source_key, needs_load FROM billing_files',
