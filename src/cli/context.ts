@@ -63,16 +63,13 @@ export async function daemonFor(options: CommonOptions): Promise<DaemonClient | 
   return info ? new DaemonClient(info) : null;
 }
 
-/** How long a command waits for a warehouse another process holds before giving up. */
-const LOCK_WAIT_MS = Number(process.env.BILLING_LOCK_WAIT_MS) || 30_000;
-
 /**
  * Opens the warehouse in this process, or, when another process holds it, waits: a daemon that
  * is starting will appear in daemon.json (then the command goes to it), another command will
- * finish. Only after LOCK_WAIT_MS does the user see that the warehouse is busy.
+ * finish. Only after BILLING_LOCK_WAIT_MS (`lock_wait_ms`) does the user see that the warehouse is busy.
  */
 async function openOrRoute(config: Config): Promise<Runtime> {
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + Number(config.settings.get('lock_wait_ms')?.value ?? 30_000);
   let noted = false;
   // PostgreSQL has no single-writer lock, and runs go to the workers' queue: nothing to route.
   if (config.databaseUrl) return openRuntime(config);

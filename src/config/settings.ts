@@ -105,6 +105,13 @@ export const SETTINGS: readonly SettingDef[] = [
     example: './data/billing.duckdb',
   },
   {
+    key: 'lock_wait_ms',
+    env: 'BILLING_LOCK_WAIT_MS',
+    kind: 'non-negative-int',
+    fallback: 30_000,
+    doc: 'milliseconds a command waits for a warehouse another process holds (no daemon) before giving up',
+  },
+  {
     key: 'duckdb.memory_limit',
     env: 'BILLING_DUCKDB_MEMORY_LIMIT',
     kind: 'memory',
@@ -289,7 +296,6 @@ export const SETTINGS: readonly SettingDef[] = [
 export const OTHER_VARIABLES: readonly string[] = [
   'BILLING_CONFIG',
   'BILLING_LOG_FORMAT',
-  'BILLING_LOCK_WAIT_MS',
   'BILLING_DEBUG',
   'BILLING_S3_FORCE_PATH_STYLE',
   'BILLING_TEST_POSTGRES_URL',
