@@ -147,6 +147,7 @@ describe('describeFileFault', () => {
           'IO Error: Could not set lock on file "/data/billing.duckdb": Conflicting lock is held in /usr/bin/node (PID 7)',
         ),
         at,
+        true,
       ),
     ).toBeInstanceOf(WarehouseBusyError);
     expect(

@@ -97,7 +97,8 @@ export function describeFileFault(error: unknown, path: string, opening = false)
   )
     return error;
   const message = messageOf(error);
-  if (LOCK_CONFLICT.test(message)) return new WarehouseBusyError(path, { cause: error });
+  // Statements can meet locks and permissions of other files (ATTACH, COPY TO): only opening names ours.
+  if (opening && LOCK_CONFLICT.test(message)) return new WarehouseBusyError(path, { cause: error });
   if (NO_SPACE.test(message) || isNoSpaceError(error)) {
     const target = WRITE_TARGET.exec(message)?.[1] ?? path;
     return new NoSpaceError(target, { cause: error });
