@@ -6,7 +6,16 @@ import { CurrencyTotalSchema, MoneySchema } from './insights-schemas.js';
  * Like insights-schemas.ts this imports only zod: the web UI type-checks against it.
  */
 
-export const FILE_STATUSES = ['pending', 'loaded', 'rejected', 'failed', 'missing'] as const;
+export const FILE_STATUSES = [
+  'pending',
+  'loaded',
+  'rejected',
+  'failed',
+  'missing',
+  'duplicate',
+  'retracting',
+  'retracted',
+] as const;
 
 export const RejectedReasonSchema = z.object({
   category: z.string(),

@@ -2,9 +2,11 @@ import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/server/app.js';
 import { cli } from '../support/cli.js';
 import { csv, HEADER, row, TEST_BACKEND, testPipeline } from '../support/pipeline.js';
 import { tmpDir } from '../support/tmp.js';
+import { inProcessLauncher } from '../web/support.js';
 
 /*
  * "Why isn't my file counted?" always has an answer in the tables: every file is loaded, or recorded
@@ -254,6 +256,40 @@ describe('the same content under several keys', () => {
     );
     expect(check?.passed).toBe(false);
     expect(String(check?.message)).toMatch(/1 counted twice \(on_duplicate: load\)/);
+  });
+});
+
+describe("the UI's file listing", () => {
+  it('/api/data/files lists skipped keys and duplicates with their status and reason', async () => {
+    const p = await testPipeline('files-api');
+    const body = csv(row({ credit_usage: '4' }));
+    await p.put(`${DAY}/a.csv`, body);
+    await p.materialize();
+    await p.put(`${DAY}/copy.csv`, body);
+    await p.put('year=2025/month=02/day=30/x.csv', body);
+    await p.materialize();
+    const runtime = await p.open();
+    try {
+      const app = createApp({ runtime, launcher: inProcessLauncher(runtime) });
+      const all = await app.request('/api/data/files?limit=50');
+      expect(all.status).toBe(200);
+      const listed = (await all.json()) as { files: Record<string, unknown>[]; statuses: unknown[] };
+      const byKey = new Map(listed.files.map((f) => [f.source_key, f]));
+      expect(byKey.get('year=2025/month=02/day=30/x.csv')).toMatchObject({
+        partition: null,
+        status: 'rejected',
+        error: 'no such date: 2025-02-30 (from year=2025/month=02/day=30/)',
+      });
+      expect(byKey.get(`${DAY}/copy.csv`)).toMatchObject({ status: 'duplicate' });
+      expect(String(byKey.get(`${DAY}/copy.csv`)?.error)).toMatch(
+        /^same content as year=2025\/month=04\/day=23\/a\.csv/,
+      );
+      const duplicates = await app.request('/api/data/files?status=duplicate');
+      expect(duplicates.status).toBe(200);
+      expect(((await duplicates.json()) as { total: number }).total).toBe(1);
+    } finally {
+      await runtime.close();
+    }
   });
 });
 
