@@ -77,7 +77,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   });
   try {
     const runConfig = recordedConfig(config, quality);
-    const ledger = new Ledger(warehouse, { runConfig });
+    const ledger = new Ledger(warehouse, { runConfig, keepRequestedConfig: config.databaseUrl !== null });
     const graph = billingAssetGraph({
       source,
       home: config.home,

@@ -33,6 +33,12 @@ export type RunConfig = Record<string, unknown>;
 export interface LedgerOptions {
   /** The configuration of the process creating runs, recorded with each one (Dagster's run config). */
   runConfig?: RunConfig | null;
+  /**
+   * Record a run's own `config` (a resumed run's first) instead of `runConfig`: only where runs are
+   * executed under the configuration they record (scale-out workers). An embedded process runs
+   * everything under its own configuration, so that is what its runs record.
+   */
+  keepRequestedConfig?: boolean;
 }
 
 export interface RunEvent {
@@ -77,7 +83,7 @@ export async function setupSchema(warehouse: Warehouse, statements: readonly str
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 
 /** A new run's columns from `trigger` to `config`, in the order INSERT_RUN and QUEUED_RUN_VALUES take them. */
-function runColumns(run: NewRun, runConfig: RunConfig | null): SqlValue[] {
+function runColumns(run: NewRun, runConfig: RunConfig | null, keepRequested: boolean): SqlValue[] {
   return [
     run.trigger,
     run.selection.join(','),
@@ -86,19 +92,21 @@ function runColumns(run: NewRun, runConfig: RunConfig | null): SqlValue[] {
     run.fullRefresh,
     run.runKey ?? null,
     json(run.tags),
-    json(run.config ?? runConfig ?? undefined),
+    json((keepRequested ? run.config : null) ?? runConfig ?? undefined),
   ];
 }
 
 /** The record of what ran, when, on what, and with what result — stored beside the data it describes. */
 export class Ledger {
   private readonly runConfig: RunConfig | null;
+  private readonly keepRequestedConfig: boolean;
 
   constructor(
     private readonly warehouse: Warehouse,
     options: LedgerOptions = {},
   ) {
     this.runConfig = options.runConfig ?? null;
+    this.keepRequestedConfig = options.keepRequestedConfig ?? true;
   }
 
   async setup(): Promise<void> {
@@ -138,7 +146,11 @@ export class Ledger {
       (this.warehouse.dialect === 'postgres' ? sql.ON_CONFLICT_DO_NOTHING : '') +
       sql.RETURNING_RUN_ID;
     const inserted = await this.warehouse.transaction((tx) =>
-      tx.all(statement, [runId, status satisfies RunStatus, ...runColumns(run, this.runConfig)]),
+      tx.all(statement, [
+        runId,
+        status satisfies RunStatus,
+        ...runColumns(run, this.runConfig, this.keepRequestedConfig),
+      ]),
     );
     if (inserted.length > 0 || !run.runKey) return { runId, deduplicated: false };
     const existing = await this.findRunByKey(run.runKey);
@@ -287,7 +299,11 @@ export class Ledger {
         tx,
         sql.INSERT_QUEUED_RUNS,
         sql.QUEUED_RUN_VALUES,
-        runs.map((run, i) => [runIds[i] ?? '', ...runColumns(run, this.runConfig), i]),
+        runs.map((run, i) => [
+          runIds[i] ?? '',
+          ...runColumns(run, this.runConfig, this.keepRequestedConfig),
+          i,
+        ]),
       ),
     );
     return runIds;
