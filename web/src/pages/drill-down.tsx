@@ -13,14 +13,17 @@ import {
   type SourceRows,
 } from '../types.js';
 
-/** An exact money figure with its currency; an unknown one (no FX rate) is flagged, never zero. */
-function Exact(props: { value: Money }) {
+/**
+ * An exact money figure with its currency (`bare`: without, where the column names it); an unknown
+ * one (no FX rate) is flagged, never zero.
+ */
+function Exact(props: { value: Money; bare?: boolean }) {
   return props.value.amount === null ? (
     <span className="unknown" title="an event behind this figure has no FX rate">
       unknown
     </span>
   ) : (
-    <span className="mono">{exactMoney(props.value)}</span>
+    <span className="mono">{props.bare ? props.value.amount : exactMoney(props.value)}</span>
   );
 }
 
@@ -260,7 +263,7 @@ function FileLevel(props: {
               key: 'spend',
               label: d.rows[0] ? `In ${d.rows[0].spend.currency}` : 'Normalized',
               num: true,
-              render: (r) => <Exact value={r.spend} />,
+              render: (r) => <Exact value={r.spend} bare />,
             },
             { key: 'region', label: 'Region' },
             { key: 'service_tier', label: 'Tier' },
