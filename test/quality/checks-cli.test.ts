@@ -71,6 +71,7 @@ describe('billing-pipeline checks', () => {
       'accepted_values_resource_type',
       'accepted_values_service_tier',
       'credit_usage_range',
+      'duplicate_file',
       'file_row_reconciliation',
       'fx_rate_available',
       'not_null',
@@ -104,7 +105,7 @@ describe('billing-pipeline checks', () => {
       /billing_events\s+2025-04-23\s+not_null\s+error\s+FAIL\s+1\s+0\s+NULL values: currency ×1/,
     );
     expect(table.stdout).toMatch(/billing_events\s+2025-04-22\s+not_null\s+error\s+pass\s+0\s+0/);
-    expect(lines.at(-1)).toBe('23 result(s), 3 failing (2 error, 1 warn)');
+    expect(lines.at(-1)).toBe('25 result(s), 3 failing (2 error, 1 warn)');
 
     const failed = await cli(env, 'checks', 'billing_events', '--failed', '--format', 'json');
     expect(
