@@ -107,6 +107,29 @@ describe('without an FX source', () => {
     expect(regions.slice(-unknown.length).every((r) => r.spend.amount === null)).toBe(true);
   });
 
+  it('answers every insights, lineage and data route without a 500', async () => {
+    for (const url of [
+      '/api/insights/summary',
+      '/api/insights/summary?from=2025-05-02&to=2025-05-02',
+      '/api/insights/summary?currency=EUR',
+      '/api/insights/daily',
+      '/api/insights/daily?region=eu-west-1',
+      ...['region', 'service_tier', 'operation_type', 'resource_type', 'currency', 'user_id'].flatMap((d) => [
+        `/api/insights/breakdown/${d}`,
+        `/api/insights/breakdown/${d}?from=2025-05-01&order=events`,
+      ]),
+      '/api/insights/options',
+      '/api/insights/report',
+      '/api/insights/fx',
+      '/api/lineage/day?day=2025-05-01',
+      '/api/lineage/rows?day=2025-05-01&currency=EUR',
+      '/api/data/files',
+      '/api/data/rejected-rows',
+    ]) {
+      expect((await h.get(url)).status, url).toBe(200);
+    }
+  });
+
   it('drills down with null USD amounts and exact per-currency totals', async () => {
     const day = (await h.get<LineageDay>('/api/lineage/day?day=2025-05-02')).body;
     expect(day.totals.spend.amount).toBeNull();

@@ -1,6 +1,9 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { money } from '../../src/billing/insights-report.js';
+import { tmpDir } from '../support/tmp.js';
 import {
   buildWebUi,
   chromiumAvailable,
@@ -205,6 +208,64 @@ describe.skipIf(!chromiumAvailable())('dashboard currency (Chromium)', () => {
       await page.locator('.page-head').getByText('billing_files').waitFor();
       await page.locator('dl.kv').waitFor();
       expect(await page.locator('[aria-label="FX rates notice"]').count()).toBe(0);
+    });
+  });
+
+  describe('with an FX file that lacks some days', () => {
+    let h: ApiHarness;
+    let server: TestServer;
+    let fx: string;
+    beforeAll(async () => {
+      // EUR rates start on 2025-06-03: EUR events of 06-01 and 06-02 have no rate.
+      fx = path.join(await tmpDir('e2e-fx-partial'), 'fx.csv');
+      await writeFile(
+        fx,
+        'date,currency,rate\n2025-06-03,EUR,1.0850000000\n2000-01-01,GBP,1.2700000000\n2000-01-01,JPY,0.0066500000\n',
+      );
+      h = await apiHarness('e2e-fx-partial', {
+        from: '2025-06-01',
+        to: '2025-06-04',
+        rowsPerDay: 300,
+        fx,
+        allowFailedRun: true,
+      });
+      server = await serveApp(h.runtime, h.launcher, webRoot);
+    }, 120_000);
+    afterAll(async () => {
+      await page?.goto('about:blank');
+      await server?.stop();
+      await h?.close();
+    });
+
+    it('names the days and currencies without rates, and keeps the other days in USD', async () => {
+      const missing = await h.runtime.warehouse.all(
+        `SELECT CAST(event_date AS VARCHAR) AS day, currency, count(*) AS n FROM billing_events
+         WHERE normalized_credit_usage IS NULL GROUP BY event_date, currency ORDER BY 1, 2`,
+      );
+      expect(missing.map((m) => [m.day, m.currency])).toEqual([
+        ['2025-06-01', 'EUR'],
+        ['2025-06-02', 'EUR'],
+      ]);
+      await page.goto(`${server.url}/insights?drill=days`);
+      const notice = page.locator('[aria-label="FX rates notice"]');
+      await notice.waitFor();
+      expect(await notice.locator('b').textContent()).toBe(
+        `FX rates missing for 1 currency on 2 days — add them to ${fx}`,
+      );
+      expect(
+        await notice.getByRole('list', { name: 'days without rates' }).locator('li').allTextContents(),
+      ).toEqual(missing.map((m) => `${m.day} ${m.currency}: ${nf(m.n)} events`));
+      const [known] = await h.runtime.warehouse.all(
+        `SELECT count(*) AS n, sum(normalized_credit_usage) AS usd FROM billing_events WHERE event_date = DATE '2025-06-03'`,
+      );
+      const days = page.getByRole('table', { name: 'days' });
+      const cells = await days.locator('tbody tr', { hasText: '2025-06-03' }).locator('td').allTextContents();
+      expect(cells.slice(0, 4)).toEqual(['2025-06-03', nf(known?.n), `${known?.usd} USD`, '0']);
+      const flagged = await days
+        .locator('tbody tr', { hasText: '2025-06-01' })
+        .locator('td')
+        .allTextContents();
+      expect(flagged[2]).toBe('unknown');
     });
   });
 });
