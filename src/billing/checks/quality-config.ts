@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../../config.js';
+import { SettingError } from '../../config.js';
 import {
   KNOWN_CURRENCIES,
   KNOWN_OPERATIONS,
@@ -164,11 +164,11 @@ function fromEnv(name: string, raw: string, sample: unknown): unknown {
   if (typeof sample === 'boolean') {
     if (/^(true|1|yes)$/i.test(value)) return true;
     if (/^(false|0|no)$/i.test(value)) return false;
-    throw new ConfigError(`${name}="${raw}" must be true or false`);
+    throw new SettingError(`${name}="${raw}" must be true or false`);
   }
   if (typeof sample === 'number') {
     const n = Number(value);
-    if (value === '' || !Number.isFinite(n)) throw new ConfigError(`${name}="${raw}" must be a number`);
+    if (value === '' || !Number.isFinite(n)) throw new SettingError(`${name}="${raw}" must be a number`);
     return n;
   }
   if (Array.isArray(sample)) return value === '' ? [] : value.split(',').map((v) => v.trim());
@@ -188,7 +188,7 @@ function applyEnv(config: unknown, env: NodeJS.ProcessEnv): unknown {
     if (!setting) {
       const prefix = name.split('_').slice(0, 3).join('_');
       const near = settings.filter((s) => s.name.startsWith(prefix)).map((s) => s.name);
-      throw new ConfigError(
+      throw new SettingError(
         `${name} is not a check setting${near.length > 0 ? `; did you mean one of ${near.slice(0, 6).join(', ')}` : ' (see docs/quality.md)'}`,
       );
     }
@@ -207,11 +207,11 @@ export function parseQualityYaml(text: string, origin: string): unknown {
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`${origin} is not valid YAML: ${error instanceof Error ? error.message : error}`);
+    throw new SettingError(`${origin} is not valid YAML: ${error instanceof Error ? error.message : error}`);
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isPlain(parsed))
-    throw new ConfigError(`${origin} must be a mapping with "checks:" and/or "anomalies:"`);
+    throw new SettingError(`${origin} must be a mapping with "checks:" and/or "anomalies:"`);
   return parsed;
 }
 
@@ -224,7 +224,7 @@ export function validateQualityConfig(value: unknown, origin: string): QualityCo
     const keys = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
     return `${path || '(top level)'}: ${i.message}${keys}`;
   });
-  throw new ConfigError(`invalid check settings in ${origin}: ${issues.join('; ')}`);
+  throw new SettingError(`invalid check settings in ${origin}: ${issues.join('; ')}`);
 }
 
 export interface LoadQualityConfigOptions {
@@ -242,7 +242,7 @@ export async function loadQualityConfig(options: LoadQualityConfigOptions): Prom
     try {
       text = await readFile(options.file, 'utf8');
     } catch (error) {
-      throw new ConfigError(
+      throw new SettingError(
         `cannot read BILLING_CHECKS_CONFIG ${options.file}: ${error instanceof Error ? error.message : error}`,
       );
     }
