@@ -62,6 +62,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const quality = await loadQualityConfig({
     file: config.checksConfig,
     inline: config.checksInline,
+    origin: config.settings.get('checks')?.origin,
     env: config.env,
   });
   const source = retryingSource(config.source, config, options.onSourceError);

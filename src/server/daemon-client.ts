@@ -260,6 +260,7 @@ export async function checkHandoff(
     const quality = await loadQualityConfig({
       file: config.checksConfig,
       inline: config.checksInline,
+      origin: config.settings.get('checks')?.origin,
       env: config.env,
     });
     const differences = runSettingDifferences(config, recordedConfig(config, quality), info.config);

@@ -232,6 +232,8 @@ export interface LoadQualityConfigOptions {
   file: string | null;
   /** `checks:` of billing-pipeline.yaml as a mapping: the same shape as the file, inline. */
   inline?: Record<string, unknown> | null;
+  /** Where `file` was named (`BILLING_CHECKS_CONFIG`, `billing-pipeline.yaml:4`), for messages. */
+  origin?: string;
   env: NodeJS.ProcessEnv;
 }
 
@@ -243,7 +245,7 @@ export async function loadQualityConfig(options: LoadQualityConfigOptions): Prom
       text = await readFile(options.file, 'utf8');
     } catch (error) {
       throw new SettingError(
-        `cannot read BILLING_CHECKS_CONFIG ${options.file}: ${error instanceof Error ? error.message : error}`,
+        `${options.origin?.includes(':') ? `${options.origin}: checks: cannot read` : `cannot read ${options.origin ?? 'BILLING_CHECKS_CONFIG'}`} ${options.file}: ${error instanceof Error ? error.message : error}`,
       );
     }
     overlay = parseQualityYaml(text, options.file);
