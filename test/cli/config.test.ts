@@ -136,6 +136,13 @@ describe('billing-pipeline.yaml', () => {
     const warning =
       'warning: BILLING_INGEST_CONCURENCY is not a known setting; did you mean BILLING_INGEST_CONCURRENCY?\n';
     expect(typo.stderr.split(warning)).toHaveLength(2);
+    // A checks file the project file names but that is missing: the line and key, exit 2.
+    await writeFile(join(cwd, 'billing-pipeline.yaml'), '# checks\nchecks: ./missing-checks.yaml\n');
+    const missing = await cli({ BILLING_HOME: join(cwd, 'state') }, 'runs');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /^error: billing-pipeline.yaml:2: checks: cannot read \S+missing-checks.yaml/,
+    );
   });
 });
 
