@@ -1,6 +1,7 @@
 import {
   type DuckDBConnection,
   DuckDBListVector,
+  DuckDBMapVector,
   type DuckDBPreparedStatement,
   type DuckDBResult,
   DuckDBStructVector,
@@ -182,7 +183,8 @@ async function readCapped(
     for (let r = 0; r < chunk.rowCount; r++) {
       if (rows.length === limit) return { columns, rows, truncated: true };
       // At least two bytes per value ("1,"), so this bound is met before a value is converted.
-      const leaves = vectors.reduce((sum, v) => sum + leafCount(v, r), 0);
+      const budget = (maxBytes - used) / 2;
+      const leaves = vectors.reduce((sum, v) => sum + leafCount(v, r, budget), 0);
       const row = used + 2 * leaves <= maxBytes ? convertRow(vectors, types, names, r) : null;
       const bytes = row ? rowBytes(row) : Number.POSITIVE_INFINITY;
       if (!row || used + bytes > maxBytes) {
@@ -209,21 +211,45 @@ function convertRow(
   return row as Row;
 }
 
-/** How many scalar values row `r` of `vector` holds (nested lists and structs counted through). */
-function leafCount(vector: DuckDBVector, r: number): number {
+/**
+ * A MAP is a list of key/value structs underneath; the library keeps that list private, so it is
+ * read here only if present (a later version without it counts a map as one value).
+ */
+function mapEntries(vector: DuckDBMapVector): DuckDBListVector | null {
+  const list = (vector as unknown as { listVector?: unknown }).listVector;
+  return list instanceof DuckDBListVector ? list : null;
+}
+
+/**
+ * How many scalar values row `r` of `vector` holds (nested lists, maps and structs counted
+ * through); counting stops once past `stop`, which is all the caller needs to know.
+ */
+function leafCount(vector: DuckDBVector, r: number, stop: number): number {
+  if (vector instanceof DuckDBMapVector) {
+    const entries = mapEntries(vector);
+    return entries ? leafCount(entries, r, stop) : 1;
+  }
   if (vector instanceof DuckDBListVector) {
     const items = vector.getItemVector(r);
     if (!items) return 1;
-    if (!(items instanceof DuckDBListVector || items instanceof DuckDBStructVector)) {
+    if (
+      !(
+        items instanceof DuckDBListVector ||
+        items instanceof DuckDBStructVector ||
+        items instanceof DuckDBMapVector
+      )
+    ) {
       return Math.max(1, items.itemCount);
     }
     let sum = 0;
-    for (let i = 0; i < items.itemCount; i++) sum += leafCount(items, i);
+    for (let i = 0; i < items.itemCount && sum <= stop; i++) sum += leafCount(items, i, stop);
     return Math.max(1, sum);
   }
   if (vector instanceof DuckDBStructVector) {
     let sum = 0;
-    for (let i = 0; i < vector.type.entryCount; i++) sum += leafCount(vector.entryVectorAt(i), r);
+    for (let i = 0; i < vector.type.entryCount && sum <= stop; i++) {
+      sum += leafCount(vector.entryVectorAt(i), r, stop);
+    }
     return Math.max(1, sum);
   }
   return 1;

@@ -248,6 +248,15 @@ describe('SQL endpoint', () => {
     expect(huge.status).toBe(413);
     expect(huge.body.error?.code).toBe('result_too_large');
     expect(huge.body.error?.message).toMatch(/BILLING_SQL_MAX_RESULT_BYTES/);
+    for (const sql of [
+      'SELECT map(list(i), list(i)) AS m FROM range(100000) t(i)',
+      'SELECT {a: list(i)} AS s FROM range(100000) t(i)',
+      'SELECT [list(i)] AS nested FROM range(100000) t(i)',
+    ]) {
+      const nested = await ask(sql);
+      expect(nested.status, sql).toBe(413);
+      expect(nested.body.error?.code, sql).toBe('result_too_large');
+    }
   });
 
   it('holds the time limit for every query however many run at once, and closes every connection', async () => {
