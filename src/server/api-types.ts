@@ -35,9 +35,44 @@ export type {
 } from './run-schemas.js';
 
 import type { z } from '@hono/zod-openapi';
+import type {
+  LineageDay,
+  RejectedFiles,
+  RejectedReasons,
+  RejectedRows,
+  SourceFiles,
+  SourceRows,
+} from './data-schemas.js';
+import type {
+  Breakdown,
+  Daily,
+  DIMENSION_VALUES,
+  FxCoverage,
+  InsightOptions,
+  Report,
+  Summary,
+} from './insights-schemas.js';
 import type { BackfillSchema, ScheduleSchema, SensorSchema, TickSchema } from './run-schemas.js';
 
 export type ApiBackfill = z.infer<typeof BackfillSchema>;
 export type ApiTick = z.infer<typeof TickSchema>;
 export type ApiSensor = z.infer<typeof SensorSchema>;
 export type ApiSchedule = z.infer<typeof ScheduleSchema>;
+
+/**
+ * What each GET path answers, so the UI names a path and gets its type (`useGet` in
+ * web/src/hooks.ts) instead of pairing them by hand.
+ */
+export type ApiGetRoutes = {
+  '/api/insights/summary': Summary;
+  '/api/insights/daily': Daily;
+  '/api/insights/options': InsightOptions;
+  '/api/insights/fx': FxCoverage;
+  '/api/insights/report': Report;
+  '/api/lineage/day': LineageDay;
+  '/api/lineage/rows': SourceRows;
+  '/api/data/rejected-reasons': RejectedReasons;
+  '/api/data/rejected-rows': RejectedRows;
+  '/api/data/rejected-files': RejectedFiles;
+  '/api/data/files': SourceFiles;
+} & { [P in `/api/insights/breakdown/${(typeof DIMENSION_VALUES)[number]}`]: Breakdown };

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError, api } from './api.js';
+import { ApiError, api, withQuery } from './api.js';
+import type { ApiGetRoutes } from './types.js';
 
 export interface ApiState<T> {
   data: T | null;
@@ -56,6 +57,19 @@ export function useApi<T>(
 
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload };
+}
+
+/**
+ * `useApi` for a path the server's types know: the answer's type comes from the path
+ * (ApiGetRoutes), so a page cannot read one endpoint's response as another's. `query` as
+ * `withQuery`; null waits.
+ */
+export function useGet<P extends keyof ApiGetRoutes>(
+  path: P,
+  query: Record<string, string | number | undefined | null> | null = {},
+  options: { pollMs?: number | null; keep?: boolean } = {},
+): ApiState<ApiGetRoutes[P]> {
+  return useApi<ApiGetRoutes[P]>(query === null ? null : withQuery(path, query), options);
 }
 
 export interface Action {

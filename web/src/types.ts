@@ -9,6 +9,7 @@
  */
 
 export type {
+  ApiGetRoutes,
   Breakdown,
   BreakdownRow,
   Daily,

@@ -1,6 +1,5 @@
 import { count } from '../format.js';
-import { useApi } from '../hooks.js';
-import type { FxCoverage } from '../types.js';
+import { useGet } from '../hooks.js';
 
 const LISTED = 8;
 
@@ -10,7 +9,7 @@ const LISTED = 8;
  * dashboard and on the pages of the assets that carry normalized amounts.
  */
 export function FxNotice() {
-  const { data } = useApi<FxCoverage>('/api/insights/fx', { pollMs: 15000 });
+  const { data } = useGet('/api/insights/fx', {}, { pollMs: 15000 });
   if (!data || data.unnormalized_events === 0) return null;
   const { setting, currencies, missing } = data;
   const codes = currencies.map((c) => c.currency).join(', ');

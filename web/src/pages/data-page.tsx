@@ -1,11 +1,9 @@
-import { withQuery } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { PageHead } from '../components/layout.js';
 import { Async, Card, StatusBadge } from '../components/ui.js';
 import { bytes, count, dateTime } from '../format.js';
-import { useApi } from '../hooks.js';
+import { useGet } from '../hooks.js';
 import { Link, setQuery, useLocation } from '../router.js';
-import type * as Api from '../types.js';
 
 const TABS = [
   { id: 'rejected', label: 'Rejected rows' },
@@ -46,11 +44,9 @@ export function DataPage() {
 }
 
 function RejectedRows(props: { category: string | null; offset: number }) {
-  const reasons = useApi<Api.RejectedReasons>('/api/data/rejected-reasons', { pollMs: 10000 });
+  const reasons = useGet('/api/data/rejected-reasons', {}, { pollMs: 10000 });
   const limit = 50;
-  const rows = useApi<Api.RejectedRows>(
-    withQuery('/api/data/rejected-rows', { category: props.category, limit, offset: props.offset }),
-  );
+  const rows = useGet('/api/data/rejected-rows', { category: props.category, limit, offset: props.offset });
   const total = (reasons.data?.reasons ?? []).reduce((n, r) => n + Number(r.rows), 0);
   return (
     <>
@@ -135,7 +131,7 @@ function RejectedRows(props: { category: string | null; offset: number }) {
 }
 
 function RejectedFiles() {
-  const state = useApi<Api.RejectedFiles>('/api/data/rejected-files', { pollMs: 10000 });
+  const state = useGet('/api/data/rejected-files', {}, { pollMs: 10000 });
   return (
     <Card flush>
       <Async state={state} lines={4}>
@@ -184,8 +180,9 @@ function RejectedFiles() {
 
 function Files(props: { status: string | null; offset: number }) {
   const limit = 50;
-  const state = useApi<Api.SourceFiles>(
-    withQuery('/api/data/files', { status: props.status, limit, offset: props.offset }),
+  const state = useGet(
+    '/api/data/files',
+    { status: props.status, limit, offset: props.offset },
     { pollMs: 10000 },
   );
   return (

@@ -2,16 +2,9 @@ import { withQuery } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { Async, Card, StatusBadge } from '../components/ui.js';
 import { count, dateTime, exactMoney } from '../format.js';
-import { useApi } from '../hooks.js';
+import { useGet } from '../hooks.js';
 import { Link, navigate, setQuery, useLocation } from '../router.js';
-import {
-  type Daily,
-  DIMENSIONS,
-  type Filters,
-  type LineageDay,
-  type Money,
-  type SourceRows,
-} from '../types.js';
+import { DIMENSIONS, type Filters, type Money } from '../types.js';
 
 /**
  * An exact money figure with its currency (`bare`: without, where the column names it); an unknown
@@ -94,7 +87,7 @@ export function DrillDown(props: { filters: Filters }) {
 }
 
 function DaysLevel(props: { filters: Filters }) {
-  const state = useApi<Daily>(withQuery('/api/insights/daily', props.filters));
+  const state = useGet('/api/insights/daily', props.filters);
   return (
     <Async state={state} lines={5} empty={(d) => (d.days.length === 0 ? 'No days in this range.' : null)}>
       {(d) => (
@@ -133,7 +126,7 @@ function DaysLevel(props: { filters: Filters }) {
 }
 
 function DayLevel(props: { day: string; dims: Record<string, string | undefined> }) {
-  const state = useApi<LineageDay>(withQuery('/api/lineage/day', { day: props.day, ...props.dims }));
+  const state = useGet('/api/lineage/day', { day: props.day, ...props.dims });
   return (
     <Async state={state} lines={5}>
       {(d) => (
@@ -219,15 +212,13 @@ function FileLevel(props: {
   offset: number;
 }) {
   const limit = 50;
-  const state = useApi<SourceRows>(
-    withQuery('/api/lineage/rows', {
-      day: props.day,
-      source_key: props.file,
-      ...props.dims,
-      limit,
-      offset: props.offset,
-    }),
-  );
+  const state = useGet('/api/lineage/rows', {
+    day: props.day,
+    source_key: props.file,
+    ...props.dims,
+    limit,
+    offset: props.offset,
+  });
   return (
     <Async state={state} lines={6}>
       {(d) => (

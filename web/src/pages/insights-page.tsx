@@ -1,22 +1,18 @@
-import { withQuery } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { FxNotice } from '../components/fx-notice.js';
 import { BreakdownBars, MixDonut, SpendVolumeChart, SuccessChart } from '../components/insight-charts.js';
 import { PageHead } from '../components/layout.js';
 import { Async, Card, Kpi } from '../components/ui.js';
 import { addDays, count, exactMoney, money, moneyText, percent } from '../format.js';
-import { useApi } from '../hooks.js';
+import { useGet } from '../hooks.js';
 import { setQuery, useLocation } from '../router.js';
 import {
-  type Breakdown,
   type CurrencyTotal,
-  type Daily,
   DIMENSIONS,
   type Dimension,
   type Filters,
   type InsightOptions,
   type Money,
-  type Summary,
 } from '../types.js';
 import { DrillDown } from './drill-down.js';
 
@@ -64,22 +60,20 @@ function readFilters(query: URLSearchParams): Filters {
 export function InsightsPage() {
   const { query } = useLocation();
   const filters = readFilters(query);
-  const options = useApi<Options>('/api/insights/options');
-  const q = (path: string, extra: Record<string, string | number> = {}) =>
-    withQuery(path, { ...filters, ...extra });
-  const summary = useApi<Summary>(q('/api/insights/summary'), { pollMs: 15000, keep: true });
-  const daily = useApi<Daily>(q('/api/insights/daily'), { pollMs: 15000, keep: true });
-  const users = useApi<Breakdown>(q('/api/insights/breakdown/user_id', { order: 'events', limit: 10 }), {
+  const options = useGet('/api/insights/options');
+  const q = (extra: Record<string, string | number> = {}) => ({ ...filters, ...extra });
+  const summary = useGet('/api/insights/summary', q(), { pollMs: 15000, keep: true });
+  const daily = useGet('/api/insights/daily', q(), { pollMs: 15000, keep: true });
+  const users = useGet('/api/insights/breakdown/user_id', q({ order: 'events', limit: 10 }), {
     keep: true,
   });
-  const regions = useApi<Breakdown>(q('/api/insights/breakdown/region', { order: 'spend', limit: 12 }), {
+  const regions = useGet('/api/insights/breakdown/region', q({ order: 'spend', limit: 12 }), {
     keep: true,
   });
-  const operations = useApi<Breakdown>(
-    q('/api/insights/breakdown/operation_type', { order: 'events', limit: 12 }),
-    { keep: true },
-  );
-  const tiers = useApi<Breakdown>(q('/api/insights/breakdown/service_tier', { order: 'spend', limit: 12 }), {
+  const operations = useGet('/api/insights/breakdown/operation_type', q({ order: 'events', limit: 12 }), {
+    keep: true,
+  });
+  const tiers = useGet('/api/insights/breakdown/service_tier', q({ order: 'spend', limit: 12 }), {
     keep: true,
   });
 
