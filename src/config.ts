@@ -9,6 +9,7 @@ import {
   type SettingDef,
   type SettingValue,
   unknownVariables,
+  VARIABLE_CHECKS,
 } from './config/settings.js';
 
 export { CONFIG_FILE_NAME } from './config/config-file.js';
@@ -198,6 +199,11 @@ function resolveSettings(
     : env.BILLING_CONFIG?.trim()
       ? { value: env.BILLING_CONFIG.trim(), origin: 'BILLING_CONFIG' }
       : null;
+  for (const [name, check] of Object.entries(VARIABLE_CHECKS)) {
+    const raw = env[name];
+    const problem = raw === undefined || raw.trim() === '' ? null : check(raw);
+    if (problem) problems.push(`${name}: ${problem}`);
+  }
   const earlyHome = early('home');
   if (problems.length > 0) fail(problems);
   const configFile = findConfigFile({

@@ -301,6 +301,15 @@ export const OTHER_VARIABLES: readonly string[] = [
   'BILLING_TEST_POSTGRES_URL',
   'BILLING_TEST_BACKEND',
 ];
+/**
+ * Variables read where they are used (the S3 client reads its own), checked here as well so that a
+ * bad value is a usage error at start rather than a failure in the middle of a run.
+ */
+export const VARIABLE_CHECKS: Readonly<Record<string, (raw: string) => string | null>> = {
+  BILLING_S3_FORCE_PATH_STYLE: (raw) =>
+    /^(true|false|1|0)$/i.test(raw.trim()) ? null : `${JSON.stringify(raw)} is not a boolean (true or false)`,
+};
+
 export const SELF_CHECKED_PREFIXES: readonly string[] = ['BILLING_CHECKS_', 'BILLING_ANOMALIES_'];
 
 export type SettingValue = string | number | Record<string, unknown> | null;

@@ -110,6 +110,10 @@ describe('billing-pipeline.yaml', () => {
         /^BILLING_SCHEDULE_TIMEZONE: "Mars\/Olympus" is not an IANA time zone/,
       ],
       [
+        { BILLING_S3_FORCE_PATH_STYLE: 'yes please' },
+        /^BILLING_S3_FORCE_PATH_STYLE: "yes please" is not a boolean/,
+      ],
+      [
         { BILLING_DATABASE_URL: 'mysql://u:secret@h/db' },
         /^BILLING_DATABASE_URL: "mysql:\/\/u:\*\*\*@h\/db" is not a postgres:\/\/ URL/,
       ],
