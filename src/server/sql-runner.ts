@@ -6,6 +6,7 @@ import {
   type DuckDBResult,
   DuckDBStructVector,
   type DuckDBType,
+  DuckDBVarCharVector,
   type DuckDBVector,
 } from '@duckdb/node-api';
 import { cellConverter, toBindValues } from '../warehouse/duckdb/duckdb-values.js';
@@ -221,10 +222,23 @@ function mapEntries(vector: DuckDBMapVector): DuckDBListVector | null {
 }
 
 /**
+ * The byte length of a VARCHAR without decoding it: DuckDB's 16-byte string header starts with the
+ * length. The library keeps the buffer private; without it (a later version) a string counts as one value.
+ */
+function stringBytes(vector: DuckDBVarCharVector, r: number): number {
+  const raw = vector as unknown as { dataView?: unknown; itemOffset?: unknown };
+  if (!(raw.dataView instanceof DataView) || typeof raw.itemOffset !== 'number') return 1;
+  const at = (raw.itemOffset + r) * 16;
+  return at + 4 <= raw.dataView.byteLength ? raw.dataView.getUint32(at, true) : 1;
+}
+
+/**
  * How many scalar values row `r` of `vector` holds (nested lists, maps and structs counted
  * through); counting stops once past `stop`, which is all the caller needs to know.
  */
 function leafCount(vector: DuckDBVector, r: number, stop: number): number {
+  // A string of n bytes is at least n bytes of JSON: n/2 two-byte values.
+  if (vector instanceof DuckDBVarCharVector) return Math.max(1, Math.ceil(stringBytes(vector, r) / 2));
   if (vector instanceof DuckDBMapVector) {
     const entries = mapEntries(vector);
     return entries ? leafCount(entries, r, stop) : 1;

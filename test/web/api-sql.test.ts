@@ -252,6 +252,7 @@ describe('SQL endpoint', () => {
       'SELECT map(list(i), list(i)) AS m FROM range(100000) t(i)',
       'SELECT {a: list(i)} AS s FROM range(100000) t(i)',
       'SELECT [list(i)] AS nested FROM range(100000) t(i)',
+      "SELECT repeat('x', 10000000) AS text",
     ]) {
       const nested = await ask(sql);
       expect(nested.status, sql).toBe(413);
