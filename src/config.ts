@@ -2,19 +2,12 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findConfigFile, readConfigFile } from './config/config-file.js';
 import { SettingError } from './config/errors.js';
-import {
-  parseSetting,
-  redactUrl,
-  SETTINGS,
-  type SettingDef,
-  type SettingValue,
-  unknownVariables,
-  VARIABLE_CHECKS,
-} from './config/settings.js';
+import { parseSetting, redactUrl, unknownVariables } from './config/setting-values.js';
+import { SETTINGS, type SettingDef, type SettingValue, VARIABLE_CHECKS } from './config/settings.js';
 
 export { CONFIG_FILE_NAME } from './config/config-file.js';
 export { ConfigError, SettingError } from './config/errors.js';
-export { redactUrl } from './config/settings.js';
+export { redactUrl } from './config/setting-values.js';
 
 /**
  * Everything the pipeline is configured with, resolved once and passed explicitly. Each setting

@@ -3,7 +3,8 @@ import { basename, dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { SettingError } from './errors.js';
-import { nearest, parseSetting, SETTINGS, type SettingDef, type SettingValue } from './settings.js';
+import { nearest, parseSetting } from './setting-values.js';
+import { SETTINGS, type SettingDef, type SettingValue } from './settings.js';
 
 export const CONFIG_FILE_NAME = 'billing-pipeline.yaml';
 
