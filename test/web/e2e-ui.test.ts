@@ -52,6 +52,10 @@ describe.skipIf(!chromiumAvailable())('web UI end to end (Chromium + daemon)', (
     // The page polls while the run is live; success shows without a reload.
     await page.locator('.page-head .badge', { hasText: 'success' }).waitFor({ timeout: 60_000 });
     await page.getByRole('table', { name: 'event log' }).getByText('asset_materialized').first().waitFor();
+    // The configuration the run recorded (the daemon's), with the reporting currency it ran in.
+    const config = page.getByLabel('run configuration');
+    await config.getByText('reporting_currency', { exact: true }).waitFor();
+    expect(await config.textContent()).toContain('USD');
     const detail = await api<{ run: { status: string; selection: string[] } }>(`/api/runs/${runId}`);
     expect(detail.run).toMatchObject({
       status: 'success',
