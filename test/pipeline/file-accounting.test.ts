@@ -239,6 +239,18 @@ describe('the same content under several keys', () => {
     ]);
   });
 
+  it('counts copies that arrive together once: the first key wins', async () => {
+    const p = await testPipeline('duplicates-together');
+    await p.put(`${DAY}/b.csv`, body);
+    await p.put(`${DAY}/a.csv`, body);
+    expect((await p.materialize()).status).toBe('failed');
+    expect(await p.rows('SELECT source_key, status, duplicate_of FROM billing_files ORDER BY 1')).toEqual([
+      { source_key: `${DAY}/a.csv`, status: 'loaded', duplicate_of: null },
+      { source_key: `${DAY}/b.csv`, status: 'duplicate', duplicate_of: `${DAY}/a.csv` },
+    ]);
+    expect(await p.rows('SELECT count(*) AS n FROM billing_events')).toEqual([{ n: 2 }]);
+  });
+
   it('loads copies when on_duplicate is load, still flagged by the check', async () => {
     const p = await testPipeline('duplicates-load');
     p.env.BILLING_CHECKS_DUPLICATE_FILE_ON_DUPLICATE = 'load';

@@ -229,7 +229,10 @@ async function ingest(
 ): Promise<void> {
   const totalBytes = pending.reduce((n, f) => n + Number(f.size), 0);
   let doneBytes = 0;
-  const ready: ParsedFile[] = [];
+  // Parsed files by index. They commit in index (key) order, whatever order the parsers finish in,
+  // so which of two copies of one content is loaded first does not depend on timing.
+  const ready = new Map<number, ParsedFile>();
+  let nextToCommit = 0;
   let wake: (() => void) | null = null;
   let parsing = pending.length;
   let next = 0;
@@ -261,7 +264,7 @@ async function ingest(
         },
       );
       timings.parseMs += Date.now() - started;
-      ready.push(parsed);
+      ready.set(index, parsed);
       parsing--;
       wake?.();
     }
@@ -274,7 +277,7 @@ async function ingest(
   const writer = async () => {
     for (;;) {
       if (failure !== null) return;
-      if (ready.length === 0) {
+      if (!ready.has(nextToCommit)) {
         if (parsing === 0) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -285,11 +288,12 @@ async function ingest(
       const batch: ParsedFile[] = [];
       let rows = 0;
       while (
-        ready.length > 0 &&
+        ready.has(nextToCommit) &&
         batch.length < BATCH_MAX_FILES &&
         (batch.length === 0 || rows < BATCH_MAX_ROWS)
       ) {
-        const item = ready.shift() as ParsedFile;
+        const item = ready.get(nextToCommit) as ParsedFile;
+        ready.delete(nextToCommit++);
         rows += item.rows;
         batch.push(item);
       }
