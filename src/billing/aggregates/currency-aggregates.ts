@@ -1,5 +1,6 @@
 import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
+import { completeTotal, NORMALIZED_PARTS, VOLUME_PARTS } from './merge-parts.js';
 
 /**
  * Per billing currency: volume and spend in that currency's own units. The README's worked example
@@ -20,4 +21,9 @@ export const currencyAggregates: AggregateDefinition = {
     count(DISTINCT e.user_id),
     ${completeSum('e.normalized_credit_usage')},
     ${unnormalizedCount('e.normalized_credit_usage')}`,
+  merge: {
+    parts: [...VOLUME_PARTS, ...NORMALIZED_PARTS],
+    distinct: [{ name: 'unique_users', expr: 'e.user_id' }],
+    finish: `t.event_count, t.total_credit_usage, t.unique_users, ${completeTotal('t')}, t.unnormalized_event_count`,
+  },
 };

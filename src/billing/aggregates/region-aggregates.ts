@@ -1,5 +1,6 @@
 import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
+import { completeTotal, NORMALIZED_PARTS, VOLUME_PARTS } from './merge-parts.js';
 
 export const regionAggregates: AggregateDefinition = {
   name: 'region_aggregates',
@@ -20,4 +21,14 @@ export const regionAggregates: AggregateDefinition = {
     count(DISTINCT e.operation_type),
     ${completeSum('e.normalized_credit_usage')},
     ${unnormalizedCount('e.normalized_credit_usage')}`,
+  merge: {
+    parts: [...VOLUME_PARTS, ...NORMALIZED_PARTS],
+    distinct: [
+      { name: 'unique_users', expr: 'e.user_id' },
+      { name: 'unique_resource_types', expr: 'e.resource_type' },
+      { name: 'unique_operation_types', expr: 'e.operation_type' },
+    ],
+    finish: `t.event_count, t.total_credit_usage, t.unique_users, t.unique_resource_types,
+      t.unique_operation_types, ${completeTotal('t')}, t.unnormalized_event_count`,
+  },
 };

@@ -1,6 +1,7 @@
 import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import { ratio } from '../sql/money.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
+import { completeTotal, NORMALIZED_PARTS, VOLUME_PARTS } from './merge-parts.js';
 
 export const serviceAggregates: AggregateDefinition = {
   name: 'service_aggregates',
@@ -27,4 +28,25 @@ export const serviceAggregates: AggregateDefinition = {
     count(DISTINCT e.user_id),
     ${completeSum('e.normalized_credit_usage')},
     ${unnormalizedCount('e.normalized_credit_usage')}`,
+  merge: {
+    parts: [
+      ...VOLUME_PARTS,
+      {
+        name: 'success_count',
+        type: 'BIGINT NOT NULL',
+        expr: 'count(*) FILTER (WHERE e.success)',
+        merge: 'sum',
+      },
+      {
+        name: 'failure_count',
+        type: 'BIGINT NOT NULL',
+        expr: 'count(*) FILTER (WHERE NOT e.success)',
+        merge: 'sum',
+      },
+      ...NORMALIZED_PARTS,
+    ],
+    distinct: [{ name: 'unique_users', expr: 'e.user_id' }],
+    finish: `t.event_count, t.total_credit_usage, t.success_count, t.failure_count,
+      ${ratio('t.success_count', 't.event_count')}, t.unique_users, ${completeTotal('t')}, t.unnormalized_event_count`,
+  },
 };

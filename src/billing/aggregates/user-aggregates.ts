@@ -1,5 +1,6 @@
 import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
+import { completeTotal, NORMALIZED_PARTS, VOLUME_PARTS } from './merge-parts.js';
 
 export const userAggregates: AggregateDefinition = {
   name: 'user_aggregates',
@@ -28,4 +29,27 @@ export const userAggregates: AggregateDefinition = {
     max(e."timestamp"),
     ${completeSum('e.normalized_credit_usage')},
     ${unnormalizedCount('e.normalized_credit_usage')}`,
+  merge: {
+    parts: [
+      ...VOLUME_PARTS,
+      {
+        name: 'success_count',
+        type: 'BIGINT NOT NULL',
+        expr: 'count(*) FILTER (WHERE e.success)',
+        merge: 'sum',
+      },
+      { name: 'first_seen', type: 'TIMESTAMP', expr: 'min(e."timestamp")', merge: 'min' },
+      { name: 'last_seen', type: 'TIMESTAMP', expr: 'max(e."timestamp")', merge: 'max' },
+      ...NORMALIZED_PARTS,
+    ],
+    distinct: [
+      { name: 'unique_resources', expr: 'e.resource_id' },
+      { name: 'unique_resource_types', expr: 'e.resource_type' },
+      { name: 'unique_operation_types', expr: 'e.operation_type' },
+      { name: 'unique_regions', expr: 'e.region' },
+    ],
+    finish: `t.event_count, t.total_credit_usage, t.success_count, t.unique_resources,
+      t.unique_resource_types, t.unique_operation_types, t.unique_regions, t.first_seen, t.last_seen,
+      ${completeTotal('t')}, t.unnormalized_event_count`,
+  },
 };

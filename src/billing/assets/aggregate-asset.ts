@@ -4,49 +4,31 @@ import type {
   AssetResult,
   PartitionMaterialization,
 } from '../../orchestrator/asset.js';
-import type { Cell, SqlSession, Warehouse } from '../../warehouse/warehouse.js';
+import type { Cell, Warehouse } from '../../warehouse/warehouse.js';
 import type { AggregateDefinition } from '../aggregates/aggregate-definition.js';
+import {
+  assetLock,
+  dayLock,
+  dropPartitionTables,
+  fillPartitionTables,
+  formatCursor,
+  type Plan,
+  parseAggregateCursor,
+  plan,
+  upToDateResult,
+} from '../aggregates/aggregate-plan.js';
+import { materializeMerged, migrateMergeState } from '../aggregates/merge-materialize.js';
 import {
   AFFECTED_DAYS,
   type AggregateSql,
   aggregateSql,
   allDays,
-  CREATE_PARTITION_TABLE,
   type DaySql,
-  INSERT_PARTITION,
-  PARTITION_TABLES,
-  partitionParams,
   probeColumns,
 } from '../sql/aggregate-sql.js';
 import { CHANGE_LOG_LOCK, PRUNE_CHANGES } from '../sql/events.js';
 
-/**
- * An aggregate's cursor: the last change-log id it consumed and the billing_events partitions it
- * left out (failed error checks). Older warehouses stored just the number.
- */
-interface AggregateCursor {
-  change: number | null;
-  withheld: string[];
-}
-
-export function parseAggregateCursor(text: string | null): AggregateCursor {
-  if (text === null) return { change: null, withheld: [] };
-  if (/^\d+$/.test(text)) return { change: Number(text), withheld: [] };
-  const parsed = JSON.parse(text) as { change?: number; withheld?: string[] };
-  return { change: parsed.change ?? null, withheld: parsed.withheld ?? [] };
-}
-
-function formatCursor(cursor: AggregateCursor): string {
-  return cursor.withheld.length === 0 ? String(cursor.change ?? 0) : JSON.stringify(cursor);
-}
-
-/**
- * Lock names. `asset:<name>` (exclusive) serializes whole rebuilds and cursor moves of one
- * aggregate; a day task holds it shared plus `asset:<name>:<day>` exclusive, so tasks of different
- * days run in parallel while a whole rebuild, or another task of the same day, waits.
- */
-export const assetLock = (name: string) => `asset:${name}`;
-export const dayLock = (name: string, day: string) => `asset:${name}:${day}`;
+export { assetLock, dayLock, parseAggregateCursor } from '../aggregates/aggregate-plan.js';
 
 /**
  * The change-log head every change at or below which is committed: taking the lock exclusive waits
@@ -71,21 +53,6 @@ function withheldPartitions(ctx: AssetContext): string[] {
   return [...new Set(days)].sort();
 }
 
-async function fillPartitionTables(tx: SqlSession, withheld: readonly string[], toggled: readonly string[]) {
-  const [withheldTable, toggledTable] = PARTITION_TABLES;
-  for (const [table, days] of [
-    [withheldTable, withheld],
-    [toggledTable, toggled],
-  ] as const) {
-    await tx.exec(CREATE_PARTITION_TABLE(table));
-    for (const day of days) await tx.exec(INSERT_PARTITION(table), partitionParams(day));
-  }
-}
-
-async function dropPartitionTables(tx: SqlSession) {
-  for (const table of PARTITION_TABLES) await tx.exec(`DROP TABLE ${table}`);
-}
-
 /**
  * A table made by an older definition (e.g. before normalized totals) is rebuilt from scratch:
  * dropping its cursor makes the next materialization a full one. Under the asset's lock, as
@@ -100,48 +67,22 @@ async function migrate(warehouse: Warehouse, def: AggregateDefinition, sql: Aggr
       (await tx.query(probeColumns(table))).columns.map((c) => `${c.name} ${c.type}`).join(', ');
     const [actual, expected] = [await shape(def.name), await shape(sql.probeName)];
     await tx.exec(`DROP TABLE "${sql.probeName}"`);
-    if (actual === expected) return;
-    await tx.exec(`DROP TABLE "${def.name}"`);
-    await tx.exec(sql.create);
-    await tx.exec('DELETE FROM asset_cursors WHERE asset = $1', [def.name]);
+    if (actual !== expected) {
+      await tx.exec(`DROP TABLE "${def.name}"`);
+      await tx.exec(sql.create);
+      await tx.exec('DELETE FROM asset_cursors WHERE asset = $1', [def.name]);
+    }
+    if (def.merge) await migrateMergeState(tx, def, def.merge);
   });
 }
-
-/** What a materialization has to do, from the cursor, the change-log head and the run's request. */
-interface Plan {
-  cursor: AggregateCursor;
-  /** The change id the cursor moves to: never below where it is. */
-  latest: number;
-  withheld: string[];
-  toggled: string[];
-  full: boolean;
-  upToDate: boolean;
-}
-
-function plan(ctx: AssetContext, cursor: AggregateCursor, head: number, withheld: string[]): Plan {
-  const latest = Math.max(head, cursor.change ?? 0);
-  const toggled = [
-    ...withheld.filter((d) => !cursor.withheld.includes(d)),
-    ...cursor.withheld.filter((d) => !withheld.includes(d)),
-  ];
-  // A first materialization (e.g. a newly added aggregate) builds from all events: the change
-  // log only covers loads since the last consumer caught up.
-  const full = ctx.fullRefresh || cursor.change === null;
-  const upToDate = !full && latest === cursor.change && ctx.range === null && toggled.length === 0;
-  return { cursor, latest, withheld, toggled, full, upToDate };
-}
-
-const upToDateResult = (withheld: readonly string[]): AssetResult => ({
-  changed: false,
-  partitions: [],
-  metadata: { groupsRebuilt: 0, full: false, withheldPartitions: withheld.length },
-});
 
 /**
  * Wraps an aggregate definition as an asset. Its cursor is the last change-log id it consumed;
  * the rebuild and the cursor move commit together under the asset's lock, so a crash leaves the
  * changes to the next run and two concurrent runs never move it backwards. Groups are rebuilt
- * from billing_events, never incremented, so a group rebuilt twice is still right.
+ * from billing_events, never incremented, so a group rebuilt twice is still right. Aggregates
+ * with a merge plan (whole-history ones) instead merge the changed days' partials into kept
+ * state in that same transaction (merge-sql.ts): a replayed change re-derives the same cells.
  *
  * Aggregates keyed by the event day can also be rebuilt one day per task (`runTask`): in
  * scale-out mode `materialize` dispatches one task per affected day to the workers.
@@ -167,8 +108,9 @@ export function aggregateAsset(def: AggregateDefinition, consumers: readonly str
       if (plan(ctx, parseAggregateCursor(await ctx.getCursor()), head, withheld).upToDate) {
         return upToDateResult(withheld);
       }
-      const result =
-        ctx.dispatch && daySql
+      const result = def.merge
+        ? await materializeMerged(ctx, def, def.merge, head, withheld)
+        : ctx.dispatch && daySql
           ? await materializeByDay(ctx, def, daySql, head, withheld)
           : await materializeAtOnce(ctx, def, sql, head, withheld);
       if (!result.failure) await pruneChangeLog(ctx.warehouse, consumers);

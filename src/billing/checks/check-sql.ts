@@ -207,3 +207,54 @@ export const VOLUME_BASELINE = `WITH days AS (SELECT ${DAY_LIST('$1')} AS day),
     coalesce(b.spend_days, 0) AS spend_days, b.median_spend, b.mad_spend
   FROM days d LEFT JOIN daily_aggregates t ON t.day = d.day LEFT JOIN base b ON b.day = d.day
   ORDER BY d.day`;
+
+/**
+ * Reconciliation of a merged whole-history aggregate (see aggregates/merge-sql.ts) without reading
+ * all history: the table's totals against the sum of its per-day partials (`partialsTable`, one
+ * row per day and key), and, in `mergedPartialsSql`, the partials of the days the last merge
+ * rebuilt against those days' released events. Earlier days' partials were checked when they
+ * changed, so each run costs the changed days' events plus one pass over the partials.
+ * Same row shape as `reconciliationSql`; `$1`: withheld path days, when any (not used here).
+ */
+export function mergedTableSql(options: { table: string; partialsTable: string }): string {
+  const zero = `CAST(0 AS ${MONEY_SUM})`;
+  return `WITH ev AS (SELECT sum(d.event_count) AS n, sum(d.total_credit_usage) AS s,
+        sum(d.unnormalized_event_count) AS unnormalized, sum(d.normalized_known) AS ns
+        FROM ${ident(options.partialsTable)} d),
+      ag AS (SELECT sum(a.event_count) AS n, sum(a.total_credit_usage) AS s,
+        count(*) FILTER (WHERE a.total_normalized_credit_usage IS NULL) AS null_groups,
+        sum(a.total_normalized_credit_usage) AS ns FROM ${ident(options.table)} a)
+    SELECT NULL AS partition, coalesce(ev.n, 0) AS events, coalesce(ag.n, 0) AS aggregate_events,
+      CAST(coalesce(ev.s, ${zero}) AS VARCHAR) AS credit, CAST(coalesce(ag.s, ${zero}) AS VARCHAR) AS aggregate_credit,
+      coalesce(ev.s, ${zero}) = coalesce(ag.s, ${zero}) AS credit_equal,
+      coalesce(ev.unnormalized, 0) AS unnormalized, coalesce(ag.null_groups, 0) AS null_groups,
+      CAST(coalesce(ev.ns, ${zero}) AS VARCHAR) AS normalized, CAST(coalesce(ag.ns, ${zero}) AS VARCHAR) AS aggregate_normalized,
+      coalesce(ev.ns, ${zero}) = coalesce(ag.ns, ${zero}) AS normalized_equal
+    FROM ev, ag`;
+}
+
+/**
+ * The changed days (`changedDaysTable`) whose per-day partials differ from their released events
+ * (`$1`: withheld path days, when `withheld`): no rows when all agree.
+ */
+export function mergedPartialsSql(options: {
+  partialsTable: string;
+  changedDaysTable: string;
+  withheld: boolean;
+}): string {
+  const zero = `CAST(0 AS ${MONEY_SUM})`;
+  const events = releasedEvents({ days: null, withheld: options.withheld ? '$1' : null });
+  const changed = `(SELECT event_date FROM ${ident(options.changedDaysTable)})`;
+  return `WITH ev AS (SELECT e.event_date AS day, count(*) AS n, sum(e.credit_usage) AS s,
+        count(*) - count(e.normalized_credit_usage) AS unnormalized, sum(e.normalized_credit_usage) AS ns
+        FROM ${events} ${options.withheld ? 'AND' : 'WHERE'} e.event_date IN ${changed} GROUP BY e.event_date),
+      pd AS (SELECT d.event_date AS day, sum(d.event_count) AS n, sum(d.total_credit_usage) AS s,
+        sum(d.unnormalized_event_count) AS unnormalized, sum(d.normalized_known) AS ns
+        FROM ${ident(options.partialsTable)} d WHERE d.event_date IN ${changed} GROUP BY d.event_date)
+    SELECT CAST(c.event_date AS VARCHAR) AS day, coalesce(ev.n, 0) AS events, coalesce(pd.n, 0) AS partial_events,
+      CAST(coalesce(ev.s, ${zero}) AS VARCHAR) AS credit, CAST(coalesce(pd.s, ${zero}) AS VARCHAR) AS partial_credit
+    FROM ${ident(options.changedDaysTable)} c LEFT JOIN ev ON ev.day = c.event_date LEFT JOIN pd ON pd.day = c.event_date
+    WHERE coalesce(ev.n, 0) <> coalesce(pd.n, 0) OR coalesce(ev.s, ${zero}) <> coalesce(pd.s, ${zero})
+      OR coalesce(ev.unnormalized, 0) <> coalesce(pd.unnormalized, 0) OR coalesce(ev.ns, ${zero}) <> coalesce(pd.ns, ${zero})
+    ORDER BY c.event_date`;
+}

@@ -1,0 +1,283 @@
+import { ident } from '../../warehouse/warehouse.js';
+import type { AggregateDefinition, MergePlan } from './aggregate-definition.js';
+
+/**
+ * Whole-history aggregates maintained by merging, not by rebuilding affected keys from all events.
+ *
+ * Why: one new day touches nearly every user, region and service, so rebuilding "the affected
+ * keys" re-read almost all history every day. Instead each merged aggregate `A` keeps state:
+ *
+ * - `A__days`: per (event day, key) partials (counts, NOT NULL sums, min/max), the unit of change.
+ *   The change log names the (event day, key) cells a load, re-upload, deletion, retraction or FX
+ *   re-normalization touched; those cells' old partials are read and deleted, their new partials
+ *   recomputed from that day's events only.
+ * - `A__totals`: the merged state per key: sums plus (new − old) of the changed cells, min/max
+ *   merged with least/greatest. A removal that may have taken a key's extreme (an old partial at or
+ *   beyond the stored extreme, not matched by a new one) marks it NULL, recomputed from `A__days`
+ *   for those keys only: O(days) per such key, never O(events).
+ * - Exact distinct counts: `A__day_values` holds each cell's distinct values (per measure), and
+ *   `A__values` each (key, measure, value) with the number of days it occurs on. A changed cell's
+ *   old values decrement, its new ones increment; a value whose day count goes 0 → n adds one to
+ *   the key's distinct count, n → 0 removes one. Exact under any removal, and a day costs its own
+ *   values plus a pass over `A__values` (bounded by distinct pairs, not by events).
+ * - The table itself is rewritten from `A__totals` for the changed keys only (`finish`).
+ *
+ * Everything runs in the asset's one transaction, so a crash leaves state and cursor together.
+ * Temp tables live in that transaction (PostgreSQL keeps them on the writer connection).
+ */
+/** Events aliased `e`, with an optional filter. */
+export interface EventRelation {
+  from: string;
+  where: string | null;
+}
+
+export interface MergeSql {
+  /** The state tables with their CREATE statements (for setup, and the shape check against probes). */
+  state: readonly { name: string; columns: string }[];
+  /** Empties the state and the table (a full rebuild). */
+  clear: string[];
+  /** Creates temp table `merge_cells`. $1/$2 change ids, $3/$4 forced day range or NULLs. */
+  collectCells: string;
+  collectAllCells: string;
+  /** `lo`, `hi`: the changed cells' day bounds, to prune the event scan. */
+  cellBounds: string;
+  /** Creates temp `merge_events`: the changed cells' events. $1/$2 day bounds. */
+  collectEvents: string;
+  collectEventsWithheld: string;
+  /** The merge itself, given the event relation (`merge_events`, or all of billing_events for a full build). */
+  merge: (events: EventRelation) => string[];
+  /** The changed keys' rows of the table, rewritten from the totals; then the temp tables go. */
+  finish: string[];
+  /** Number of keys rewritten (before `finish` drops the temp tables). */
+  countKeys: string;
+  dropTemps: string[];
+}
+
+/** Key columns NOT NULL in billing_events, matched with `=` (PostgreSQL hash-joins it). */
+const NOT_NULL_KEYS: ReadonlySet<string> = new Set(['user_id']);
+
+const NOT_WITHHELD = `NOT EXISTS (SELECT 1 FROM withheld_partitions w
+      WHERE e.year = w.year AND e.month = w.month AND e.day = w.day)`;
+
+const TEMPS = [
+  'merge_cells',
+  'merge_events',
+  'merge_old',
+  'merge_new',
+  'merge_old_values',
+  'merge_new_values',
+  'merge_delta',
+  'merge_value_delta',
+  'merge_distinct_delta',
+  'merge_keys',
+];
+
+export const stateTable = (
+  def: AggregateDefinition,
+  suffix: 'days' | 'day_values' | 'values' | 'totals' | 'changed_days',
+) => `${def.name}__${suffix}`;
+
+export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
+  const keys = def.keys;
+  const K = keys.map((k) => ident(k.as));
+  const list = (alias: string) => K.map((k) => `${alias}.${k}`).join(', ');
+  const op = (column: string) => (NOT_NULL_KEYS.has(column) ? '=' : 'IS NOT DISTINCT FROM');
+  /** Keys of two state-shaped relations. */
+  const same = (a: string, b: string) =>
+    keys.map((k) => `${a}.${ident(k.as)} ${op(k.column)} ${b}.${ident(k.as)}`).join(' AND ');
+  /** Keys of an event row against a state-shaped relation. */
+  const sameEvent = (e: string, b: string) =>
+    keys.map((k) => `${e}.${ident(k.column)} ${op(k.column)} ${b}.${ident(k.as)}`).join(' AND ');
+  const eventKeys = (e: string) => keys.map((k) => `${e}.${ident(k.column)} AS ${ident(k.as)}`).join(', ');
+  const eventGroup = (e: string) => keys.map((k) => `${e}.${ident(k.column)}`).join(', ');
+  const keyColumns = keys.map((k) => `${ident(k.as)} ${k.type}`).join(', ');
+
+  const days = ident(stateTable(def, 'days'));
+  const dayValues = ident(stateTable(def, 'day_values'));
+  const values = ident(stateTable(def, 'values'));
+  const totals = ident(stateTable(def, 'totals'));
+  const changedDays = ident(stateTable(def, 'changed_days'));
+  const table = ident(def.name);
+
+  const parts = plan.parts;
+  const sums = parts.filter((p) => p.merge === 'sum');
+  const extremes = parts.filter((p) => p.merge !== 'sum');
+  const bareType = (type: string) => type.replace(/\s+NOT NULL$/i, '');
+  const partColumns = parts.map((p) => `${ident(p.name)} ${p.type}`).join(', ');
+  const partNames = parts.map((p) => ident(p.name)).join(', ');
+  const cellMatch = (a: string, b: string) => `${a}.event_date = ${b}.event_date AND ${same(a, b)}`;
+
+  const state = [
+    { name: stateTable(def, 'days'), columns: `event_date DATE NOT NULL, ${keyColumns}, ${partColumns}` },
+    {
+      name: stateTable(def, 'day_values'),
+      columns: `event_date DATE NOT NULL, ${keyColumns}, measure VARCHAR NOT NULL, value VARCHAR NOT NULL`,
+    },
+    {
+      name: stateTable(def, 'values'),
+      columns: `${keyColumns}, measure VARCHAR NOT NULL, value VARCHAR NOT NULL, days BIGINT NOT NULL`,
+    },
+    {
+      name: stateTable(def, 'totals'),
+      // min/max nullable: NULL marks "recompute from the per-day partials" during a merge.
+      columns: `${keyColumns}, ${parts.map((p) => `${ident(p.name)} ${p.merge === 'sum' ? p.type : bareType(p.type)}`).join(', ')},
+        ${plan.distinct.map((d) => `${ident(d.name)} BIGINT NOT NULL`).join(', ')}`,
+    },
+    // The event days the last merge rebuilt: the reconciliation check compares those with the events.
+    { name: stateTable(def, 'changed_days'), columns: 'event_date DATE NOT NULL' },
+  ];
+
+  const cellsFrom = (e: string, where: string) =>
+    `SELECT DISTINCT ${e}.event_date, ${eventKeys(e)} FROM billing_events ${e} WHERE ${where}`;
+  const eventsOfCells = (withheld: boolean) => `CREATE TEMP TABLE merge_events AS
+    SELECT e.* FROM billing_events e JOIN merge_cells c ON e.event_date = c.event_date AND ${sameEvent('e', 'c')}
+    WHERE e.event_date BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE)${withheld ? ` AND ${NOT_WITHHELD}` : ''}`;
+
+  const where = (events: EventRelation, ...more: string[]) => {
+    const all = [events.where, ...more].filter((w): w is string => w !== null);
+    return all.length > 0 ? `WHERE ${all.join(' AND ')}` : '';
+  };
+  const distinctSelect = (events: EventRelation) =>
+    plan.distinct
+      .map(
+        (
+          d,
+        ) => `SELECT DISTINCT e.event_date, ${eventKeys('e')}, '${d.name}' AS measure, CAST(${d.expr} AS VARCHAR) AS value
+      FROM ${events.from} ${where(events, `${d.expr} IS NOT NULL`)}`,
+      )
+      .join('\n      UNION ALL ');
+
+  const typedNull = (type: string) => `CAST(NULL AS ${bareType(type)})`;
+  const deltaColumns = (side: 'new' | 'old') =>
+    [
+      ...sums.map((p) => (side === 'new' ? ident(p.name) : `-${ident(p.name)}`)),
+      ...extremes.flatMap((p) =>
+        side === 'new' ? [ident(p.name), typedNull(p.type)] : [typedNull(p.type), ident(p.name)],
+      ),
+    ].join(', ');
+  const newName = (p: { name: string }) => ident(`new_${p.name}`);
+  const oldName = (p: { name: string }) => ident(`old_${p.name}`);
+  const deltaAliases = [
+    ...sums.map((p) => ident(p.name)),
+    ...extremes.flatMap((p) => [newName(p), oldName(p)]),
+  ].join(', ');
+  const deltaAggregates = [
+    ...sums.map((p) => `sum(u.${ident(p.name)}) AS ${ident(p.name)}`),
+    ...extremes.flatMap((p) => {
+      const f = p.merge === 'min' ? 'min' : 'max';
+      return [`${f}(u.${newName(p)}) AS ${newName(p)}`, `${f}(u.${oldName(p)}) AS ${oldName(p)}`];
+    }),
+  ].join(', ');
+  // An extreme stays, or moves to the new partials' own, unless a removed partial may have held it.
+  const mergeExtreme = (p: (typeof extremes)[number]) => {
+    const n = `d.${newName(p)}`;
+    const o = `d.${oldName(p)}`;
+    const t = `t.${ident(p.name)}`;
+    const beats = p.merge === 'min' ? '<=' : '>=';
+    return `${ident(p.name)} = CASE WHEN ${n} IS NOT NULL AND ${n} ${beats} ${t} THEN ${n}
+        WHEN ${o} IS NOT NULL AND ${o} ${beats} ${t} THEN NULL ELSE ${t} END`;
+  };
+  const valueMatch = (a: string, b: string) =>
+    `${same(a, b)} AND ${a}.measure = ${b}.measure AND ${a}.value = ${b}.value`;
+
+  const merge = (events: EventRelation) => [
+    // The changed cells' partials: old ones aside and out, new ones from their events.
+    `CREATE TEMP TABLE merge_old AS SELECT d.* FROM ${days} d JOIN merge_cells c ON ${cellMatch('d', 'c')}`,
+    `DELETE FROM ${days} d WHERE EXISTS (SELECT 1 FROM merge_cells c WHERE ${cellMatch('d', 'c')})`,
+    `CREATE TEMP TABLE merge_new AS SELECT e.event_date, ${eventKeys('e')},
+      ${parts.map((p) => `${p.expr} AS ${ident(p.name)}`).join(', ')}
+      FROM ${events.from} ${where(events)} GROUP BY e.event_date, ${eventGroup('e')}`,
+    `INSERT INTO ${days} (event_date, ${K.join(', ')}, ${partNames}) SELECT event_date, ${K.join(', ')}, ${partNames} FROM merge_new`,
+    `CREATE TEMP TABLE merge_old_values AS SELECT v.* FROM ${dayValues} v JOIN merge_cells c ON ${cellMatch('v', 'c')}`,
+    `DELETE FROM ${dayValues} v WHERE EXISTS (SELECT 1 FROM merge_cells c WHERE ${cellMatch('v', 'c')})`,
+    `CREATE TEMP TABLE merge_new_values AS ${distinctSelect(events)}`,
+    `INSERT INTO ${dayValues} (event_date, ${K.join(', ')}, measure, value)
+      SELECT event_date, ${K.join(', ')}, measure, value FROM merge_new_values`,
+
+    // Counts, sums and extremes: totals plus new minus old.
+    `CREATE TEMP TABLE merge_delta AS SELECT ${list('u')}, ${deltaAggregates} FROM (
+      SELECT ${K.join(', ')}, ${deltaColumns('new')} FROM merge_new
+      UNION ALL SELECT ${K.join(', ')}, ${deltaColumns('old')} FROM merge_old
+    ) u (${K.join(', ')}, ${deltaAliases}) GROUP BY ${list('u')}`,
+    `UPDATE ${totals} t SET ${[
+      ...sums.map((p) => `${ident(p.name)} = t.${ident(p.name)} + d.${ident(p.name)}`),
+      ...extremes.map(mergeExtreme),
+    ].join(',\n      ')}
+      FROM merge_delta d WHERE ${same('t', 'd')}`,
+    `INSERT INTO ${totals} (${K.join(', ')}, ${partNames}, ${plan.distinct.map((d) => ident(d.name)).join(', ')})
+      SELECT ${list('d')}, ${[
+        ...parts.map((p) => (p.merge === 'sum' ? `d.${ident(p.name)}` : `d.${newName(p)}`)),
+        ...plan.distinct.map(() => '0'),
+      ].join(', ')}
+      FROM merge_delta d WHERE NOT EXISTS (SELECT 1 FROM ${totals} t WHERE ${same('t', 'd')})`,
+    `DELETE FROM ${totals} WHERE event_count = 0`,
+    ...(extremes.length === 0
+      ? []
+      : [
+          `UPDATE ${totals} t SET ${extremes.map((p) => `${ident(p.name)} = coalesce(t.${ident(p.name)}, r.${ident(p.name)})`).join(', ')}
+      FROM (SELECT ${list('d')}, ${extremes.map((p) => `${p.merge}(d.${ident(p.name)}) AS ${ident(p.name)}`).join(', ')}
+        FROM ${days} d JOIN (SELECT ${K.join(', ')} FROM ${totals}
+          WHERE ${extremes.map((p) => `${ident(p.name)} IS NULL`).join(' OR ')}) n ON ${same('d', 'n')}
+        GROUP BY ${list('d')}) r
+      WHERE ${same('t', 'r')}`,
+        ]),
+
+    // Distinct counts: per (key, measure, value) the number of days it occurs on.
+    `CREATE TEMP TABLE merge_value_delta AS SELECT ${list('u')}, u.measure, u.value, sum(u.n) AS n FROM (
+      SELECT ${K.join(', ')}, measure, value, 1 AS n FROM merge_new_values
+      UNION ALL SELECT ${K.join(', ')}, measure, value, -1 FROM merge_old_values
+    ) u GROUP BY ${list('u')}, u.measure, u.value HAVING sum(u.n) <> 0`,
+    `CREATE TEMP TABLE merge_distinct_delta AS SELECT ${list('d')}, ${plan.distinct
+      .map(
+        (x) => `coalesce(sum(CASE WHEN v.days IS NULL THEN 1 WHEN v.days + d.n = 0 THEN -1 ELSE 0 END)
+          FILTER (WHERE d.measure = '${x.name}'), 0) AS ${ident(x.name)}`,
+      )
+      .join(', ')}
+      FROM merge_value_delta d LEFT JOIN ${values} v ON ${valueMatch('v', 'd')} GROUP BY ${list('d')}`,
+    `UPDATE ${values} v SET days = v.days + d.n FROM merge_value_delta d WHERE ${valueMatch('v', 'd')}`,
+    `INSERT INTO ${values} (${K.join(', ')}, measure, value, days)
+      SELECT ${list('d')}, d.measure, d.value, d.n FROM merge_value_delta d
+      WHERE NOT EXISTS (SELECT 1 FROM ${values} v WHERE ${valueMatch('v', 'd')})`,
+    `DELETE FROM ${values} WHERE days <= 0`,
+    `UPDATE ${totals} t SET ${plan.distinct.map((x) => `${ident(x.name)} = t.${ident(x.name)} + d.${ident(x.name)}`).join(', ')}
+      FROM merge_distinct_delta d WHERE ${same('t', 'd')}`,
+
+    `DELETE FROM ${changedDays}`,
+    `INSERT INTO ${changedDays} SELECT DISTINCT event_date FROM merge_cells`,
+    `CREATE TEMP TABLE merge_keys AS SELECT DISTINCT ${K.join(', ')} FROM merge_cells`,
+  ];
+
+  return {
+    state,
+    clear: [days, dayValues, values, totals, changedDays, table].map((t) => `DELETE FROM ${t}`),
+    collectCells: `CREATE TEMP TABLE merge_cells AS
+      SELECT DISTINCT event_date, ${eventKeys('l')} FROM billing_event_changes l
+        WHERE l.change_id > $1 AND l.change_id <= $2 AND l.event_date IS NOT NULL
+      UNION ${cellsFrom('e', 'e.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)')}
+      UNION SELECT DISTINCT d.event_date, ${list('d')} FROM ${days} d
+        WHERE d.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)
+      UNION ${cellsFrom(
+        'e',
+        'EXISTS (SELECT 1 FROM toggled_partitions t WHERE e.year = t.year AND e.month = t.month AND e.day = t.day)',
+      )}`,
+    collectAllCells: `CREATE TEMP TABLE merge_cells AS ${cellsFrom('e', 'true')}`,
+    cellBounds:
+      'SELECT CAST(min(event_date) AS VARCHAR) AS lo, CAST(max(event_date) AS VARCHAR) AS hi FROM merge_cells',
+    collectEvents: eventsOfCells(false),
+    collectEventsWithheld: eventsOfCells(true),
+    merge,
+    countKeys: 'SELECT count(*) AS n FROM merge_keys',
+    finish: [
+      `DELETE FROM ${table} a WHERE EXISTS (SELECT 1 FROM merge_keys k WHERE ${same('a', 'k')})`,
+      `INSERT INTO ${table} SELECT ${list('t')}, ${plan.finish} FROM ${totals} t JOIN merge_keys k ON ${same('t', 'k')}`,
+    ],
+    dropTemps: TEMPS.map((t) => `DROP TABLE IF EXISTS ${t}`),
+  };
+}
+
+/** The event relation of a full build (every released event) and of an incremental one. */
+export const allEvents = (withheld: boolean): EventRelation => ({
+  from: 'billing_events e',
+  where: withheld ? NOT_WITHHELD : null,
+});
+export const CELL_EVENTS: EventRelation = { from: 'merge_events e', where: null };
