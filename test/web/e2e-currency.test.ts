@@ -266,6 +266,9 @@ describe.skipIf(!chromiumAvailable())('dashboard currency (Chromium)', () => {
         .locator('td')
         .allTextContents();
       expect(flagged[2]).toBe('unknown');
+      expect(await page.locator('[aria-label="days with unknown spend"]').textContent()).toBe(
+        '2 days have unknown USD spend (events without an FX rate; drawn as gaps): 2025-06-01, 2025-06-02',
+      );
     });
   });
 });

@@ -155,7 +155,21 @@ export function InsightsPage() {
           lines={6}
           empty={(d) => (d.days.length === 0 ? 'No billing events in this range.' : null)}
         >
-          {(d) => <SpendVolumeChart days={d.days} currency={d.currency} onDay={drillDay} />}
+          {(d) => {
+            const unknown = d.days.filter((day) => day.spend.amount === null).map((day) => day.day);
+            return (
+              <>
+                {unknown.length > 0 && (
+                  <div className="hint unknown" role="note" aria-label="days with unknown spend">
+                    {unknown.length} {unknown.length === 1 ? 'day has' : 'days have'} unknown {d.currency}{' '}
+                    spend (events without an FX rate; drawn as gaps):{' '}
+                    {unknown.length > 6 ? `${unknown.slice(0, 6).join(', ')} …` : unknown.join(', ')}
+                  </div>
+                )}
+                <SpendVolumeChart days={d.days} currency={d.currency} onDay={drillDay} />
+              </>
+            );
+          }}
         </Async>
       </Card>
       <div className="grid-2">
