@@ -53,8 +53,18 @@ export interface MergeSql {
   dropTemps: string[];
 }
 
-/** Key columns NOT NULL in billing_events, matched with `=` (PostgreSQL hash-joins it). */
-const NOT_NULL_KEYS: ReadonlySet<string> = new Set(['user_id']);
+/** Key columns NOT NULL in billing_events, matched with plain `=`. */
+const NOT_NULL_KEYS: ReadonlySet<string> = new Set(['event_date', 'user_id']);
+
+/**
+ * Null-safe equality of a nullable (VARCHAR) key as equalities of expressions: PostgreSQL can
+ * hash-join those, where `IS NOT DISTINCT FROM` makes it loop over both sides (the state tables
+ * are joined with each other, not only with the few changed keys).
+ */
+const keyEquals = (column: string, a: string, b: string) =>
+  NOT_NULL_KEYS.has(column)
+    ? `${a} = ${b}`
+    : `coalesce(${a}, '') = coalesce(${b}, '') AND (${a} IS NULL) = (${b} IS NULL)`;
 
 const NOT_WITHHELD = `NOT EXISTS (SELECT 1 FROM withheld_partitions w
       WHERE e.year = w.year AND e.month = w.month AND e.day = w.day)`;
@@ -81,13 +91,12 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
   const keys = def.keys;
   const K = keys.map((k) => ident(k.as));
   const list = (alias: string) => K.map((k) => `${alias}.${k}`).join(', ');
-  const op = (column: string) => (NOT_NULL_KEYS.has(column) ? '=' : 'IS NOT DISTINCT FROM');
   /** Keys of two state-shaped relations. */
   const same = (a: string, b: string) =>
-    keys.map((k) => `${a}.${ident(k.as)} ${op(k.column)} ${b}.${ident(k.as)}`).join(' AND ');
+    keys.map((k) => keyEquals(k.column, `${a}.${ident(k.as)}`, `${b}.${ident(k.as)}`)).join(' AND ');
   /** Keys of an event row against a state-shaped relation. */
   const sameEvent = (e: string, b: string) =>
-    keys.map((k) => `${e}.${ident(k.column)} ${op(k.column)} ${b}.${ident(k.as)}`).join(' AND ');
+    keys.map((k) => keyEquals(k.column, `${e}.${ident(k.column)}`, `${b}.${ident(k.as)}`)).join(' AND ');
   const eventKeys = (e: string) => keys.map((k) => `${e}.${ident(k.column)} AS ${ident(k.as)}`).join(', ');
   const eventGroup = (e: string) => keys.map((k) => `${e}.${ident(k.column)}`).join(', ');
   const keyColumns = keys.map((k) => `${ident(k.as)} ${k.type}`).join(', ');
