@@ -153,6 +153,13 @@ describe('retracting a file on purpose', () => {
       expect(runs.stdout).toContain('"retract"');
       const again = await cli(env, 'retract', '--key', `${NEXT}/other.csv`);
       expect(again.stderr).toContain('is already retracted');
+
+      // A key without a day was never loaded: nothing to retract, nothing breaks.
+      await p.put('year=2025/month=02/day=30/x.csv', csv(row()));
+      await cli(env, 'materialize');
+      const skipped = await cli(env, 'retract', '--key', 'year=2025/month=02/day=30/x.csv');
+      expect([skipped.code, skipped.stdout]).toEqual([0, 'nothing to retract\n']);
+      expect(skipped.stderr).toContain('was never loaded (no day in its key)');
     },
   );
 });

@@ -89,6 +89,6 @@ export const DUPLICATE_FILES = `SELECT CAST(partition AS VARCHAR) AS partition, 
 export const RETRACT_CANDIDATE = `SELECT source_key, status, CAST(partition AS VARCHAR) AS partition, row_count
   FROM billing_files WHERE source_key = $1`;
 export const MISSING_FILES = `SELECT source_key, status, CAST(partition AS VARCHAR) AS partition, row_count
-  FROM billing_files WHERE status = 'missing' ORDER BY source_key`;
+  FROM billing_files WHERE status = 'missing' AND partition IS NOT NULL ORDER BY source_key`;
 export const MARK_RETRACTING = `UPDATE billing_files SET status = 'retracting', needs_load = true
-  WHERE source_key = $1 AND status <> 'retracted'`;
+  WHERE source_key = $1 AND status <> 'retracted' AND partition IS NOT NULL`;

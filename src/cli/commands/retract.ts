@@ -33,9 +33,14 @@ async function retract(flags: RetractFlags): Promise<void> {
       }
       throw error;
     });
-    const todo = all.filter((f) => f.status !== 'retracted');
-    for (const f of all.filter((c) => c.status === 'retracted')) {
-      process.stderr.write(`${f.source_key} is already retracted\n`);
+    // A key without a day was never loaded: it has nothing to retract.
+    const todo = all.filter((f) => f.status !== 'retracted' && f.partition !== null);
+    for (const f of all.filter((c) => !todo.includes(c))) {
+      process.stderr.write(
+        f.status === 'retracted'
+          ? `${f.source_key} is already retracted\n`
+          : `${f.source_key} was never loaded (no day in its key): nothing to retract\n`,
+      );
     }
     if (todo.length === 0) {
       process.stdout.write(flags.missing ? 'no missing files to retract\n' : 'nothing to retract\n');
