@@ -74,11 +74,11 @@ export async function materializeMerged(
       await tx.exec(sql.collectAllCells);
       for (const statement of sql.merge(allEvents(withheld.length > 0))) await tx.exec(statement);
     } else {
-      await tx.exec(sql.collectCells, [
+      const range = ctx.range;
+      await tx.exec(sql.collectCells({ range: range !== null, toggled: p.toggled.length > 0 }), [
         p.cursor.change ?? 0,
         p.latest,
-        ctx.range?.from ?? null,
-        ctx.range?.to ?? null,
+        ...(range === null ? [] : [range.from, range.to]),
       ]);
       const [bounds] = await tx.all<{ lo: string | null; hi: string | null }>(sql.cellBounds);
       await tx.exec(withheld.length > 0 ? sql.collectEventsWithheld : sql.collectEvents, [

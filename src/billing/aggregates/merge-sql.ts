@@ -36,8 +36,11 @@ export interface MergeSql {
   state: readonly { name: string; columns: string }[];
   /** Empties the state and the table (a full rebuild). */
   clear: string[];
-  /** Creates temp table `merge_cells`. $1/$2 change ids, $3/$4 forced day range or NULLs. */
-  collectCells: string;
+  /**
+   * Creates temp table `merge_cells`: $1/$2 change ids; with `range`, $3/$4 the forced days; with
+   * `toggled`, the events of `toggled_partitions`.
+   */
+  collectCells: (parts: { range: boolean; toggled: boolean }) => string;
   collectAllCells: string;
   /** `lo`, `hi`: the changed cells' day bounds, to prune the event scan. */
   cellBounds: string;
@@ -259,16 +262,26 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
   return {
     state,
     clear: [days, dayValues, values, totals, changedDays, table].map((t) => `DELETE FROM ${t}`),
-    collectCells: `CREATE TEMP TABLE merge_cells AS
+    collectCells: ({ range, toggled }) =>
+      [
+        `CREATE TEMP TABLE merge_cells AS
       SELECT DISTINCT event_date, ${eventKeys('l')} FROM billing_event_changes l
-        WHERE l.change_id > $1 AND l.change_id <= $2 AND l.event_date IS NOT NULL
-      UNION ${cellsFrom('e', 'e.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)')}
+        WHERE l.change_id > $1 AND l.change_id <= $2 AND l.event_date IS NOT NULL`,
+        // Only when asked: even a filter that matches nothing costs a pass over billing_events.
+        range
+          ? `UNION ${cellsFrom('e', 'e.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)')}
       UNION SELECT DISTINCT d.event_date, ${list('d')} FROM ${days} d
-        WHERE d.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)
-      UNION ${cellsFrom(
-        'e',
-        'EXISTS (SELECT 1 FROM toggled_partitions t WHERE e.year = t.year AND e.month = t.month AND e.day = t.day)',
-      )}`,
+        WHERE d.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)`
+          : null,
+        toggled
+          ? `UNION ${cellsFrom(
+              'e',
+              'EXISTS (SELECT 1 FROM toggled_partitions t WHERE e.year = t.year AND e.month = t.month AND e.day = t.day)',
+            )}`
+          : null,
+      ]
+        .filter((part) => part !== null)
+        .join('\n      '),
     collectAllCells: `CREATE TEMP TABLE merge_cells AS ${cellsFrom('e', 'true')}`,
     cellBounds:
       'SELECT CAST(min(event_date) AS VARCHAR) AS lo, CAST(max(event_date) AS VARCHAR) AS hi FROM merge_cells',
