@@ -43,7 +43,7 @@ export function sensorSpecs(config: Config): SensorSpec[] {
       name: FILE_SENSOR,
       kind: 'file',
       intervalSeconds: automation.fileSensorIntervalSeconds,
-      description: `new or changed files (size + mtime) in ${source}`,
+      description: `new or changed files (size, mtime, ctime and inode) in ${source}`,
     },
   ];
 }

@@ -233,11 +233,15 @@ function Files(props: { status: string | null; offset: number }) {
               {
                 key: 'partition',
                 label: 'Day',
-                render: (r) => (
-                  <Link to={`/assets/billing_events?from=${r.partition}&to=${r.partition}`}>
-                    {String(r.partition)}
-                  </Link>
-                ),
+                // A key with no real day (day=30 of February, no day at all) is recorded with no partition.
+                render: (r) =>
+                  r.partition == null ? (
+                    <span className="hint">no date</span>
+                  ) : (
+                    <Link to={`/assets/billing_events?from=${r.partition}&to=${r.partition}`}>
+                      {String(r.partition)}
+                    </Link>
+                  ),
               },
               { key: 'status', label: 'Status', render: (r) => <StatusBadge status={String(r.status)} /> },
               { key: 'size', label: 'Size', num: true, render: (r) => bytes(r.size) },
