@@ -218,10 +218,14 @@ function resolveSettings(
   return { settings, configFile };
 }
 
-/** Settings of a Config as the file would hold them (nested by key), secrets redacted. */
+/**
+ * Settings of a Config as the file would hold them (nested by key), secrets redacted and without
+ * the process's own state paths (home, warehouse): what a run records, readable through /api/sql.
+ */
 export function effectiveSettings(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const def of SETTINGS) {
+    if (def.processLocal) continue;
     let value = config.settings.get(def.key)?.value ?? null;
     if (def.kind === 'secret' && value !== null) value = '***';
     if (def.kind === 'postgres-url' && typeof value === 'string') value = redactUrl(value);

@@ -36,6 +36,11 @@ export interface SettingDef {
    * run, and applied by scale-out workers from the run's recorded configuration.
    */
   run?: boolean;
+  /**
+   * Where this process keeps its state (home, warehouse file): the process's, not the run's. Left
+   * out of the configuration a run records, which anyone with SQL access can read (`runs.config`).
+   */
+  processLocal?: boolean;
 }
 
 export const SETTINGS: readonly SettingDef[] = [
@@ -91,6 +96,7 @@ export const SETTINGS: readonly SettingDef[] = [
     kind: 'path',
     fallback: './data',
     doc: 'state folder: warehouse, scratch files, daemon.json',
+    processLocal: true,
   },
   {
     key: 'warehouse',
@@ -101,6 +107,7 @@ export const SETTINGS: readonly SettingDef[] = [
     fallbackText: '$BILLING_HOME/billing.duckdb',
     doc: 'the DuckDB file',
     example: './data/billing.duckdb',
+    processLocal: true,
   },
   {
     key: 'lock_wait_ms',

@@ -53,6 +53,9 @@ describe('CLI with and without a daemon', () => {
     // The run page reads the same record from the run detail API.
     const detail = await daemon.api<{ config: Record<string, unknown> | null }>('GET', `/api/runs/${runId}`);
     expect(detail.config).toMatchObject({ source: p.source, fx_source: p.env.BILLING_FX_SOURCE });
+    // Where the daemon keeps its state is the process's, not the run's: not recorded.
+    expect(detail.config).not.toHaveProperty('home');
+    expect(detail.config).not.toHaveProperty('warehouse');
 
     // A setting of this command that the daemon does not share would be ignored: refused, named.
     const differing = await cli(

@@ -204,6 +204,7 @@ describe('the configuration recorded with a run', () => {
     expect(shown.stdout).toContain('  checks.checks.rejected_row_rate.max_rate: 0.5\n');
     expect(shown.stdout).toContain('  api.token: ***\n');
     expect(shown.stdout).not.toContain('top-secret-token');
+    expect(shown.stdout).not.toContain(join(p.home, 'state'));
     const json = JSON.parse((await cli(env, 'runs', 'show', runId, '--format', 'json')).stdout);
     expect(json.config).toMatchObject({
       ingest_concurrency: 3,
@@ -244,7 +245,11 @@ describe('a ledger from before runs recorded their configuration', () => {
         fullRefresh: false,
       });
       const recorded = JSON.parse(String((await runtime.ledger.getRun(runId))?.run.config));
-      expect(recorded).toMatchObject({ home, duckdb: { threads: 1 }, source: null });
+      expect(recorded).toMatchObject({ duckdb: { threads: 1 }, source: null });
+      // The process's state paths are its own, not the run's (and runs.config is readable by SQL).
+      expect(recorded).not.toHaveProperty('home');
+      expect(recorded).not.toHaveProperty('warehouse');
+      expect(JSON.stringify(recorded)).not.toContain(home);
     } finally {
       await runtime.close();
     }

@@ -186,6 +186,22 @@ describe('SQL endpoint', () => {
     expect((await post({ sql: 'SELECT 1 AS one' })).body.rows).toEqual([{ one: 1 }]);
   });
 
+  it('reveals no state path through the configuration runs record', async () => {
+    const { status, body, text } = await post({ sql: 'SELECT config FROM runs' });
+    expect(status, text).toBe(200);
+    expect(body.rows.length).toBeGreaterThan(0);
+    // The runs did record a configuration: the query saw it, just not where the state lives.
+    expect(text).toContain('reporting_currency');
+    // BILLING_HOME of the process that ran them (the FX file the test wrote beside it is a run input).
+    expect(text).not.toContain(runtime.config.home);
+    expect(text).not.toContain(runtime.config.warehousePath);
+    for (const row of body.rows) {
+      const config = JSON.parse(String(row.config)) as Record<string, unknown>;
+      expect(Object.keys(config)).not.toContain('home');
+      expect(Object.keys(config)).not.toContain('warehouse');
+    }
+  });
+
   it.each(TRANSACTIONAL_ESCAPES)(
     'with the parser layer off, the read-only rolled-back transaction alone holds: %s',
     async (sql) => {
