@@ -29,7 +29,8 @@ export interface PhaseSplit {
   otherMs: number;
   rows: number;
   bytes: number;
-  totalCreditUsage: string | null;
+  /** billing_insights' normalized total (`spend.amount`): null when unknown or not recorded. */
+  spend: string | null;
   assets: AssetTiming[];
 }
 
@@ -84,8 +85,14 @@ export function splitPhases(wallMs: number, assets: readonly AssetTiming[]): Pha
     otherMs: Math.max(0, wallMs - total),
     rows: num(events?.metadata.rows),
     bytes: num(events?.metadata.bytes),
-    totalCreditUsage:
-      insights?.metadata.totalCreditUsage === undefined ? null : String(insights.metadata.totalCreditUsage),
+    spend: spendAmount(insights?.metadata.spend),
     assets: [...assets],
   };
+}
+
+/** The amount of billing_insights' `spend` ({amount, currency}, the reporting currency). */
+function spendAmount(spend: unknown): string | null {
+  if (!spend || typeof spend !== 'object') return null;
+  const { amount } = spend as { amount?: unknown };
+  return typeof amount === 'string' ? amount : null;
 }

@@ -4,7 +4,8 @@
  * process (like the CLI) so both pay a process start, module load and DuckDB open.
  *
  * usage: node dist/bench/raw-duckdb.js '{"db":…,"glob":…,"memoryLimit":"1GB","threads":2,"tempDirectory":…}'
- * prints one JSON line: { loadMs, aggregatesMs, insightsMs, checkpointMs, rows, totalCreditUsage }
+ * prints one JSON line: { loadMs, aggregatesMs, insightsMs, checkpointMs, rows, spend } (spend: the
+ * normalized total in the reporting currency, null when an event lacks a rate)
  */
 // The pipeline's own DDL and aggregate SELECTs: the reference must compute the same tables, exactly.
 import { AGGREGATES } from '../src/billing/aggregates/index.js';
@@ -85,14 +86,16 @@ async function main(): Promise<void> {
   lap('aggregatesMs');
   for (const table of INSIGHT_TABLES) await c.exec(table.sql);
   lap('insightsMs');
-  const [row] = await c.all<{ rows: number; credit: string }>(
-    'SELECT CAST(total_events AS BIGINT) AS rows, CAST(total_credit_usage AS VARCHAR) AS credit FROM billing_insights',
+  // The normalized total, as the pipeline's billing_insights metadata records it (`spend`): the raw
+  // total_credit_usage adds up amounts in different currencies and is no figure to compare.
+  const [row] = await c.all<{ rows: number; spend: string | null }>(
+    'SELECT CAST(total_events AS BIGINT) AS rows, CAST(total_normalized_credit_usage AS VARCHAR) AS spend FROM billing_insights',
   );
   // close() checkpoints, as the CLI's does, so the reference pays for writing the file out as well.
   await c.close();
   lap('checkpointMs');
   process.stdout.write(
-    `${JSON.stringify({ ...timings, rows: Number(row?.rows ?? 0), totalCreditUsage: String(row?.credit ?? '0') })}\n`,
+    `${JSON.stringify({ ...timings, rows: Number(row?.rows ?? 0), spend: row?.spend ?? null })}\n`,
   );
 }
 

@@ -25,7 +25,8 @@ interface RawResult {
   insightsMs: number;
   checkpointMs: number;
   rows: number;
-  totalCreditUsage: string;
+  /** The normalized total (reporting currency) of the same insights SQL; null when unknown. */
+  spend: string | null;
 }
 
 interface DownloadResult {
@@ -107,10 +108,10 @@ export async function fullLoad(ctx: BenchContext): Promise<void> {
     check !== undefined &&
     ref !== undefined &&
     check.rows === ref.rows &&
-    sameDecimal(check.totalCreditUsage, ref.totalCreditUsage);
+    sameDecimal(check.spend, ref.spend);
   if (!consistent) {
     ctx.log(
-      `[${S}] WARNING: pipeline and raw disagree: rows ${check?.rows} vs ${ref?.rows}, credit ${check?.totalCreditUsage} vs ${ref?.totalCreditUsage}`,
+      `[${S}] WARNING: pipeline and raw disagree: rows ${check?.rows} vs ${ref?.rows}, normalized spend ${check?.spend} vs ${ref?.spend}`,
     );
   }
 

@@ -12,8 +12,9 @@ export function insightsAsset(
   aggregates: readonly string[],
   options: InsightsAssetOptions = {},
 ): AssetDefinition {
+  const reportingCurrency = options.reportingCurrency ?? 'USD';
   const tables = insightTables({
-    reportingCurrency: options.reportingCurrency ?? 'USD',
+    reportingCurrency,
     spendAnomalies: options.spendAnomalies ?? DEFAULT_QUALITY_CONFIG.anomalies.spend,
     withDailySeries:
       aggregates.includes('user_daily_aggregates') && aggregates.includes('region_daily_aggregates'),
@@ -41,19 +42,29 @@ export function insightsAsset(
       });
       const [totals] = await ctx.warehouse.all<{
         total_events: number;
-        total_credit_usage: string;
         total_normalized_credit_usage: string | null;
+        reporting_currency: string;
         spend_anomalies: number;
       }>(
-        'SELECT total_events, total_credit_usage, total_normalized_credit_usage, spend_anomalies FROM billing_insights',
+        'SELECT total_events, total_normalized_credit_usage, reporting_currency, spend_anomalies FROM billing_insights',
+      );
+      const byCurrency = await ctx.warehouse.all<{ currency: string | null; total_credit_usage: string }>(
+        'SELECT currency, total_credit_usage FROM insights_currency_totals ORDER BY currency',
       );
       return {
         changed: true,
         partitions: [{ partition: null, rowCount: tables.length }],
+        // The run page shows this as it is: every amount in one named currency, never a sum of
+        // amounts billed in different ones (the raw total_credit_usage column is that sum).
         metadata: {
           totalEvents: totals?.total_events ?? 0,
-          totalCreditUsage: totals?.total_credit_usage ?? '0',
-          totalNormalizedCreditUsage: totals?.total_normalized_credit_usage ?? null,
+          spend: {
+            amount: totals?.total_normalized_credit_usage ?? null,
+            currency: totals?.reporting_currency ?? reportingCurrency,
+          },
+          originalTotals: Object.fromEntries(
+            byCurrency.map((r) => [r.currency ?? 'unknown', String(r.total_credit_usage)]),
+          ),
           spendAnomalies: totals?.spend_anomalies ?? 0,
         },
       };

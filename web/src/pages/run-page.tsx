@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { PageHead } from '../components/layout.js';
 import { Async, Card, ErrorBanner, StatusBadge } from '../components/ui.js';
-import { cellText, count, dateTime, duration } from '../format.js';
+import { cellText, count, dateTime, duration, exactMoney } from '../format.js';
 import { useAction, useApi } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import type { RunAsset, RunDetail } from '../types.js';
@@ -170,6 +170,13 @@ function RunConfigCard(props: { config: Record<string, unknown> | null }) {
   );
 }
 
+/** An amount with its currency (`{amount, currency}`, as the API's Money): shown as "12.50 USD". */
+function isMoney(value: unknown): value is { amount: string | null; currency: string } {
+  if (!value || typeof value !== 'object') return false;
+  const { amount, currency } = value as Record<string, unknown>;
+  return typeof currency === 'string' && (amount === null || typeof amount === 'string');
+}
+
 /** Event data as labelled values, not a JSON blob. */
 function DataChips(props: { data: unknown }) {
   let data = props.data;
@@ -185,7 +192,7 @@ function DataChips(props: { data: unknown }) {
     <span className="hint">
       {Object.entries(data as Record<string, unknown>).map(([k, v]) => (
         <span key={k} style={{ marginRight: 10, whiteSpace: 'nowrap' }}>
-          {k} <b>{typeof v === 'number' ? count(v) : cellText(v)}</b>
+          {k} <b>{typeof v === 'number' ? count(v) : isMoney(v) ? exactMoney(v) : cellText(v)}</b>
         </span>
       ))}
     </span>
