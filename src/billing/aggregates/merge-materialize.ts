@@ -12,7 +12,7 @@ import {
   plan,
   upToDateResult,
 } from './aggregate-plan.js';
-import { allEvents, CELL_EVENTS, mergeSql } from './merge-sql.js';
+import { allEvents, changedDayEvents, mergeSql } from './merge-sql.js';
 
 /**
  * Setup of a merged aggregate's state tables (see merge-sql.ts). A missing state table, or one of
@@ -71,21 +71,15 @@ export async function materializeMerged(
     await fillPartitionTables(tx, withheld, p.toggled);
     if (p.full) {
       for (const statement of sql.clear) await tx.exec(statement);
-      await tx.exec(sql.collectAllCells);
-      for (const statement of sql.merge(allEvents(withheld.length > 0))) await tx.exec(statement);
+      for (const statement of sql.build(allEvents(withheld.length > 0))) await tx.exec(statement);
     } else {
       const range = ctx.range;
-      await tx.exec(sql.collectCells({ range: range !== null, toggled: p.toggled.length > 0 }), [
+      await tx.exec(sql.collectDays({ range: range !== null, toggled: p.toggled.length > 0 }), [
         p.cursor.change ?? 0,
         p.latest,
         ...(range === null ? [] : [range.from, range.to]),
       ]);
-      const [bounds] = await tx.all<{ lo: string | null; hi: string | null }>(sql.cellBounds);
-      await tx.exec(withheld.length > 0 ? sql.collectEventsWithheld : sql.collectEvents, [
-        bounds?.lo ?? null,
-        bounds?.hi ?? null,
-      ]);
-      for (const statement of sql.merge(CELL_EVENTS)) await tx.exec(statement);
+      for (const statement of sql.merge(changedDayEvents(withheld.length > 0))) await tx.exec(statement);
     }
     const [count] = await tx.all<{ n: number }>(sql.countKeys);
     groups = Number(count?.n ?? 0);

@@ -7,23 +7,28 @@ import type { AggregateDefinition, MergePlan } from './aggregate-definition.js';
  * Why: one new day touches nearly every user, region and service, so rebuilding "the affected
  * keys" re-read almost all history every day. Instead each merged aggregate `A` keeps state:
  *
- * - `A__days`: per (event day, key) partials (counts, NOT NULL sums, min/max), the unit of change.
- *   The change log names the (event day, key) cells a load, re-upload, deletion, retraction or FX
- *   re-normalization touched; those cells' old partials are read and deleted, their new partials
- *   recomputed from that day's events only.
- * - `A__totals`: the merged state per key: sums plus (new − old) of the changed cells, min/max
- *   merged with least/greatest. A removal that may have taken a key's extreme (an old partial at or
- *   beyond the stored extreme, not matched by a new one) marks it NULL, recomputed from `A__days`
- *   for those keys only: O(days) per such key, never O(events).
- * - Exact distinct counts: `A__day_values` holds each cell's distinct values (per measure), and
- *   `A__values` each (key, measure, value) with the number of days it occurs on. A changed cell's
- *   old values decrement, its new ones increment; a value whose day count goes 0 → n adds one to
- *   the key's distinct count, n → 0 removes one. Exact under any removal, and a day costs its own
- *   values plus a pass over `A__values` (bounded by distinct pairs, not by events).
+ * - `A__days`: per (event day, key) partials (counts, NOT NULL sums, min/max). The change log
+ *   names the event days a load, re-upload, deletion, retraction or FX re-normalization touched
+ *   (plus a forced range, and the days of partitions whose withheld state flipped); those days'
+ *   old partials are set aside and deleted, their new ones recomputed from those days' events
+ *   only. The unit is the day, not the (day, key) cell: selecting a day is a pruned range scan
+ *   where matching keys would be a join over every event, and a day is what a load brings.
+ * - `A__totals`: the merged state per key: sums plus (new − old), min/max merged with
+ *   least/greatest. A removal that may have taken a key's extreme (an old partial at or beyond the
+ *   stored extreme, not matched by a new one) marks it NULL, recomputed from `A__days` for those
+ *   keys only: O(days) per such key, never O(events).
+ * - Exact distinct counts: `A__day_values` holds each (day, key)'s distinct values per measure,
+ *   and `A__values` each (key, measure, value) with the number of days it occurs on. A changed
+ *   day's old values decrement, its new ones increment; a value whose day count goes 0 → n adds
+ *   one to the key's distinct count, n → 0 removes one. Exact under any removal, and a day costs
+ *   its own values plus a pass over `A__values` (bounded by distinct pairs, not by events).
+ * - The NULL-while-any-unknown normalized total does not subtract: the state keeps the known sum
+ *   and the unknown count, and the table's column is derived (merge-parts.ts).
+ * - `A__changed_days`: the days the last merge recomputed, for the reconciliation check.
  * - The table itself is rewritten from `A__totals` for the changed keys only (`finish`).
  *
- * Everything runs in the asset's one transaction, so a crash leaves state and cursor together.
- * Temp tables live in that transaction (PostgreSQL keeps them on the writer connection).
+ * Everything runs in the asset's one transaction with its cursor move, so a crash leaves state and
+ * cursor together, and a replayed change recomputes the same days from the same events.
  */
 /** Events aliased `e`, with an optional filter. */
 export interface EventRelation {
@@ -37,18 +42,14 @@ export interface MergeSql {
   /** Empties the state and the table (a full rebuild). */
   clear: string[];
   /**
-   * Creates temp table `merge_cells`: $1/$2 change ids; with `range`, $3/$4 the forced days; with
-   * `toggled`, the events of `toggled_partitions`.
+   * Creates temp table `merge_days`, the event days to recompute: $1/$2 change ids; with `range`,
+   * $3/$4 the forced days; with `toggled`, the days of `toggled_partitions`' events.
    */
-  collectCells: (parts: { range: boolean; toggled: boolean }) => string;
-  collectAllCells: string;
-  /** `lo`, `hi`: the changed cells' day bounds, to prune the event scan. */
-  cellBounds: string;
-  /** Creates temp `merge_events`: the changed cells' events. $1/$2 day bounds. */
-  collectEvents: string;
-  collectEventsWithheld: string;
-  /** The merge itself, given the event relation (`merge_events`, or all of billing_events for a full build). */
+  collectDays: (parts: { range: boolean; toggled: boolean }) => string;
+  /** The merge itself, over the changed days' events (`changedDayEvents`). */
   merge: (events: EventRelation) => string[];
+  /** A full build into emptied state (after `clear`), from every released event. */
+  build: (events: EventRelation) => string[];
   /** The changed keys' rows of the table, rewritten from the totals; then the temp tables go. */
   finish: string[];
   /** Number of keys rewritten (before `finish` drops the temp tables). */
@@ -73,8 +74,7 @@ const NOT_WITHHELD = `NOT EXISTS (SELECT 1 FROM withheld_partitions w
       WHERE e.year = w.year AND e.month = w.month AND e.day = w.day)`;
 
 const TEMPS = [
-  'merge_cells',
-  'merge_events',
+  'merge_days',
   'merge_old',
   'merge_new',
   'merge_old_values',
@@ -97,9 +97,6 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
   /** Keys of two state-shaped relations. */
   const same = (a: string, b: string) =>
     keys.map((k) => keyEquals(k.column, `${a}.${ident(k.as)}`, `${b}.${ident(k.as)}`)).join(' AND ');
-  /** Keys of an event row against a state-shaped relation. */
-  const sameEvent = (e: string, b: string) =>
-    keys.map((k) => keyEquals(k.column, `${e}.${ident(k.column)}`, `${b}.${ident(k.as)}`)).join(' AND ');
   const eventKeys = (e: string) => keys.map((k) => `${e}.${ident(k.column)} AS ${ident(k.as)}`).join(', ');
   const eventGroup = (e: string) => keys.map((k) => `${e}.${ident(k.column)}`).join(', ');
   const keyColumns = keys.map((k) => `${ident(k.as)} ${k.type}`).join(', ');
@@ -117,7 +114,7 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
   const bareType = (type: string) => type.replace(/\s+NOT NULL$/i, '');
   const partColumns = parts.map((p) => `${ident(p.name)} ${p.type}`).join(', ');
   const partNames = parts.map((p) => ident(p.name)).join(', ');
-  const cellMatch = (a: string, b: string) => `${a}.event_date = ${b}.event_date AND ${same(a, b)}`;
+  const inChangedDays = (alias: string) => `${alias}.event_date IN (SELECT event_date FROM merge_days)`;
 
   const state = [
     { name: stateTable(def, 'days'), columns: `event_date DATE NOT NULL, ${keyColumns}, ${partColumns}` },
@@ -138,12 +135,6 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
     // The event days the last merge rebuilt: the reconciliation check compares those with the events.
     { name: stateTable(def, 'changed_days'), columns: 'event_date DATE NOT NULL' },
   ];
-
-  const cellsFrom = (e: string, where: string) =>
-    `SELECT DISTINCT ${e}.event_date, ${eventKeys(e)} FROM billing_events ${e} WHERE ${where}`;
-  const eventsOfCells = (withheld: boolean) => `CREATE TEMP TABLE merge_events AS
-    SELECT e.* FROM billing_events e JOIN merge_cells c ON e.event_date = c.event_date AND ${sameEvent('e', 'c')}
-    WHERE e.event_date BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE)${withheld ? ` AND ${NOT_WITHHELD}` : ''}`;
 
   const where = (events: EventRelation, ...more: string[]) => {
     const all = [events.where, ...more].filter((w): w is string => w !== null);
@@ -193,15 +184,15 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
     `${same(a, b)} AND ${a}.measure = ${b}.measure AND ${a}.value = ${b}.value`;
 
   const merge = (events: EventRelation) => [
-    // The changed cells' partials: old ones aside and out, new ones from their events.
-    `CREATE TEMP TABLE merge_old AS SELECT d.* FROM ${days} d JOIN merge_cells c ON ${cellMatch('d', 'c')}`,
-    `DELETE FROM ${days} d WHERE EXISTS (SELECT 1 FROM merge_cells c WHERE ${cellMatch('d', 'c')})`,
+    // The changed days' partials: old ones aside and out, new ones from their events.
+    `CREATE TEMP TABLE merge_old AS SELECT d.* FROM ${days} d WHERE ${inChangedDays('d')}`,
+    `DELETE FROM ${days} d WHERE ${inChangedDays('d')}`,
     `CREATE TEMP TABLE merge_new AS SELECT e.event_date, ${eventKeys('e')},
       ${parts.map((p) => `${p.expr} AS ${ident(p.name)}`).join(', ')}
       FROM ${events.from} ${where(events)} GROUP BY e.event_date, ${eventGroup('e')}`,
     `INSERT INTO ${days} (event_date, ${K.join(', ')}, ${partNames}) SELECT event_date, ${K.join(', ')}, ${partNames} FROM merge_new`,
-    `CREATE TEMP TABLE merge_old_values AS SELECT v.* FROM ${dayValues} v JOIN merge_cells c ON ${cellMatch('v', 'c')}`,
-    `DELETE FROM ${dayValues} v WHERE EXISTS (SELECT 1 FROM merge_cells c WHERE ${cellMatch('v', 'c')})`,
+    `CREATE TEMP TABLE merge_old_values AS SELECT v.* FROM ${dayValues} v WHERE ${inChangedDays('v')}`,
+    `DELETE FROM ${dayValues} v WHERE ${inChangedDays('v')}`,
     `CREATE TEMP TABLE merge_new_values AS ${distinctSelect(events)}`,
     `INSERT INTO ${dayValues} (event_date, ${K.join(', ')}, measure, value)
       SELECT event_date, ${K.join(', ')}, measure, value FROM merge_new_values`,
@@ -254,40 +245,56 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
     `UPDATE ${totals} t SET ${plan.distinct.map((x) => `${ident(x.name)} = t.${ident(x.name)} + d.${ident(x.name)}`).join(', ')}
       FROM merge_distinct_delta d WHERE ${same('t', 'd')}`,
 
+    // Keys with partials before or after: only their rows can differ.
     `DELETE FROM ${changedDays}`,
-    `INSERT INTO ${changedDays} SELECT DISTINCT event_date FROM merge_cells`,
-    `CREATE TEMP TABLE merge_keys AS SELECT DISTINCT ${K.join(', ')} FROM merge_cells`,
+    `INSERT INTO ${changedDays} SELECT event_date FROM merge_days`,
+    `CREATE TEMP TABLE merge_keys AS SELECT ${K.join(', ')} FROM merge_delta`,
+  ];
+
+  // A full build (first run, full refresh, outdated state) writes the state straight from the
+  // events: nothing to subtract, no totals to update.
+  const build = (events: EventRelation) => [
+    `INSERT INTO ${days} (event_date, ${K.join(', ')}, ${partNames})
+      SELECT e.event_date, ${eventKeys('e')}, ${parts.map((p) => p.expr).join(', ')}
+      FROM ${events.from} ${where(events)} GROUP BY e.event_date, ${eventGroup('e')}`,
+    `INSERT INTO ${dayValues} (event_date, ${K.join(', ')}, measure, value) ${distinctSelect(events)}`,
+    `INSERT INTO ${values} (${K.join(', ')}, measure, value, days)
+      SELECT ${K.join(', ')}, measure, value, count(*) FROM ${dayValues} GROUP BY ${K.join(', ')}, measure, value`,
+    `INSERT INTO ${totals} (${K.join(', ')}, ${partNames}, ${plan.distinct.map((d) => ident(d.name)).join(', ')})
+      SELECT ${list('d')}, ${parts.map((p) => `${p.merge}(d.${ident(p.name)})`).join(', ')},
+        ${plan.distinct.map((x) => `coalesce(max(v.${ident(x.name)}), 0)`).join(', ')}
+      FROM ${days} d LEFT JOIN (
+        SELECT ${K.join(', ')}, ${plan.distinct.map((x) => `count(*) FILTER (WHERE measure = '${x.name}') AS ${ident(x.name)}`).join(', ')}
+        FROM ${values} GROUP BY ${K.join(', ')}
+      ) v ON ${same('d', 'v')}
+      GROUP BY ${list('d')}`,
+    `INSERT INTO ${changedDays} SELECT DISTINCT event_date FROM ${days}`,
+    `CREATE TEMP TABLE merge_keys AS SELECT ${K.join(', ')} FROM ${totals}`,
   ];
 
   return {
     state,
     clear: [days, dayValues, values, totals, changedDays, table].map((t) => `DELETE FROM ${t}`),
-    collectCells: ({ range, toggled }) =>
+    collectDays: ({ range, toggled }) =>
       [
-        `CREATE TEMP TABLE merge_cells AS
-      SELECT DISTINCT event_date, ${eventKeys('l')} FROM billing_event_changes l
-        WHERE l.change_id > $1 AND l.change_id <= $2 AND l.event_date IS NOT NULL`,
+        `CREATE TEMP TABLE merge_days AS
+      SELECT DISTINCT event_date FROM billing_event_changes
+        WHERE change_id > $1 AND change_id <= $2 AND event_date IS NOT NULL`,
         // Only when asked: even a filter that matches nothing costs a pass over billing_events.
         range
-          ? `UNION ${cellsFrom('e', 'e.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)')}
-      UNION SELECT DISTINCT d.event_date, ${list('d')} FROM ${days} d
-        WHERE d.event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)`
+          ? `UNION SELECT DISTINCT event_date FROM billing_events
+        WHERE event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)
+      UNION SELECT DISTINCT event_date FROM ${days} WHERE event_date BETWEEN CAST($3 AS DATE) AND CAST($4 AS DATE)`
           : null,
         toggled
-          ? `UNION ${cellsFrom(
-              'e',
-              'EXISTS (SELECT 1 FROM toggled_partitions t WHERE e.year = t.year AND e.month = t.month AND e.day = t.day)',
-            )}`
+          ? `UNION SELECT DISTINCT e.event_date FROM billing_events e
+        WHERE EXISTS (SELECT 1 FROM toggled_partitions t WHERE e.year = t.year AND e.month = t.month AND e.day = t.day)`
           : null,
       ]
         .filter((part) => part !== null)
         .join('\n      '),
-    collectAllCells: `CREATE TEMP TABLE merge_cells AS ${cellsFrom('e', 'true')}`,
-    cellBounds:
-      'SELECT CAST(min(event_date) AS VARCHAR) AS lo, CAST(max(event_date) AS VARCHAR) AS hi FROM merge_cells',
-    collectEvents: eventsOfCells(false),
-    collectEventsWithheld: eventsOfCells(true),
     merge,
+    build,
     countKeys: 'SELECT count(*) AS n FROM merge_keys',
     finish: [
       `DELETE FROM ${table} a WHERE EXISTS (SELECT 1 FROM merge_keys k WHERE ${same('a', 'k')})`,
@@ -302,4 +309,7 @@ export const allEvents = (withheld: boolean): EventRelation => ({
   from: 'billing_events e',
   where: withheld ? NOT_WITHHELD : null,
 });
-export const CELL_EVENTS: EventRelation = { from: 'merge_events e', where: null };
+export const changedDayEvents = (withheld: boolean): EventRelation => ({
+  from: 'billing_events e',
+  where: `e.event_date IN (SELECT event_date FROM merge_days)${withheld ? ` AND ${NOT_WITHHELD}` : ''}`,
+});
