@@ -223,12 +223,20 @@ function mapEntries(vector: DuckDBMapVector): DuckDBListVector | null {
 
 /**
  * The byte length of a VARCHAR without decoding it: DuckDB's 16-byte string header starts with the
- * length. The library keeps the buffer private; without it (a later version) a string counts as one value.
+ * length. The library keeps the buffer and validity private; without them (a later version) a
+ * string counts as one value.
+ *
+ * A NULL's header is not cleared: it keeps whatever the slot held (an ORDER BY's or a join's
+ * scratch, the old value of an updated row), so it is read only for valid items, or a NULL counts
+ * as a string that may be megabytes long and cuts the result short. A slice's (a list's or a
+ * struct's) data view already starts at its first item, so `r` indexes it directly.
  */
 function stringBytes(vector: DuckDBVarCharVector, r: number): number {
-  const raw = vector as unknown as { dataView?: unknown; itemOffset?: unknown };
-  if (!(raw.dataView instanceof DataView) || typeof raw.itemOffset !== 'number') return 1;
-  const at = (raw.itemOffset + r) * 16;
+  const raw = vector as unknown as { dataView?: unknown; validity?: { itemValid?: unknown } };
+  const validity = raw.validity;
+  if (!(raw.dataView instanceof DataView) || typeof validity?.itemValid !== 'function') return 1;
+  if (!(validity.itemValid as (index: number) => boolean).call(validity, r)) return 1;
+  const at = r * 16;
   return at + 4 <= raw.dataView.byteLength ? raw.dataView.getUint32(at, true) : 1;
 }
 
