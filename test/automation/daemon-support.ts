@@ -86,6 +86,7 @@ export interface ServeProcess {
   /** Resolves once the output matches `pattern`. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   api<T = unknown>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T>;
+  /** POST /api/sql; a truncated answer is an error. */
   sql<T = Record<string, unknown>>(sql: string): Promise<T[]>;
   /** Sends `signal` and resolves with the exit code (null when killed by the signal). */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -136,8 +137,12 @@ export async function startServe(
     output,
     waitFor,
     api,
-    sql: async <T>(sql: string) =>
-      (await api<{ rows: T[] }>('POST', '/api/sql', { sql, limit: 10_000 })).rows,
+    async sql<T>(sql: string) {
+      const answer = await api<{ rows: T[]; truncated: boolean }>('POST', '/api/sql', { sql, limit: 10_000 });
+      // A poll that acts on part of the rows decides wrongly (a drained queue that is not).
+      if (answer.truncated) throw new Error(`POST /api/sql cut the answer short: ${JSON.stringify(answer)}`);
+      return answer.rows;
+    },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
