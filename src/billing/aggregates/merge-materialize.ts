@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { AssetContext, AssetResult } from '../../orchestrator/asset.js';
 import type { SqlSession } from '../../warehouse/warehouse.js';
 import { ident } from '../../warehouse/warehouse.js';
-import { probeColumns } from '../sql/aggregate-sql.js';
 import type { AggregateDefinition, MergePlan } from './aggregate-definition.js';
 import {
   assetLock,
@@ -12,12 +12,23 @@ import {
   plan,
   upToDateResult,
 } from './aggregate-plan.js';
-import { allEvents, changedDayEvents, mergeSql } from './merge-sql.js';
+import {
+  allEvents,
+  CREATE_MERGE_STATE,
+  changedDayEvents,
+  DELETE_MERGE_STATE_VERSION,
+  INSERT_MERGE_STATE_VERSION,
+  MERGE_STATE_LOCK,
+  MERGE_STATE_VERSION,
+  mergeSql,
+} from './merge-sql.js';
 
 /**
- * Setup of a merged aggregate's state tables (see merge-sql.ts). A missing state table, or one of
- * an older shape, means the state cannot be trusted: all of it is emptied and the cursor dropped,
- * so the next materialization rebuilds it in full. Runs inside the asset's setup transaction.
+ * Setup of a merged aggregate's state tables (see merge-sql.ts). The state's shape is recorded as
+ * a version (a hash of its DDL): one lookup per run when nothing changed. A warehouse without it
+ * (new, or from before merging) or with another (the state's definition changed) cannot trust its
+ * state: the tables are made anew, the table emptied and the cursor dropped, so the next
+ * materialization builds everything from the events. Runs inside the asset's setup transaction.
  * Returns whether the state was reset.
  */
 export async function migrateMergeState(
@@ -26,32 +37,28 @@ export async function migrateMergeState(
   merge: MergePlan,
 ): Promise<boolean> {
   const sql = mergeSql(def, merge);
-  let reset = false;
+  const version = createHash('sha256')
+    .update(sql.state.map((t) => `${t.name}(${t.columns})`).join(';'))
+    .digest('hex')
+    .slice(0, 16);
+  // PostgreSQL's catalog can collide on CREATE … IF NOT EXISTS from two workers at once.
+  await tx.lock(MERGE_STATE_LOCK);
+  await tx.exec(CREATE_MERGE_STATE);
+  const [stored] = await tx.all<{ version: string }>(MERGE_STATE_VERSION, [def.name]);
+  if (stored?.version === version) return false;
   for (const table of sql.state) {
-    const [found] = await tx.all<{ n: number }>(
-      'SELECT count(*) AS n FROM information_schema.tables WHERE table_name = $1',
-      [table.name],
-    );
-    const probe = `${table.name}__expected`;
-    await tx.exec(`CREATE TEMP TABLE ${ident(probe)} (${table.columns})`);
-    const shape = async (name: string) =>
-      (await tx.query(probeColumns(name))).columns.map((c) => `${c.name} ${c.type}`).join(', ');
-    const same = Number(found?.n ?? 0) > 0 && (await shape(table.name)) === (await shape(probe));
-    await tx.exec(`DROP TABLE ${ident(probe)}`);
-    if (same) continue;
-    reset = true;
     await tx.exec(`DROP TABLE IF EXISTS ${ident(table.name)}`);
     await tx.exec(`CREATE TABLE ${ident(table.name)} (${table.columns})`);
   }
-  if (reset) {
-    for (const statement of sql.clear) await tx.exec(statement);
-    await tx.exec('DELETE FROM asset_cursors WHERE asset = $1', [def.name]);
-  }
-  return reset;
+  for (const statement of sql.clear) await tx.exec(statement);
+  await tx.exec('DELETE FROM asset_cursors WHERE asset = $1', [def.name]);
+  await tx.exec(DELETE_MERGE_STATE_VERSION, [def.name]);
+  await tx.exec(INSERT_MERGE_STATE_VERSION, [def.name, version]);
+  return true;
 }
 
 /**
- * One merge in one transaction under the asset's lock: the changed cells' partials replace their
+ * One merge in one transaction under the asset's lock: the changed days' partials replace their
  * old ones, the totals take the difference, the changed keys' rows are rewritten, the cursor moves.
  */
 export async function materializeMerged(

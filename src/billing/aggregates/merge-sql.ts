@@ -313,3 +313,14 @@ export const changedDayEvents = (withheld: boolean): EventRelation => ({
   from: 'billing_events e',
   where: `e.event_date IN (SELECT event_date FROM merge_days)${withheld ? ` AND ${NOT_WITHHELD}` : ''}`,
 });
+
+/** Which version of its state each merged aggregate has (see `migrateMergeState`). */
+export const MERGE_STATE_LOCK = 'setup:aggregate-merge-state';
+export const CREATE_MERGE_STATE = `CREATE TABLE IF NOT EXISTS aggregate_merge_state (
+  asset VARCHAR NOT NULL,
+  version VARCHAR NOT NULL
+)`;
+export const MERGE_STATE_VERSION = 'SELECT version FROM aggregate_merge_state WHERE asset = $1';
+export const DELETE_MERGE_STATE_VERSION = 'DELETE FROM aggregate_merge_state WHERE asset = $1';
+export const INSERT_MERGE_STATE_VERSION =
+  'INSERT INTO aggregate_merge_state (asset, version) VALUES ($1, $2)';
