@@ -6,6 +6,18 @@
  */
 
 export type {
+  AssetChecks,
+  AssetDetail,
+  AssetGraph,
+  AssetSummary,
+  CheckResult,
+  Materializations,
+  PartitionCounts,
+  PartitionDetail,
+  PartitionStatus,
+  Partitions,
+} from './asset-schemas.js';
+export type {
   FileBehind,
   LineageDay,
   RejectedFiles,
@@ -35,6 +47,7 @@ export type {
 } from './run-schemas.js';
 
 import type { z } from '@hono/zod-openapi';
+import type { AssetGraph } from './asset-schemas.js';
 import type {
   LineageDay,
   RejectedFiles,
@@ -64,6 +77,7 @@ export type ApiSchedule = z.infer<typeof ScheduleSchema>;
  * web/src/hooks.ts) instead of pairing them by hand.
  */
 export type ApiGetRoutes = {
+  '/api/assets': AssetGraph;
   '/api/insights/summary': Summary;
   '/api/insights/daily': Daily;
   '/api/insights/options': InsightOptions;

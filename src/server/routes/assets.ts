@@ -4,43 +4,20 @@ import type { AssetDefinition } from '../../orchestrator/asset.js';
 import { CheckStore } from '../../orchestrator/check-runner.js';
 import type { Runtime } from '../../runtime.js';
 import type { Row } from '../../warehouse/warehouse.js';
-import { AssetParam, DaySchema, json, limitParam, RowSchema } from '../api-schema.js';
+import { AssetParam, DaySchema, json, limitParam } from '../api-schema.js';
 import type { App } from '../app.js';
 import type { AppDeps } from '../app-deps.js';
+import {
+  AssetChecksSchema,
+  AssetDetailSchema,
+  AssetGraphSchema,
+  MaterializationsSchema,
+  PartitionDetailSchema,
+  PartitionsSchema,
+} from '../asset-schemas.js';
 import { assetSummaries, PARTITION_CODES, partitionState, partitionStrip } from '../asset-state.js';
 import { MATERIALIZATION_HISTORY } from '../asset-status-sql.js';
 import { HttpError } from '../http-error.js';
-
-const Counts = z.object({
-  materialized: z.number(),
-  failed: z.number(),
-  missing: z.number(),
-  stale: z.number(),
-  running: z.number(),
-});
-
-const AssetSummarySchema = z
-  .object({
-    name: z.string(),
-    description: z.string(),
-    group: z.string().nullable(),
-    partitioning: z.enum(['daily', 'none']),
-    deps: z.array(z.string()),
-    downstream: z.array(z.string()),
-    status: z.enum(['success', 'failed', 'skipped', 'running']).nullable(),
-    freshness: z.enum(['fresh', 'stale', 'never']),
-    latest_run_id: z.string().nullable(),
-    latest_finished_at: z.string().nullable(),
-    latest_duration_ms: z.number().nullable(),
-    latest_row_count: z.number().nullable(),
-    latest_error: z.string().nullable(),
-    last_success_at: z.string().nullable(),
-    last_change_at: z.string().nullable(),
-    partitions: Counts.nullable(),
-  })
-  .openapi('AssetSummary');
-
-const PartitionStatusSchema = z.enum(['materialized', 'failed', 'missing', 'stale', 'running']);
 
 export function registerAssetRoutes(app: App, deps: AppDeps): void {
   const { runtime } = deps;
@@ -51,13 +28,7 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
       path: '/api/assets',
       tags: ['assets'],
       summary: 'All assets with latest status and freshness, and the lineage graph edges',
-      responses: json(
-        z.object({
-          assets: z.array(AssetSummarySchema),
-          edges: z.array(z.object({ source: z.string(), target: z.string() })),
-        }),
-        'The asset graph',
-      ),
+      responses: json(AssetGraphSchema, 'The asset graph'),
     }),
     async (c) => {
       const assets = await assetSummaries(runtime);
@@ -73,14 +44,7 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
       tags: ['assets'],
       summary: 'One asset: definition, status, freshness, transitive upstream and downstream',
       request: { params: AssetParam },
-      responses: json(
-        z.object({
-          asset: AssetSummarySchema,
-          upstream: z.array(z.string()),
-          downstream: z.array(z.string()),
-        }),
-        'The asset',
-      ),
+      responses: json(AssetDetailSchema, 'The asset'),
     }),
     async (c) => {
       const asset = findAsset(runtime, c.req.valid('param').name);
@@ -109,17 +73,7 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
         .map(([status, code]) => `\`${code}\` ${status}`)
         .join(', ')}.`,
       request: { params: AssetParam },
-      responses: json(
-        z.object({
-          asset: z.string(),
-          first: z.string().nullable(),
-          last: z.string().nullable(),
-          states: z.string(),
-          codes: z.record(z.string(), z.string()),
-          counts: Counts,
-        }),
-        'Partition states',
-      ),
+      responses: json(PartitionsSchema, 'Partition states'),
     }),
     async (c) => {
       const asset = dailyAsset(runtime, c.req.valid('param').name);
@@ -139,18 +93,7 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
         params: AssetParam.extend({ day: DaySchema.openapi({ param: { name: 'day', in: 'path' } }) }),
         query: z.object({ rows: limitParam(500, 20) }),
       },
-      responses: json(
-        z.object({
-          asset: z.string(),
-          partition: z.string(),
-          status: PartitionStatusSchema.nullable(),
-          materialized_at: z.string().nullable(),
-          materializations: z.array(RowSchema),
-          files: z.array(RowSchema),
-          rows: z.array(RowSchema),
-        }),
-        'The partition',
-      ),
+      responses: json(PartitionDetailSchema, 'The partition'),
     }),
     async (c) => {
       const { name, day } = c.req.valid('param');
@@ -181,7 +124,7 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
       tags: ['assets'],
       summary: 'Materialization history of an asset, newest first, with row counts, durations and metadata',
       request: { params: AssetParam, query: z.object({ limit: limitParam(1000, 100) }) },
-      responses: json(z.object({ materializations: z.array(RowSchema) }), 'History'),
+      responses: json(MaterializationsSchema, 'History'),
     }),
     async (c) => {
       const asset = findAsset(runtime, c.req.valid('param').name);
@@ -196,22 +139,6 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
   registerCheckRoute(app, runtime);
 }
 
-const CheckResultSchema = z
-  .object({
-    asset: z.string(),
-    partition: z.string().nullable(),
-    check_name: z.string(),
-    severity: z.enum(['error', 'warn']),
-    passed: z.boolean(),
-    observed: z.string().nullable(),
-    threshold: z.string().nullable(),
-    message: z.string().nullable(),
-    run_id: z.string(),
-    evaluated_at: z.string().nullable(),
-    withholds: z.boolean(),
-  })
-  .openapi('CheckResult');
-
 function registerCheckRoute(app: App, runtime: Runtime): void {
   app.openapi(
     createRoute({
@@ -222,14 +149,7 @@ function registerCheckRoute(app: App, runtime: Runtime): void {
       description:
         '`withholds` says whether a failing `error` result holds its partition back from downstream assets; `fx_rate_available` does not (the normalized totals it concerns are NULL instead). With no FX source configured it is a `warn` notice.',
       request: { params: AssetParam, query: z.object({ failed: z.enum(['true', 'false']).optional() }) },
-      responses: json(
-        z.object({
-          asset: z.string(),
-          failing: z.object({ error: z.number(), warn: z.number() }),
-          checks: z.array(CheckResultSchema),
-        }),
-        'Check results',
-      ),
+      responses: json(AssetChecksSchema, 'Check results'),
     }),
     async (c) => {
       const asset = findAsset(runtime, c.req.valid('param').name);

@@ -10,11 +10,11 @@ import {
   YAxis,
 } from 'recharts';
 import { compactMoney, count, duration } from '../format.js';
-import type { Row } from '../types.js';
+import type { Materializations } from '../types.js';
 import { tooltipStyle, useChartColors } from './chart-theme.js';
 
 /** Rows written (bars) and duration (line) per materialization, oldest on the left. */
-export function HistoryChart(props: { rows: Row[] }) {
+export function HistoryChart(props: { rows: Materializations['materializations'] }) {
   const colors = useChartColors();
   const points = [...props.rows].reverse().map((r) => ({
     when: String(r.finished_at ?? r.started_at ?? '')

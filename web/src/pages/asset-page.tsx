@@ -8,18 +8,21 @@ import { Async, Card, ErrorBanner, StatusBadge } from '../components/ui.js';
 import { count, dateTime, duration, relative } from '../format.js';
 import { useAction, useApi } from '../hooks.js';
 import { Link, navigate, setQuery, useLocation } from '../router.js';
-import type { AssetSummary, PartitionCounts, PartitionDetail, PartitionsResponse, Row } from '../types.js';
+import type {
+  AssetDetail,
+  Materializations,
+  PartitionCounts,
+  PartitionDetail,
+  PartitionsResponse,
+} from '../types.js';
 
-interface AssetResponse {
-  asset: AssetSummary;
-  upstream: string[];
-  downstream: string[];
-}
+/** A source file behind a partition, as GET /api/assets/{name}/partitions/{day} lists it. */
+type PartitionFile = PartitionDetail['files'][number];
 
 export function AssetPage(props: { name: string }) {
   const { name } = props;
   const location = useLocation();
-  const state = useApi<AssetResponse>(`/api/assets/${encodeURIComponent(name)}`, { pollMs: 3000 });
+  const state = useApi<AssetDetail>(`/api/assets/${encodeURIComponent(name)}`, { pollMs: 3000 });
   const action = useAction();
   const asset = state.data?.asset;
 
@@ -306,7 +309,7 @@ function PartitionDetailView(props: { name: string; day: string }) {
                           {
                             key: 'status',
                             label: 'Status',
-                            render: (r: Row) => <StatusBadge status={String(r.status)} />,
+                            render: (r: PartitionFile) => <StatusBadge status={String(r.status)} />,
                           },
                         ]
                       : []),
@@ -350,7 +353,7 @@ function PartitionDetailView(props: { name: string; day: string }) {
 }
 
 function HistorySection(props: { name: string }) {
-  const state = useApi<{ materializations: Row[] }>(
+  const state = useApi<Materializations>(
     `/api/assets/${encodeURIComponent(props.name)}/materializations?limit=200`,
     { pollMs: 5000 },
   );

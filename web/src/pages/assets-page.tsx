@@ -15,7 +15,7 @@ import { PageHead } from '../components/layout.js';
 import { PARTITION_LEGEND } from '../components/partition-bar.js';
 import { Async, Card, StatusBadge } from '../components/ui.js';
 import { count, duration, relative } from '../format.js';
-import { useApi } from '../hooks.js';
+import { useGet } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import type { AssetGraphResponse, AssetSummary, PartitionCounts } from '../types.js';
 
@@ -96,7 +96,7 @@ function AssetNode(props: NodeProps<Node<{ asset: AssetSummary }>>) {
 const nodeTypes = { asset: AssetNode };
 
 export function AssetsPage() {
-  const state = useApi<AssetGraphResponse>('/api/assets', { pollMs: 4000 });
+  const state = useGet('/api/assets', {}, { pollMs: 4000 });
   const graph = useMemo(() => (state.data ? layoutGraph(state.data) : null), [state.data]);
   return (
     <div className="stack">

@@ -6,18 +6,31 @@ import { Async, Card, ErrorBanner, StatusBadge } from '../components/ui.js';
 import { cellText, count, dateTime, duration, exactMoney } from '../format.js';
 import { useAction, useApi } from '../hooks.js';
 import { Link, navigate } from '../router.js';
-import type { RunAsset, RunDetail } from '../types.js';
-
-/** The run detail with the configuration the run recorded (GET /api/runs/{id}). */
-type RunDetailWithConfig = RunDetail & { config?: Record<string, unknown> | null };
+import type { RunAsset, RunDetail, RunStatus } from '../types.js';
 
 const ACTIVE = new Set(['queued', 'running']);
+
+/** What a run without a start time is: still waiting, or ended before it began. */
+function notStarted(status: RunStatus): string {
+  switch (status) {
+    case 'queued':
+      return 'queued, not started yet';
+    case 'running':
+      return 'starting…';
+    case 'canceled':
+      return 'canceled before it started';
+    case 'failed':
+      return 'failed before it started';
+    case 'success':
+      return '—';
+  }
+}
 
 export function RunPage(props: { runId: string }) {
   const path = `/api/runs/${encodeURIComponent(props.runId)}`;
   const [live, setLive] = useState(true);
   // Poll fast while the run is live; once it has finished the page is a record and stops asking.
-  const detail = useApi<RunDetailWithConfig>(path, { pollMs: live ? 1000 : null });
+  const detail = useApi<RunDetail>(path, { pollMs: live ? 1000 : null });
   const run = detail.data?.run;
   useEffect(() => {
     if (run) setLive(ACTIVE.has(run.status));
@@ -75,7 +88,7 @@ export function RunPage(props: { runId: string }) {
                 <dt>Created</dt>
                 <dd>{dateTime(d.run.created_at)}</dd>
                 <dt>Started</dt>
-                <dd>{dateTime(d.run.started_at)}</dd>
+                <dd>{d.run.started_at !== null ? dateTime(d.run.started_at) : notStarted(d.run.status)}</dd>
                 <dt>Finished</dt>
                 <dd>{dateTime(d.run.finished_at)}</dd>
                 <dt>Duration</dt>
@@ -90,7 +103,7 @@ export function RunPage(props: { runId: string }) {
                 )}
               </dl>
             </Card>
-            <RunConfigCard config={d.config ?? null} />
+            <RunConfigCard config={d.config} />
             <Card title="Asset timings">
               <Timeline
                 assets={d.assets}
@@ -207,10 +220,11 @@ function Timeline(props: {
   running: boolean;
 }) {
   const byName = new Map(props.assets.map((a) => [a.asset, a]));
-  const t0 = props.runStart
-    ? Date.parse(props.runStart)
-    : Math.min(...props.assets.map((a) => Date.parse(a.started_at)));
-  const end = Math.max(t0 + 1, ...props.assets.map((a) => Date.parse(a.finished_at ?? a.started_at) || t0));
+  // An asset that never started (skipped before it ran) and a queued run have no start time.
+  const at = (iso: string | null) => (iso === null ? Number.NaN : Date.parse(iso));
+  const starts = props.assets.map((a) => at(a.started_at)).filter((t) => !Number.isNaN(t));
+  const t0 = props.runStart !== null ? at(props.runStart) : starts.length > 0 ? Math.min(...starts) : 0;
+  const end = Math.max(t0 + 1, ...props.assets.map((a) => at(a.finished_at ?? a.started_at) || t0));
   const span = end - t0;
   const color = (status: string) =>
     status === 'success'
@@ -225,7 +239,7 @@ function Timeline(props: {
     <div className="gantt">
       {props.selection.map((name) => {
         const a = byName.get(name);
-        const start = a ? Date.parse(a.started_at) - t0 : 0;
+        const start = a && a.started_at !== null ? at(a.started_at) - t0 : 0;
         const width = a ? Math.max(0, (a.duration_ms ?? 0) / span) : 0;
         return (
           <div key={name} style={{ display: 'contents' }}>
