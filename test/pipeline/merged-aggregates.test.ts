@@ -194,4 +194,29 @@ describe('merged whole-history aggregates', () => {
       await runtime.close();
     }
   });
+
+  it('fail their reconciliation when the kept state drifts from the table', async () => {
+    const p = await testPipeline('merged-drift');
+    await p.put(
+      'year=2025/month=04/day=20/a.csv',
+      csv(row({ timestamp: '2025-04-20T10:00:00Z', user_id: '1' })),
+    );
+    expect((await p.materialize()).status).toBe('success');
+    const runtime = await p.open();
+    try {
+      // Behind the pipeline's back: the per-day partials no longer add up to the table.
+      await runtime.warehouse.exec('UPDATE user_aggregates__days SET event_count = event_count + 2');
+      await p.put(
+        'year=2025/month=04/day=21/b.csv',
+        csv(row({ timestamp: '2025-04-21T10:00:00Z', user_id: '2' })),
+      );
+      const run = await runtime.materialize({ trigger: 'test' });
+      expect(run.status).toBe('failed');
+      expect(run.error).toContain(
+        'user_aggregates: check reconciliation (error) failed: event count 2 in user_aggregates, 4 in billing_events',
+      );
+    } finally {
+      await runtime.close();
+    }
+  });
 });
