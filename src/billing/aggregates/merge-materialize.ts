@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AssetContext, AssetResult } from '../../orchestrator/asset.js';
+import { type SqlDialect, sqlDialect } from '../../warehouse/dialect.js';
 import type { SqlSession } from '../../warehouse/warehouse.js';
 import { ident } from '../../warehouse/warehouse.js';
 import type { AggregateDefinition, MergePlan } from './aggregate-definition.js';
@@ -35,10 +36,11 @@ export async function migrateMergeState(
   tx: SqlSession,
   def: AggregateDefinition,
   merge: MergePlan,
+  dialect: SqlDialect,
 ): Promise<boolean> {
   const sql = mergeSql(def, merge);
   const version = createHash('sha256')
-    .update(sql.state.map((t) => `${t.name}(${t.columns})`).join(';'))
+    .update([...sql.state.map((t) => `${t.name}(${t.columns})`), ...sql.indexes].join(';'))
     .digest('hex')
     .slice(0, 16);
   // PostgreSQL's catalog can collide on CREATE … IF NOT EXISTS from two workers at once.
@@ -50,6 +52,8 @@ export async function migrateMergeState(
     await tx.exec(`DROP TABLE IF EXISTS ${ident(table.name)}`);
     await tx.exec(`CREATE TABLE ${ident(table.name)} (${table.columns})`);
   }
+  // Created with the tables only: PostgreSQL's CREATE INDEX IF NOT EXISTS locks even when it exists.
+  for (const statement of dialect.lookupIndexes(sql.indexes)) await tx.exec(statement);
   for (const statement of sql.clear) await tx.exec(statement);
   await tx.exec('DELETE FROM asset_cursors WHERE asset = $1', [def.name]);
   await tx.exec(DELETE_MERGE_STATE_VERSION, [def.name]);
@@ -86,6 +90,10 @@ export async function materializeMerged(
         p.latest,
         ...(range === null ? [] : [range.from, range.to]),
       ]);
+      // PostgreSQL would guess the temp table's size and scan the state instead of its day index.
+      for (const statement of sqlDialect(ctx.warehouse.dialect).refreshStatistics('merge_days')) {
+        await tx.exec(statement);
+      }
       for (const statement of sql.merge(changedDayEvents(withheld.length > 0))) await tx.exec(statement);
     }
     const [count] = await tx.all<{ n: number }>(sql.countKeys);

@@ -39,6 +39,8 @@ export interface EventRelation {
 export interface MergeSql {
   /** The state tables with their CREATE statements (for setup, and the shape check against probes). */
   state: readonly { name: string; columns: string }[];
+  /** Lookup indexes of the state (PostgreSQL only, through `SqlDialect.lookupIndexes`). */
+  indexes: string[];
   /** Empties the state and the table (a full rebuild). */
   clear: string[];
   /**
@@ -274,6 +276,11 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
 
   return {
     state,
+    // Bare index names (aggregate names are plain identifiers): the dialect looks them up by name.
+    indexes: (['days', 'day_values'] as const).map(
+      (suffix) =>
+        `CREATE INDEX IF NOT EXISTS ${def.name}__${suffix}_event_date ON ${ident(stateTable(def, suffix))} (event_date)`,
+    ),
     clear: [days, dayValues, values, totals, changedDays, table].map((t) => `DELETE FROM ${t}`),
     collectDays: ({ range, toggled }) =>
       [

@@ -4,6 +4,7 @@ import type {
   AssetResult,
   PartitionMaterialization,
 } from '../../orchestrator/asset.js';
+import { sqlDialect } from '../../warehouse/dialect.js';
 import type { Cell, Warehouse } from '../../warehouse/warehouse.js';
 import type { AggregateDefinition } from '../aggregates/aggregate-definition.js';
 import {
@@ -72,7 +73,7 @@ async function migrate(warehouse: Warehouse, def: AggregateDefinition, sql: Aggr
       await tx.exec(sql.create);
       await tx.exec('DELETE FROM asset_cursors WHERE asset = $1', [def.name]);
     }
-    if (def.merge) await migrateMergeState(tx, def, def.merge);
+    if (def.merge) await migrateMergeState(tx, def, def.merge, sqlDialect(warehouse.dialect));
   });
 }
 
