@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import type { Runtime } from '../runtime.js';
 import { createApp } from './app.js';
 import type { RunLauncher } from './app-deps.js';
@@ -7,7 +8,8 @@ const launcher: RunLauncher = {
   submit: async () => ({ runId: 'r', deduplicated: false }),
   cancel: async () => false,
 };
-const runtime = {} as Runtime;
+// A real configuration, no warehouse: none of these requests reads data.
+const runtime = { config: loadConfig({ BILLING_HOME: '/nonexistent/billing-home' }) } as Runtime;
 
 describe('app', () => {
   it('answers unknown API routes with a JSON 404', async () => {

@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppDeps } from './app-deps.js';
 import { type ErrorBody, HttpError } from './http-error.js';
-import { DEFAULT_BODY_LIMIT_BYTES, limitBodies, refuseCrossSite, requireToken } from './request-guards.js';
+import { limitBodies, refuseCrossSite, requireToken } from './request-guards.js';
 import { registerAssetRoutes } from './routes/assets.js';
 import { registerAutomationRoutes } from './routes/automation.js';
 import { registerDataRoutes } from './routes/data.js';
@@ -34,9 +34,7 @@ export function createApp(deps: AppDeps): App {
     },
   });
 
-  // Unit tests build the app over a stub runtime without a config.
-  const bodyLimit = deps.runtime.config?.automation.apiBodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  app.use('*', limitBodies(bodyLimit));
+  app.use('*', limitBodies(deps.runtime.config.automation.apiBodyLimitBytes));
   app.use('*', refuseCrossSite);
   if (deps.token) {
     // Only the API and metrics: the UI's files hold no data, and a browser cannot send a bearer

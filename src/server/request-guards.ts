@@ -8,9 +8,6 @@ import { HttpError } from './http-error.js';
  * See docs/security.md for the model they implement.
  */
 
-/** BILLING_API_BODY_LIMIT's default: an SQL text or a run request is a few kilobytes. */
-export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
-
 /** 413 for a body above `maxBytes`: by Content-Length up front, or while a chunked body streams in. */
 export function limitBodies(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
