@@ -242,8 +242,9 @@ export async function runDaemonUntilSignal(options: DaemonOptions): Promise<void
   const schedules = await daemon.automation.listSchedules();
   const state = (items: { name: string; enabled: boolean }[]) =>
     items.map((i) => `${i.name} (${i.enabled ? 'on' : 'off'})`).join(', ') || 'none';
-  log(`billing-pipeline ${options.mode} listening on ${daemon.info.url}`);
+  // "listening" last: scripts and tests take it as the sign that start-up is complete.
   log(`warehouse ${daemon.info.warehouse}; sensors: ${state(sensors)}; schedules: ${state(schedules)}`);
+  log(`billing-pipeline ${options.mode} listening on ${daemon.info.url}`);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.once(signal, () => process.exit(130));

@@ -78,6 +78,8 @@ describe('sensor and schedule state', () => {
     }[];
     expect(listed).toEqual([expect.objectContaining({ name: SENSOR, enabled: false })]);
     expect(await first.stop()).toEqual({ code: 0, signal: null });
+    // Down for longer than two cron periods: a restart quicker than one second misses no tick at all.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
 
     // After a restart: the sensor stays off, the schedule on, and the downtime shows as missed ticks.
     const second = await startServe(env);
