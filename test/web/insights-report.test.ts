@@ -43,6 +43,12 @@ describe('insights report', () => {
     expect(report).toMatch(/Spend\s+unknown/);
     expect(report).toMatch(/USD amounts are unknown: no FX rate for some (EUR|GBP|JPY)/);
     expect(report).toContain('Set BILLING_FX_SOURCE (or fx_source in billing-pipeline.yaml)');
+    // A region whose spend is known has no share while another's is unknown: not 100% of a partial sum.
+    const regions = await unrated.runtime.warehouse.all(
+      'SELECT total_normalized_credit_usage AS spend, share_of_normalized_spend AS share FROM insights_top_regions',
+    );
+    expect(regions.some((r) => r.spend === null)).toBe(true);
+    expect(regions.map((r) => r.share)).toEqual(regions.map(() => null));
   });
 
   it('says events are loaded when no day is aggregated, instead of "no events"', async () => {

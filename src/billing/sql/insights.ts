@@ -146,9 +146,9 @@ export function insightTables(options: InsightOptions): { name: string; sql: str
       sql: `CREATE TABLE insights_top_regions AS
       SELECT CAST(row_number() OVER (ORDER BY total_normalized_credit_usage DESC NULLS LAST, event_count DESC, region) AS INTEGER) AS rank,
         region, total_credit_usage, event_count, unique_users,
-        ${ratio('total_credit_usage', '(SELECT sum(total_credit_usage) FROM region_aggregates)')} AS share_of_spend,
         total_normalized_credit_usage,
-        ${ratio('total_normalized_credit_usage', '(SELECT sum(total_normalized_credit_usage) FROM region_aggregates)')} AS share_of_normalized_spend
+        -- Against the known total only when every region's is known: a share of a partial sum reads as 100%.
+        ${ratio('total_normalized_credit_usage', `(SELECT ${knownSum('total_normalized_credit_usage')} FROM region_aggregates)`)} AS share_of_normalized_spend
       FROM region_aggregates ORDER BY rank`,
     },
     {
