@@ -1,15 +1,9 @@
 import { ident, type SqlValue } from '../warehouse/warehouse.js';
 import type { Filters } from './api-schema.js';
+import { DIMENSION_VALUES } from './insights-schemas.js';
 
-/** The event columns the API filters and groups by. */
-export const DIMENSIONS = [
-  'region',
-  'service_tier',
-  'operation_type',
-  'resource_type',
-  'currency',
-  'user_id',
-] as const;
+/** The event columns the API filters and groups by (one list, with the response schemas). */
+export const DIMENSIONS = DIMENSION_VALUES;
 export type Dimension = (typeof DIMENSIONS)[number];
 
 export interface WhereClause {

@@ -46,6 +46,7 @@ import type {
   Partitions,
   Summary,
 } from '../../src/server/api-types.js';
+import type { Dimension as ServerDimension } from '../../src/server/event-filters.js';
 
 /** One per-currency total (original amount in its currency, and the same in the reporting currency). */
 export type CurrencyTotal = Summary['by_currency'][number];
@@ -75,6 +76,8 @@ export interface SqlResult {
   elapsed_ms: number;
 }
 
+// A value the bundle needs at run time, so not imported from the server's schema module (it pulls in
+// zod-openapi); `sameDimensions` below fails the type check if the two lists part.
 export const DIMENSIONS = [
   'region',
   'service_tier',
@@ -84,4 +87,6 @@ export const DIMENSIONS = [
   'user_id',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const sameDimensions: Same<Dimension, ServerDimension> = true;
 export type Filters = Partial<Record<Dimension | 'from' | 'to', string>>;
