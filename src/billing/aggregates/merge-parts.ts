@@ -6,6 +6,13 @@ export const VOLUME_PARTS: readonly MergePart[] = [
   { name: 'total_credit_usage', type: 'DECIMAL(38,6) NOT NULL', expr: 'sum(e.credit_usage)', merge: 'sum' },
 ];
 
+export const SUCCESS_COUNT_PART: MergePart = {
+  name: 'success_count',
+  type: 'BIGINT NOT NULL',
+  expr: 'count(*) FILTER (WHERE e.success)',
+  merge: 'sum',
+};
+
 /**
  * The normalized total is NULL while any event lacks a rate, which does not subtract: the state
  * keeps the sum of the known amounts and the count of the unknown ones, and `completeTotal` turns

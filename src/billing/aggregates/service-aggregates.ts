@@ -1,7 +1,7 @@
 import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import { ratio } from '../sql/money.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
-import { completeTotal, NORMALIZED_PARTS, VOLUME_PARTS } from './merge-parts.js';
+import { completeTotal, NORMALIZED_PARTS, SUCCESS_COUNT_PART, VOLUME_PARTS } from './merge-parts.js';
 
 export const serviceAggregates: AggregateDefinition = {
   name: 'service_aggregates',
@@ -31,12 +31,7 @@ export const serviceAggregates: AggregateDefinition = {
   merge: {
     parts: [
       ...VOLUME_PARTS,
-      {
-        name: 'success_count',
-        type: 'BIGINT NOT NULL',
-        expr: 'count(*) FILTER (WHERE e.success)',
-        merge: 'sum',
-      },
+      SUCCESS_COUNT_PART,
       {
         name: 'failure_count',
         type: 'BIGINT NOT NULL',

@@ -1,6 +1,6 @@
 import { completeSum, UNNORMALIZED_COLUMN, unnormalizedCount } from '../fx/fx-sql.js';
 import type { AggregateDefinition } from './aggregate-definition.js';
-import { completeTotal, NORMALIZED_PARTS, VOLUME_PARTS } from './merge-parts.js';
+import { completeTotal, NORMALIZED_PARTS, SUCCESS_COUNT_PART, VOLUME_PARTS } from './merge-parts.js';
 
 export const userAggregates: AggregateDefinition = {
   name: 'user_aggregates',
@@ -32,12 +32,7 @@ export const userAggregates: AggregateDefinition = {
   merge: {
     parts: [
       ...VOLUME_PARTS,
-      {
-        name: 'success_count',
-        type: 'BIGINT NOT NULL',
-        expr: 'count(*) FILTER (WHERE e.success)',
-        merge: 'sum',
-      },
+      SUCCESS_COUNT_PART,
       { name: 'first_seen', type: 'TIMESTAMP', expr: 'min(e."timestamp")', merge: 'min' },
       { name: 'last_seen', type: 'TIMESTAMP', expr: 'max(e."timestamp")', merge: 'max' },
       ...NORMALIZED_PARTS,
