@@ -1,5 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
-import { DEFAULT_QUALITY_CONFIG, validateQualityConfig } from './billing/checks/quality-config.js';
+import {
+  DEFAULT_QUALITY_CONFIG,
+  isPlain,
+  mergeSettings,
+  type Plain,
+  validateQualityConfig,
+} from './billing/checks/quality-config.js';
 import { billingAssetGraph } from './billing/pipeline.js';
 import { RUN_SETTING_KEYS } from './config/run-settings.js';
 import { type Config, ConfigError } from './config.js';
@@ -33,15 +39,6 @@ export function retryingSource(
     maxDelayMs: automation.sourceRetryMaxMs,
     onError,
   });
-}
-
-type Plain = Record<string, unknown>;
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
-function merge(under: unknown, over: unknown): unknown {
-  if (!isPlain(under) || !isPlain(over)) return over === undefined ? under : over;
-  const out: Plain = { ...under };
-  for (const [key, value] of Object.entries(over)) out[key] = merge(under[key], value);
-  return out;
 }
 
 const runSettings = (config: RunConfig): Plain =>
@@ -78,7 +75,7 @@ export class RunGraphs {
     if (cached) return cached.graph;
     // Checks added since the run was recorded take their defaults.
     const quality = validateQualityConfig(
-      merge(DEFAULT_QUALITY_CONFIG, wanted.checks ?? {}),
+      mergeSettings(DEFAULT_QUALITY_CONFIG, wanted.checks ?? {}),
       'the check settings recorded with the run',
     );
     const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);

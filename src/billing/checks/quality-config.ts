@@ -130,14 +130,14 @@ export const DEFAULT_QUALITY_CONFIG: QualityConfig = {
   },
 };
 
-type Plain = { [key: string]: unknown };
-const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
+export type Plain = { [key: string]: unknown };
+export const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `over` wins; objects merge key by key, everything else (lists included) is replaced. */
-function merge(under: unknown, over: unknown): unknown {
+export function mergeSettings(under: unknown, over: unknown): unknown {
   if (!isPlain(under) || !isPlain(over)) return over === undefined ? under : over;
   const out: Plain = { ...under };
-  for (const [key, value] of Object.entries(over)) out[key] = merge(under[key], value);
+  for (const [key, value] of Object.entries(over)) out[key] = mergeSettings(under[key], value);
   return out;
 }
 
@@ -196,7 +196,7 @@ function applyEnv(config: unknown, env: NodeJS.ProcessEnv): unknown {
       (inner, key) => ({ [key]: inner }),
       fromEnv(name, raw, setting.sample),
     );
-    out = merge(out, patch);
+    out = mergeSettings(out, patch);
   }
   return out;
 }
@@ -252,7 +252,7 @@ export async function loadQualityConfig(options: LoadQualityConfigOptions): Prom
   } else if (options.inline) {
     overlay = options.inline;
   }
-  const merged = applyEnv(merge(DEFAULT_QUALITY_CONFIG, overlay), options.env);
+  const merged = applyEnv(mergeSettings(DEFAULT_QUALITY_CONFIG, overlay), options.env);
   const origin = options.file
     ? `${options.file} (with BILLING_CHECKS_* overrides)`
     : options.inline
