@@ -6,6 +6,7 @@ import { type ChildResult, runCli, runIdOf } from './child.js';
 import { type PhaseSplit, readRun, splitPhases } from './ledger.js';
 import type { BenchOptions, BenchSizes } from './options.js';
 import { type Figure, figure, type Goal } from './stats.js';
+import type { SummaryRow } from './summary.js';
 
 /** What every section gets: options, the local S3, a scratch folder and the places to put its results. */
 export interface BenchContext {
@@ -17,6 +18,8 @@ export interface BenchContext {
   fxRates: string;
   figures: Figure[];
   goals: Goal[];
+  /** Issue 12's table, one row per measure, printed side by side at the end (bench/summary.ts). */
+  summary: SummaryRow[];
   /** Per-section raw facts (samples, phase splits, data sizes) for the JSON file. */
   details: Record<string, unknown>;
   log(message: string): void;

@@ -3,6 +3,9 @@
  * Source (same S3 client, same concurrency as the ingest). The gap between this and the pipeline's
  * billing_events time is what parsing and inserting cost on top of moving the bytes.
  *
+ * With `"listOnly": true` it only lists: node start, the S3 client and one listing, the floor of a
+ * no-op re-run.
+ *
  * usage: node dist/bench/download.js '{"source":"s3://bucket/prefix/","concurrency":2}'
  * prints one JSON line: { files, bytes, listMs, downloadMs }
  */
@@ -12,7 +15,11 @@ import { createSource } from '../src/sources/create-source.js';
 import type { SourceFile } from '../src/sources/source.js';
 
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2] ?? '{}') as { source: string; concurrency?: number };
+  const args = JSON.parse(process.argv[2] ?? '{}') as {
+    source: string;
+    concurrency?: number;
+    listOnly?: boolean;
+  };
   const source = createSource(args.source, process.env);
   try {
     const started = performance.now();
@@ -20,7 +27,7 @@ async function main(): Promise<void> {
     for await (const file of source.list()) files.push(file);
     const listed = performance.now();
     let bytes = 0;
-    let next = 0;
+    let next = args.listOnly ? files.length : 0;
     const worker = async () => {
       while (next < files.length) {
         const file = files[next++] as SourceFile;

@@ -5,6 +5,8 @@ import { AGGREGATES } from '../src/billing/aggregates/index.js';
 export interface AssetTiming {
   asset: string;
   durationMs: number;
+  /** started_at as epoch milliseconds (the ledger's timestamps are naive UTC). */
+  startedAtMs: number;
   changed: boolean;
   metadata: Record<string, unknown>;
 }
@@ -48,12 +50,13 @@ export async function readRun(warehouse: string, runId: string): Promise<AssetTi
     const connection = await instance.connect();
     try {
       const reader = await connection.runAndReadAll(
-        'SELECT asset, CAST(duration_ms AS DOUBLE) AS d, changed, metadata FROM asset_runs WHERE run_id = $1 ORDER BY started_at',
+        'SELECT asset, CAST(duration_ms AS DOUBLE) AS d, CAST(epoch_ms(started_at) AS DOUBLE) AS s, changed, metadata FROM asset_runs WHERE run_id = $1 ORDER BY started_at',
         [runId],
       );
       return reader.getRowObjectsJS().map((row) => ({
         asset: String(row.asset),
         durationMs: Number(row.d ?? 0),
+        startedAtMs: Number(row.s ?? 0),
         changed: Boolean(row.changed),
         metadata: row.metadata ? (JSON.parse(String(row.metadata)) as Record<string, unknown>) : {},
       }));

@@ -23,12 +23,18 @@ export interface BenchOptions {
   keep: boolean;
   workDir: string;
   resultsDir: string;
+  /** `--full-days N`: days (files) of the full load; rows per day follow --scale. */
+  fullDays: number | null;
+  /** `--points 10,31`: history sizes at which one more day is timed. */
+  points: readonly number[] | null;
 }
 
 /** Data sizes derived from the options: the one place that decides how long a run takes. */
 export interface BenchSizes {
   full: { days: number; rowsPerDay: number };
   history: { points: readonly number[]; rowsPerDay: number; filesPerDay: number };
+  /** The no-op re-run extends the history to `days` days with tiny files (0: the history as it is). */
+  rerun: { days: number; rowsPerDay: number };
   memory: { rows: number };
   generator: { days: number; rowsPerDay: number };
   /** Rows of the file whose freshness is timed, how many times, run starts timed, backfill length. */
@@ -38,13 +44,17 @@ export interface BenchSizes {
 }
 
 const USAGE = `usage: npm run bench -- [--scale N] [--reps N] [--only ${SECTIONS.join(',')}] [--tiny]
+                         [--full-days N] [--points 10,30,90]
                          [--memory-limit 1GB] [--keep] [--work DIR] [--results DIR]
 
-  --scale N         multiply the data sizes (default 1: ~2 min on 2 cores; 50: 10M-row full load,
-                    a 2.3 GB single file for the memory figure; expect ~40+ min)
+  --scale N         multiply the data sizes (default 1: ~15 min on 2 busy cores; 15: the issue's 3M-row full load,
+                    50: a 2.3 GB single file for the memory figure; expect ~40+ min)
   --reps N          repetitions of every timed figure (default 3; 1 with --tiny)
   --only a,b        run a subset of the sections: ${SECTIONS.join(', ')}
   --tiny            smoke mode for CI (tiny data, finishes in well under a minute)
+  --full-days N     days (one file each) of the full load (default 10; rows/day = 20,000 x scale)
+  --points a,b      history sizes where one more day is timed (default 10,30,90; first and last
+                    give the growth ratio; rows/day = 10,000 x scale)
   --memory-limit X  DuckDB memory limit for the pipeline and the raw reference (default 1GB)
   --keep            keep the generated data and warehouses in the work folder
   --work DIR        scratch folder (default bench/.work, git-ignored)
@@ -80,6 +90,8 @@ export function parseOptions(argv: readonly string[], benchRoot: string): BenchO
   let keep = false;
   let workDir = resolve(benchRoot, '.work');
   let resultsDir = resolve(benchRoot, 'results');
+  let fullDays: number | null = null;
+  let points: number[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.includes('=')
@@ -110,6 +122,16 @@ export function parseOptions(argv: readonly string[], benchRoot: string): BenchO
       case '--tiny':
         tiny = true;
         break;
+      case '--full-days':
+        fullDays = positive('--full-days', value(), false);
+        break;
+      case '--points': {
+        const text = value() ?? '';
+        points = text.split(',').map((p) => positive('--points', p, false));
+        if (points.some((p, i) => i > 0 && p <= (points?.[i - 1] ?? 0)))
+          throw new UsageError(`--points must increase; got "${text}"`);
+        break;
+      }
       case '--memory-limit':
         memoryLimit = value() ?? '';
         if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(memoryLimit))
@@ -131,11 +153,22 @@ export function parseOptions(argv: readonly string[], benchRoot: string): BenchO
         throw new UsageError(`unknown argument "${arg}"\n${USAGE}`);
     }
   }
-  return { scale, reps: reps ?? (tiny ? 1 : 3), only, tiny, memoryLimit, keep, workDir, resultsDir };
+  return {
+    scale,
+    reps: reps ?? (tiny ? 1 : 3),
+    only,
+    tiny,
+    memoryLimit,
+    keep,
+    workDir,
+    resultsDir,
+    fullDays,
+    points,
+  };
 }
 
 /**
- * Default sizes keep the whole run near two minutes on 2 cores; `--scale` multiplies rows (not days or
+ * Default sizes keep each section to a few minutes on 2 cores; `--scale` multiplies rows (not days or
  * files, which set the per-file and per-day overheads being measured). The generator figure is a rate,
  * so it stops growing at scale 5: past that it only costs time and disk.
  */
@@ -144,9 +177,11 @@ export function sizesFor(options: BenchOptions): BenchSizes {
   const rows = (n: number) => Math.max(1, Math.round(n * s));
   if (options.tiny) {
     return {
-      full: { days: 2, rowsPerDay: rows(5_000) },
-      // Two points still show the slope; each point costs three CLI runs, which is what tiny must save.
-      history: { points: [30, 90], rowsPerDay: rows(200), filesPerDay: 4 },
+      full: { days: options.fullDays ?? 2, rowsPerDay: rows(5_000) },
+      // Two points still show the slope; each point costs CLI runs, which is what tiny must save.
+      history: { points: options.points ?? [10, 30], rowsPerDay: rows(200), filesPerDay: 4 },
+      // No extension to 365 days: building 1,000+ more files is what tiny must save.
+      rerun: { days: 0, rowsPerDay: 40 },
       memory: { rows: rows(50_000) },
       generator: { days: 1, rowsPerDay: rows(100_000) },
       // The goals name these sizes (a 10,000-row file, 365 partitions): only repetitions shrink.
@@ -161,8 +196,13 @@ export function sizesFor(options: BenchOptions): BenchSizes {
     };
   }
   return {
-    full: { days: 4, rowsPerDay: rows(50_000) },
-    history: { points: [30, 60, 90], rowsPerDay: rows(2_000), filesPerDay: 4 },
+    // 10 files like the issue's "3M rows over 10 days"; --scale 15 is that size.
+    full: { days: options.fullDays ?? 10, rowsPerDay: rows(20_000) },
+    // The issue's "on top of 10 days" and "31 against 10" (here 90 against 10); --scale 30 is 300k rows/day.
+    history: { points: options.points ?? [10, 30, 90], rowsPerDay: rows(10_000), filesPerDay: 4 },
+    // The issue's no-op goal names 365 days x 4 files: days past the history get tiny files (cheap to
+    // build; the no-op cost is per file, not per row).
+    rerun: { days: 365, rowsPerDay: 40 },
     memory: { rows: rows(400_000) },
     generator: { days: 2, rowsPerDay: Math.round(500_000 * Math.min(s, 5)) },
     automation: {

@@ -3,6 +3,13 @@
  * DuckDB SQL with no per-file bookkeeping, no row validation in JS and no ledger. Run as a child `node`
  * process (like the CLI) so both pay a process start, module load and DuckDB open.
  *
+ * With `"append": true` it is the reference for one more day: on a copy of a raw warehouse that
+ * already holds N days (made by a full run of this script), it reads only the new day's files, joins
+ * FX, inserts them, and refreshes every aggregate the way hand-written SQL would: delete the groups the
+ * new rows touch and re-aggregate those groups from all events (a per-day aggregate's group is the day,
+ * so that is the day alone; a whole-history one re-reads the touched keys' history), then rebuilds the
+ * insight tables from the aggregates.
+ *
  * usage: node dist/bench/raw-duckdb.js '{"db":…,"glob":…,"memoryLimit":"1GB","threads":2,"tempDirectory":…}'
  * prints one JSON line: { loadMs, aggregatesMs, insightsMs, checkpointMs, rows, spend } (spend: the
  * normalized total in the reporting currency, null when an event lacks a rate)
@@ -25,6 +32,8 @@ interface RawArgs {
   tempDirectory: string;
   /** The FX rate CSV the pipeline normalizes with (`date,currency,rate`); without it amounts stay NULL. */
   fx?: string;
+  /** Add the files of `glob` to an existing raw warehouse instead of building one (see above). */
+  append?: boolean;
 }
 
 const quote = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -54,38 +63,8 @@ async function main(): Promise<void> {
 
   // Casting TIMESTAMPTZ to TIMESTAMP uses the session zone when ICU is present: pin it to UTC.
   await c.exec("SET TimeZone = 'UTC'").catch(() => {});
-  for (const statement of BILLING_TABLES) await c.exec(statement);
-  // source_line has no cheap equivalent in read_csv (no per-file row number for CSV), so it is 0 here:
-  // the reference is, if anything, slightly favoured.
-  // Normalized amounts with the pipeline's own expression: the latest rate on or before the day.
-  await c.exec(
-    args.fx
-      ? `CREATE TABLE fx_rates AS SELECT "date", upper(currency) AS currency, CAST(rate AS DECIMAL(20,10)) AS rate
-         FROM read_csv(${quote(args.fx)}, header = true, auto_detect = false,
-           columns = {'date': 'DATE', 'currency': 'VARCHAR', 'rate': 'VARCHAR'})`
-      : 'CREATE TABLE fx_rates ("date" DATE, currency VARCHAR, rate DECIMAL(20,10))',
-  );
-  await c.exec(`INSERT INTO billing_events
-    WITH e AS (
-      SELECT CAST("timestamp" AS TIMESTAMP) AS "timestamp", resource_id, user_id, credit_usage, region,
-        service_tier, operation_type, success, resource_type, invoice_id, currency,
-        CAST(year AS INTEGER) AS year, CAST(month AS INTEGER) AS month, CAST(day AS INTEGER) AS day,
-        CAST(CAST("timestamp" AS TIMESTAMP) AS DATE) AS event_date, filename AS source_key, 0 AS source_line
-      FROM read_csv(${quote(args.glob)}, header = true, auto_detect = false, hive_partitioning = true,
-        filename = true, delim = ',', quote = '"', escape = '"', columns = ${COLUMNS}))
-    SELECT e.*, ${normalizedAmount('e', 'fx', "'USD'")} FROM e ${rateJoin('e', 'fx')}`);
-  lap('loadMs');
-
-  // The aggregate SELECTs leave out partitions held back by failed checks: none here, so empty tables.
-  for (const table of PARTITION_TABLES) await c.exec(CREATE_PARTITION_TABLE(table));
-  for (const def of AGGREGATES) {
-    const sql = aggregateSql(def);
-    await c.exec(sql.create);
-    await c.exec(sql.insertAll);
-  }
-  lap('aggregatesMs');
-  for (const table of INSIGHT_TABLES) await c.exec(table.sql);
-  lap('insightsMs');
+  if (args.append) await append(c, args, lap);
+  else await build(c, args, lap);
   // The normalized total, as the pipeline's billing_insights metadata records it (`spend`): the raw
   // total_credit_usage adds up amounts in different currencies and is no figure to compare.
   const [row] = await c.all<{ rows: number; spend: string | null }>(
@@ -97,6 +76,67 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({ ...timings, rows: Number(row?.rows ?? 0), spend: row?.spend ?? null })}\n`,
   );
+}
+
+type Warehouse = Awaited<ReturnType<typeof openWarehouse>>;
+type Lap = (key: 'loadMs' | 'aggregatesMs' | 'insightsMs' | 'checkpointMs') => void;
+
+/** The typed rows of `glob` with their normalized amounts: the SELECT both modes insert. */
+const eventsSelect = (glob: string) => `WITH e AS (
+      SELECT CAST("timestamp" AS TIMESTAMP) AS "timestamp", resource_id, user_id, credit_usage, region,
+        service_tier, operation_type, success, resource_type, invoice_id, currency,
+        CAST(year AS INTEGER) AS year, CAST(month AS INTEGER) AS month, CAST(day AS INTEGER) AS day,
+        CAST(CAST("timestamp" AS TIMESTAMP) AS DATE) AS event_date, filename AS source_key, 0 AS source_line
+      FROM read_csv(${quote(glob)}, header = true, auto_detect = false, hive_partitioning = true,
+        filename = true, delim = ',', quote = '"', escape = '"', columns = ${COLUMNS}))
+    SELECT e.*, ${normalizedAmount('e', 'fx', "'USD'")} FROM e ${rateJoin('e', 'fx')}`;
+
+async function build(c: Warehouse, args: RawArgs, lap: Lap): Promise<void> {
+  for (const statement of BILLING_TABLES) await c.exec(statement);
+  // source_line has no cheap equivalent in read_csv (no per-file row number for CSV), so it is 0 here:
+  // the reference is, if anything, slightly favoured.
+  // Normalized amounts with the pipeline's own expression: the latest rate on or before the day.
+  await c.exec(
+    args.fx
+      ? `CREATE TABLE fx_rates AS SELECT "date", upper(currency) AS currency, CAST(rate AS DECIMAL(20,10)) AS rate
+         FROM read_csv(${quote(args.fx)}, header = true, auto_detect = false,
+           columns = {'date': 'DATE', 'currency': 'VARCHAR', 'rate': 'VARCHAR'})`
+      : 'CREATE TABLE fx_rates ("date" DATE, currency VARCHAR, rate DECIMAL(20,10))',
+  );
+  await c.exec(`INSERT INTO billing_events ${eventsSelect(args.glob)}`);
+  lap('loadMs');
+  // The aggregate SELECTs leave out partitions held back by failed checks: none here, so empty tables.
+  for (const table of PARTITION_TABLES) await c.exec(CREATE_PARTITION_TABLE(table));
+  for (const def of AGGREGATES) {
+    const sql = aggregateSql(def);
+    await c.exec(sql.create);
+    await c.exec(sql.insertAll);
+  }
+  lap('aggregatesMs');
+  for (const table of INSIGHT_TABLES) await c.exec(table.sql);
+  lap('insightsMs');
+}
+
+async function append(c: Warehouse, args: RawArgs, lap: Lap): Promise<void> {
+  // fx_rates is already in the warehouse (the FX file does not change between days).
+  await c.exec(`CREATE TEMP TABLE new_events AS ${eventsSelect(args.glob)}`);
+  await c.exec('INSERT INTO billing_events SELECT * FROM new_events');
+  lap('loadMs');
+  for (const table of PARTITION_TABLES) await c.exec(CREATE_PARTITION_TABLE(table));
+  for (const def of AGGREGATES) {
+    const sql = aggregateSql(def);
+    const keys = def.keys.map((k) => `"${k.column}"`).join(', ');
+    await c.exec(`CREATE TEMP TABLE affected_keys AS SELECT DISTINCT ${keys} FROM new_events`);
+    await c.exec(sql.deleteAffected);
+    await c.exec(sql.insertAffected);
+    await c.exec('DROP TABLE affected_keys');
+  }
+  lap('aggregatesMs');
+  for (const table of INSIGHT_TABLES) {
+    await c.exec(`DROP TABLE IF EXISTS ${table.name}`);
+    await c.exec(table.sql);
+  }
+  lap('insightsMs');
 }
 
 main().catch((error: unknown) => {

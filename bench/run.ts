@@ -21,6 +21,7 @@ import { memory } from './sections/memory.js';
 import { rerun } from './sections/rerun.js';
 import { scaleOut } from './sections/scale-out.js';
 import { renderGoals, renderTable } from './stats.js';
+import { renderSummary, scaleOutRows } from './summary.js';
 
 /** dist/bench/run.js -> <repo>/bench: results and scratch live beside the sources, not in dist/. */
 const BENCH_ROOT = fileURLToPath(new URL('../../bench/', import.meta.url));
@@ -66,6 +67,7 @@ async function main(): Promise<number> {
     fxRates,
     figures: [],
     goals: [],
+    summary: [],
     details: {},
     log,
   };
@@ -81,7 +83,10 @@ async function main(): Promise<number> {
     if (want('memory')) await memory(ctx);
     if (want('generator')) await generator(ctx);
     if (want('automation')) await automation(ctx);
-    if (want('scale-out')) await scaleOut(ctx);
+    if (want('scale-out')) {
+      await scaleOut(ctx);
+      ctx.summary.push(...scaleOutRows(ctx.figures));
+    }
   } catch (error) {
     // Whatever was measured before the failure is still printed and saved, marked incomplete.
     failure = error;
@@ -101,8 +106,11 @@ async function main(): Promise<number> {
     '',
     renderTable(ctx.figures),
     '',
-    'goals:',
+    'other goals:',
     renderGoals(ctx.goals),
+    '',
+    'issue 12, side by side (median of per-repetition ratios; PASS/MISS against the goal):',
+    renderSummary(ctx.summary),
     ...(failure ? ['', `INCOMPLETE: ${failure instanceof Error ? failure.message : String(failure)}`] : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
@@ -116,6 +124,7 @@ async function main(): Promise<number> {
     options: { ...options, rssMethod: RSS_METHOD },
     sizes,
     goals: ctx.goals,
+    summary: ctx.summary,
     figures: ctx.figures,
     details: ctx.details,
   };

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { IngestParser } from './billing/ingest/native-parse.js';
 import { findConfigFile, readConfigFile } from './config/config-file.js';
 import { SettingError } from './config/errors.js';
 import { parseSetting, redactUrl, unknownVariables } from './config/setting-values.js';
@@ -32,6 +33,8 @@ export interface Config {
   threads: number;
   /** BILLING_INGEST_CONCURRENCY: files parsed at once (default 2). */
   ingestConcurrency: number;
+  /** BILLING_INGEST_PARSER: native (DuckDB read_csv where it can vouch for a file) or js. */
+  ingestParser: IngestParser;
   /** BILLING_FX_SOURCE: the FX rate CSV, `s3://bucket/key.csv` or a local path; null when not configured. */
   fxSource: string | null;
   /** BILLING_REPORTING_CURRENCY: what amounts are normalized to (default USD). */
@@ -266,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     memoryLimit: String(value('duckdb.memory_limit')),
     threads: int('duckdb.threads'),
     ingestConcurrency: int('ingest_concurrency'),
+    ingestParser: value('ingest_parser') === 'js' ? 'js' : 'native',
     fxSource: text('fx_source'),
     reportingCurrency: String(value('reporting_currency')),
     checksConfig: typeof checks === 'string' && checks !== '' ? checks : null,

@@ -84,6 +84,7 @@ export class RunGraphs {
       source,
       home: config.home,
       ingestConcurrency: Number(wanted.ingest_concurrency ?? config.ingestConcurrency),
+      ingestParser: (wanted.ingest_parser ?? config.ingestParser) === 'js' ? 'js' : 'native',
       fx: {
         source: text(wanted.fx_source),
         reportingCurrency: text(wanted.reporting_currency) ?? config.reportingCurrency,

@@ -83,6 +83,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       source,
       home: config.home,
       ingestConcurrency: config.ingestConcurrency,
+      ingestParser: config.ingestParser,
       fx: { source: config.fxSource, reportingCurrency: config.reportingCurrency, env: config.env },
       quality,
     });

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { benchScript, runNode } from '../child.js';
 import {
@@ -13,21 +12,11 @@ import {
   seconds,
 } from '../context.js';
 import { AGGREGATE_COUNT, type PhaseSplit } from '../ledger.js';
-import { judge, median } from '../stats.js';
+import { type RawResult, runRaw } from '../raw.js';
+import { median } from '../stats.js';
+import { ratioRow } from '../summary.js';
 
 const S = 'full load';
-
-interface RawResult {
-  wallMs: number;
-  peakRss: number | null;
-  loadMs: number;
-  aggregatesMs: number;
-  insightsMs: number;
-  checkpointMs: number;
-  rows: number;
-  /** The normalized total (reporting currency) of the same insights SQL; null when unknown. */
-  spend: string | null;
-}
 
 interface DownloadResult {
   wallMs: number;
@@ -72,21 +61,9 @@ export async function fullLoad(ctx: BenchContext): Promise<void> {
     home = await freshDir(ctx, 'full', 'run');
     viaFolder.push(await materialize(ctx, { source: folder, home, warehouse: join(home, 'billing.duckdb') }));
     home = await freshDir(ctx, 'full', 'run');
-    const raw = await runNode(benchScript('raw-duckdb.js'), [
-      JSON.stringify({
-        db: join(home, 'raw.duckdb'),
-        glob: join(folder, '**', '*.csv'),
-        memoryLimit: ctx.options.memoryLimit,
-        threads: availableParallelism(),
-        tempDirectory: join(home, 'tmp'),
-        fx: ctx.fxRates,
-      }),
-    ]);
-    raws.push({
-      wallMs: raw.wallMs,
-      peakRss: raw.peakRss,
-      ...(JSON.parse(raw.stdout) as Omit<RawResult, 'wallMs' | 'peakRss'>),
-    });
+    raws.push(
+      await runRaw(ctx, { db: join(home, 'raw.duckdb'), glob: join(folder, '**', '*.csv'), scratch: home }),
+    );
     const dl = await runNode(
       benchScript('download.js'),
       [JSON.stringify({ source: bucketPrefix, concurrency: 2 })],
@@ -199,15 +176,17 @@ export async function fullLoad(ctx: BenchContext): Promise<void> {
   );
 
   const folderMedian = median(folderRatios);
-  ctx.goals.push(
-    judge(
-      'full load <= 1.3x raw DuckDB (S3 source, median of per-rep ratios)',
-      median(ratios),
-      1.3,
-      'x',
-      true,
-      `from a folder instead of the local S3: ${folderMedian.toFixed(2)}x; ${rowsNote}${consistent ? '' : '; WARNING: results differ from raw'}`,
-    ),
+  ctx.summary.push(
+    ratioRow({
+      order: 1,
+      measure: `full load, ${rows.toLocaleString('en-US')} rows over ${days} days (S3 source)`,
+      pipeline: wall(s3),
+      reference: wall(raws),
+      referenceLabel: 'raw DuckDB',
+      ratios,
+      limit: 1.2,
+      note: `from a folder instead of the local S3: ${folderMedian.toFixed(2)}x${consistent ? '' : '; WARNING: results differ from raw'}`,
+    }),
   );
   ctx.details.fullLoad = {
     days,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import pg from 'pg';
 import {
   createDatabase,
   type PostgresServer,
@@ -19,6 +20,23 @@ interface Sample {
   variant: string;
   wallMs: number;
   rows: number;
+  /** Queued to started, ms, of the run job (taken by an idle worker: pure pickup latency). */
+  pickupMs?: number;
+}
+
+/** pg-boss's own created_on/started_on of the run's coordinator job, on the database's clock. */
+const PICKUP_SQL = `SELECT extract(epoch FROM started_on - created_on) * 1000 AS ms
+  FROM billing_queue.job WHERE name = 'runs' AND started_on IS NOT NULL ORDER BY created_on LIMIT 1`;
+
+async function runPickupMs(url: string): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ms: string }>(PICKUP_SQL);
+    return rows[0] ? Number(rows[0].ms) : undefined;
+  } finally {
+    await client.end();
+  }
 }
 
 /** `run ID success, N row(s) loaded` from `materialize`. */
@@ -101,7 +119,8 @@ async function scaleOutRun(
       )),
     );
     const child = await runCli(['materialize'], { env });
-    return { variant, wallMs: child.wallMs, rows: rowsLoaded(child) };
+    const pickupMs = await runPickupMs(db.url).catch(() => undefined);
+    return { variant, wallMs: child.wallMs, rows: rowsLoaded(child), pickupMs };
   } finally {
     await Promise.all(children.map((w) => w.stop()));
     await db.drop();
@@ -197,6 +216,15 @@ export async function scaleOut(ctx: BenchContext): Promise<void> {
     'x',
     ratio('embedded DuckDB', one),
     '> 1: embedded is faster',
+  );
+  const pickups = reps.flat().flatMap((s) => (s.pickupMs === undefined ? [] : [s.pickupMs]));
+  addFigure(
+    ctx,
+    S,
+    'pickup latency of a queued run (idle workers)',
+    'ms',
+    pickups,
+    'pg-boss created_on to started_on; LISTEN/NOTIFY wake-up, poll 0.5 s fallback',
   );
   ctx.details.scaleOut = {
     days,

@@ -15,6 +15,25 @@ export function money(value: unknown): string {
   return `${negative && cents > 0n ? '-' : ''}${whole}.${(cents % 100n).toString().padStart(2, '0')}`;
 }
 
+/** A change with its sign: `+1,234.50`, `-12.00`. */
+const signedMoney = (value: unknown): string => {
+  const text = money(value);
+  return text === '-' || text.startsWith('-') ? text : `+${text}`;
+};
+
+/** Spend minus baseline, exactly, for tables built before the `deviation` column existed. */
+function deviationOf(r: Row): string | null {
+  if (r.normalized_spend === null || r.baseline_median === null) return null;
+  const scaled = (v: unknown) => {
+    const [int = '0', frac = ''] = String(v).split('.');
+    const units = BigInt(int.replace('-', '')) * 1_000_000n + BigInt(`${frac}000000`.slice(0, 6));
+    return int.startsWith('-') ? -units : units;
+  };
+  const d = scaled(r.normalized_spend) - scaled(r.baseline_median);
+  const abs = d < 0n ? -d : d;
+  return `${d < 0n ? '-' : ''}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, '0')}`;
+}
+
 /**
  * Why there is nothing to report although `billing_events` holds events: every day is held back from
  * the aggregates (a failed error check), or the insights were not rebuilt since the load.
@@ -60,7 +79,7 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
     q('SELECT * FROM insights_daily_change ORDER BY day DESC LIMIT 7'),
     q(
       `SELECT * FROM insights_spend_anomalies
-       ORDER BY abs(CAST(normalized_spend - baseline_median AS DOUBLE PRECISION)) DESC, entity_type, entity, day LIMIT 10`,
+       ORDER BY abs(normalized_spend - baseline_median) DESC, entity_type, entity, day LIMIT 10`,
     ),
   ]);
   const currency = cellText(totals.reporting_currency ?? 'USD');
@@ -93,7 +112,7 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
       : []),
     '',
     'Per currency (each in its own currency, as billed)',
-    table(['currency', 'events', 'share', 'total', `in ${currency}`], currencies, (r) => [
+    table(['currency', 'events', 'share', 'total', `in_${currency}`], currencies, (r) => [
       r.currency,
       r.event_count,
       pct(r.share_of_events),
@@ -160,17 +179,29 @@ export async function renderInsights(warehouse: Warehouse): Promise<string> {
       ],
     ),
     '',
-    `Spend anomalies (${cellText(totals.spend_anomalies ?? 0)}; robust z against each user's and region's trailing days)`,
+    `Spend anomalies (${cellText(totals.spend_anomalies ?? 0)}): user and region days far from their own trailing days, largest money at stake first${anomalies.length < Number(totals.spend_anomalies ?? 0) ? `, top ${anomalies.length}` : ''}`,
     anomalies.length === 0
       ? '  none'
-      : table(['kind', 'who', 'day', `spend_${currency}`, 'baseline', 'robust_z', ''], anomalies, (r) => [
-          r.entity_type,
-          r.entity,
-          r.day,
-          money(r.normalized_spend),
-          money(r.baseline_median),
-          r.robust_z ?? 'flat',
-          r.direction,
-        ]),
+      : table(
+          [
+            'day',
+            'who',
+            `change_${currency}`,
+            `spend_${currency}`,
+            `usual_${currency}`,
+            'robust_z',
+            'direction',
+          ],
+          anomalies,
+          (r) => [
+            r.day,
+            `${cellText(r.entity_type)} ${cellText(r.entity)}`,
+            signedMoney(r.deviation ?? deviationOf(r)),
+            money(r.normalized_spend),
+            money(r.baseline_median),
+            r.robust_z ?? 'flat',
+            r.direction,
+          ],
+        ),
   ].join('\n');
 }

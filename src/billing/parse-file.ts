@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { isNoSpaceError, NoSpaceError } from '../warehouse/duckdb/duckdb-errors.js';
 import { csvText } from './csv-text.js';
 import { type CsvRecord, readCsvRecords } from './ingest/csv-reader.js';
+import { DELIMITERS, delimiterName } from './ingest/delimiter.js';
+import { measuredInput } from './ingest/measured-input.js';
 import { headerProblemReason, mapHeader, normalizeRecord } from './ingest/row-normalizer.js';
 
 export type ParsedFile =
@@ -40,19 +40,8 @@ const WRITE_CHUNK = 1 << 18;
  * bulk-loads: memory stays bounded by one batch, whatever the file's size.
  */
 export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> {
-  let bytes = 0;
-  const hash = createHash('sha256');
-  options.input.on('data', (chunk: Buffer) => {
-    bytes += chunk.length;
-    hash.update(chunk);
-    options.onProgress?.(bytes);
-  });
-  let stream: Readable = options.input;
-  if (options.gzip) {
-    const gunzip = createGunzip();
-    options.input.on('error', (error) => gunzip.destroy(error));
-    stream = options.input.pipe(gunzip);
-  }
+  const measured = measuredInput(options.input, options.gzip, options.onProgress);
+  const stream = measured.stream;
   const events = createWriteStream(options.eventsPath, { highWaterMark: WRITE_CHUNK });
   const rejects = createWriteStream(options.rejectsPath, { highWaterMark: WRITE_CHUNK });
   // A failed write (a full disk) is emitted whenever it happens, often while nothing awaits the
@@ -86,7 +75,9 @@ export async function parseFile(options: ParseFileOptions): Promise<ParsedFile> 
   }
   // The last chunks are written by end(): a full disk may show only now.
   if (writeError) throw writeError;
-  return result.kind === 'parsed' ? { ...result, bytes, contentHash: hash.digest('hex') } : result;
+  return result.kind === 'parsed'
+    ? { ...result, bytes: measured.bytes(), contentHash: measured.contentHash() }
+    : result;
 }
 
 async function parseRecords(
@@ -100,13 +91,25 @@ async function parseRecords(
   let rejected = 0;
   let good = '';
   let bad = '';
-  for await (const batch of readCsvRecords(stream, { batchSize: BATCH_RECORDS })) {
+  let delimiter = ',';
+  const reading = readCsvRecords(stream, {
+    batchSize: BATCH_RECORDS,
+    delimiter: 'auto',
+    onDelimiter: (d) => {
+      delimiter = d;
+    },
+  });
+  for await (const batch of reading) {
     for (const record of batch) {
       if (header === null) {
         const unreadable = headerEncodingProblem(record);
         if (unreadable) return { kind: 'rejected', reason: unreadable };
         header = mapHeader(record.fields);
-        if (!header.ok) return { kind: 'rejected', reason: headerProblemReason(header.problem) };
+        if (!header.ok)
+          return {
+            kind: 'rejected',
+            reason: withDelimiter(headerProblemReason(header.problem), record, delimiter),
+          };
         continue;
       }
       if (!header.ok) break;
@@ -161,4 +164,15 @@ function headerEncodingProblem(record: CsvRecord): string | null {
   }
   if (record.error !== undefined) return `header (line ${record.line}): ${record.error}`;
   return null;
+}
+
+/**
+ * A header rejection names the delimiter it was split with when that may be the cause: a file read
+ * with a delimiter other than the comma, or a one-field header holding another candidate.
+ */
+export function withDelimiter(reason: string, header: CsvRecord, delimiter: string): string {
+  const others = DELIMITERS.filter((d) => d !== delimiter && header.raw.includes(d));
+  if (delimiter === ',' && (header.fields.length > 1 || others.length === 0)) return reason;
+  const seen = others.length > 0 ? `; it also contains ${others.map(delimiterName).join(', ')}` : '';
+  return `${reason}; the header was split on ${delimiterName(delimiter)}${seen}`;
 }

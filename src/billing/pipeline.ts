@@ -10,6 +10,7 @@ import { insightsAsset } from './assets/insights-asset.js';
 import { billingChecks } from './checks/billing-checks.js';
 import { DEFAULT_QUALITY_CONFIG, type QualityConfig } from './checks/quality-config.js';
 import { type FxOptions, fxRatesAsset } from './fx/fx-rates-asset.js';
+import type { IngestParser } from './ingest/native-parse.js';
 
 export interface BillingPipelineOptions {
   source: Source;
@@ -17,6 +18,8 @@ export interface BillingPipelineOptions {
   home: string;
   aggregates?: readonly AggregateDefinition[];
   ingestConcurrency?: number;
+  /** How CSV files are parsed on DuckDB (PostgreSQL always uses the JS parser); default native. */
+  ingestParser?: IngestParser;
   /** FX rates and the reporting currency; default: no rate file, USD. */
   fx?: FxOptions;
   /** Check and anomaly settings; default: the built-in ones (see docs/quality.md). */
@@ -38,6 +41,7 @@ export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
       source: options.source,
       home: options.home,
       concurrency: options.ingestConcurrency,
+      parser: options.ingestParser ?? 'native',
       reportingCurrency: fx.reportingCurrency,
       fxSource: fx.source,
       duplicates: quality.checks.duplicate_file.on_duplicate,

@@ -10,6 +10,19 @@ import { main } from './main.js';
  * so and exits 1 instead of Node's silent exit 13.
  */
 let settled = false;
+
+/*
+ * A reader that stops early (`| head`, a pager quit) closes the pipe: that is the reader's choice,
+ * not an error. Output to it ends quietly; the command still finishes (so an open warehouse is
+ * closed cleanly) and keeps its own exit code. Its other stream may still be open: only the
+ * closed one goes quiet.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
 process.on('uncaughtException', (error) => {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`error: ${escapeControlChars(message, { keepNewlines: true })}\n`);

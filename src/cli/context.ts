@@ -1,8 +1,19 @@
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config.js';
-import { openRuntime, type Runtime } from '../runtime.js';
-import { DaemonClient, remoteRuntime } from '../server/daemon-client.js';
+import type { Runtime } from '../runtime.js';
+import type { DaemonClient } from '../server/daemon-client.js';
 import { findLiveDaemon } from '../server/daemon-file.js';
+import { printedWarnings } from './config-warnings.js';
+
+export { resetConfigWarnings } from './config-warnings.js';
+export { UsageError } from './usage-error.js';
+
+/*
+ * The runtime (DuckDB or pg, the asset graph, the AWS SDK) and the daemon client load on first
+ * use: a command that never opens the warehouse, or only reads it, does not pay for them.
+ */
+const loadRuntime = () => import('../runtime.js');
+const loadDaemonClient = () => import('../server/daemon-client.js');
 
 export interface CommonOptions {
   home?: string;
@@ -35,14 +46,6 @@ export function commonOptions(command: Command, withSource = false, configFlag =
   return command;
 }
 
-/** Warnings already printed by this command (a command loads its configuration more than once). */
-const printedWarnings = new Set<string>();
-
-/** A new command starts: its warnings print again (the CLI runs in-process in tests). */
-export function resetConfigWarnings(): void {
-  printedWarnings.clear();
-}
-
 /** The command's configuration: flags > variables > billing-pipeline.yaml > defaults; warns once. */
 export function cliConfig(options: CommonOptions): Config {
   const config = loadConfig(process.env, options);
@@ -60,7 +63,7 @@ export async function daemonFor(options: CommonOptions): Promise<DaemonClient | 
   // Scale-out: every process talks to PostgreSQL itself; several `serve` instances may run.
   if (config.databaseUrl) return null;
   const info = await findLiveDaemon(config.home, config.warehousePath);
-  return info ? new DaemonClient(info) : null;
+  return info ? new (await loadDaemonClient()).DaemonClient(info) : null;
 }
 
 /**
@@ -72,13 +75,15 @@ async function openOrRoute(config: Config): Promise<Runtime> {
   const deadline = Date.now() + Number(config.settings.get('lock_wait_ms')?.value ?? 30_000);
   let noted = false;
   // PostgreSQL has no single-writer lock, and runs go to the workers' queue: nothing to route.
-  if (config.databaseUrl) return openRuntime(config);
+  if (config.databaseUrl) return (await loadRuntime()).openRuntime(config);
   for (;;) {
     const daemon = await findLiveDaemon(config.home, config.warehousePath);
-    if (daemon)
+    if (daemon) {
+      const { DaemonClient, remoteRuntime } = await loadDaemonClient();
       return remoteRuntime(new DaemonClient(daemon), config, (line) => process.stderr.write(`${line}\n`));
+    }
     try {
-      return await openRuntime(config);
+      return await (await loadRuntime()).openRuntime(config);
     } catch (error) {
       const busy = error instanceof Error && /in use by another process/.test(error.message);
       if (!busy || Date.now() > deadline) throw error;
@@ -109,9 +114,4 @@ export async function withRuntime<T>(
   } finally {
     await runtime.close();
   }
-}
-
-/** A usage problem (bad flag value): reported without a stack trace, exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }

@@ -89,14 +89,34 @@ function toCsv(result: QueryResult): string {
   return lines.join('\n');
 }
 
+/**
+ * How every CLI table and summary line shows an absent value (SQL NULL, a run not finished yet, a
+ * tick not taken): one mark, never the word NULL, and not an empty cell that reads as a misprint.
+ */
+export const ABSENT = '—';
+
+/** A value for a line of text: `ABSENT` when there is none. */
+export function shownText(value: Cell | undefined): string {
+  return value === null || value === undefined || value === '' ? ABSENT : escapeControlChars(cellText(value));
+}
+
 /** A plain aligned text table; numbers right-aligned so amounts line up on the decimal point. */
-export function toTable(headers: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const text = rows.map((r) => r.map((v) => (v === null ? 'NULL' : escapeControlChars(cellText(v)))));
+export function toTable(
+  headers: readonly string[],
+  rows: readonly (readonly (Cell | undefined)[])[],
+): string {
+  const text = rows.map((r) =>
+    r.map((v) => (v === null || v === undefined ? ABSENT : escapeControlChars(cellText(v)))),
+  );
   const numeric = headers.map(
     (_, i) =>
       rows.length > 0 &&
       rows.every(
-        (r) => r[i] === null || typeof r[i] === 'number' || /^-?[\d,]+(\.\d+)?%?$/.test(String(r[i])),
+        (r) =>
+          r[i] === null ||
+          r[i] === undefined ||
+          typeof r[i] === 'number' ||
+          /^-?[\d,]+(\.\d+)?%?$/.test(String(r[i])),
       ),
   );
   const heads = headers.map((h) => escapeControlChars(h));

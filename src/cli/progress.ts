@@ -12,18 +12,21 @@ export function runReporter(stream: NodeJS.WriteStream = process.stderr): RunEmi
   const emitter = new RunEmitter();
   const tty = Boolean(stream.isTTY);
   let bar: SingleBar | null = null;
+  // The name column fits the run's longest asset name ("user_daily_aggregates" is 21 characters).
+  let nameWidth = 20;
   const stopBar = () => {
     bar?.stop();
     bar = null;
   };
   emitter.on('run:started', ({ runId, assets }) => {
-    stream.write(`run ${runId}: ${assets.join(' -> ')}\n`);
+    nameWidth = Math.max(nameWidth, ...assets.map((a) => a.length));
+    stream.write(`run ${runId}: ${assets.join(', ')}\n`);
   });
   emitter.on('asset:progress', ({ asset, update }) => {
     if (!tty) return;
     if (!bar) {
       bar = new SingleBar({
-        format: `  ${asset} [{bar}] {percentage}% {done}/{all} MB`,
+        format: `  ${asset.padEnd(nameWidth)} [{bar}] {percentage}% {done}/{all} MB`,
         stream,
         hideCursor: true,
         clearOnComplete: true,
@@ -41,7 +44,7 @@ export function runReporter(stream: NodeJS.WriteStream = process.stderr): RunEmi
       .join(' ');
     const what = status === 'success' ? (result?.changed ? 'materialized' : 'up to date') : status;
     stream.write(
-      `  ${asset.padEnd(20)} ${what.padEnd(12)} ${String(durationMs).padStart(6)} ms  ${error ? escapeControlChars(error) : facts}\n`,
+      `  ${asset.padEnd(nameWidth)} ${what.padEnd(12)} ${String(durationMs).padStart(6)} ms  ${error ? escapeControlChars(error) : facts}\n`,
     );
   });
   return emitter;

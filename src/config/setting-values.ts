@@ -51,6 +51,10 @@ export function parseSetting(def: SettingDef, value: unknown): Parsed {
     case 'secret':
     case 'checks':
       return { ok: true, value: text };
+    case 'ingest-parser':
+      return text === 'native' || text === 'js'
+        ? { ok: true, value: text }
+        : { ok: false, message: `${quoted(value)} is not a parser: expected native or js` };
     case 'memory':
       return MEMORY.test(text)
         ? { ok: true, value: text.replace(/\s+/g, '') }

@@ -16,7 +16,8 @@ export type SettingKind =
   | 'timezone'
   | 'postgres-url'
   | 'secret'
-  | 'checks';
+  | 'checks'
+  | 'ingest-parser';
 
 export interface SettingDef {
   /** Dotted path in billing-pipeline.yaml, e.g. `duckdb.memory_limit`. */
@@ -87,6 +88,14 @@ export const SETTINGS: readonly SettingDef[] = [
     kind: 'positive-int',
     fallback: 2,
     doc: 'files downloaded and parsed at once',
+    run: true,
+  },
+  {
+    key: 'ingest_parser',
+    env: 'BILLING_INGEST_PARSER',
+    kind: 'ingest-parser',
+    fallback: 'native',
+    doc: 'native: DuckDB parses plain files (the JS parser takes any file it cannot vouch for); js: the JS parser for every file',
     run: true,
   },
   {
@@ -305,6 +314,8 @@ export const OTHER_VARIABLES: readonly string[] = [
   'BILLING_S3_FORCE_PATH_STYLE',
   'BILLING_TEST_POSTGRES_URL',
   'BILLING_TEST_BACKEND',
+  // One file per scale-out task, for the tests of per-file task races (task-batches.ts).
+  'BILLING_TEST_TASK_BATCH_FILES',
 ];
 /**
  * Variables read where they are used (the S3 client reads its own), checked here as well so that a

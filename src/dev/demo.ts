@@ -7,10 +7,11 @@ import { generate } from '../billing/generate/generator.js';
 import { renderInsights } from '../billing/insights-report.js';
 import { runReporter } from '../cli/progress.js';
 import { type Config, loadConfig } from '../config.js';
-import { addDays, dayOf } from '../orchestrator/days.js';
+import { addDays } from '../orchestrator/days.js';
 import { openRuntime } from '../runtime.js';
 import { runDaemonUntilSignal } from '../server/daemon.js';
 import { createSource } from '../sources/create-source.js';
+import { demoDays } from './demo-days.js';
 import { startLocalS3 } from './local-s3.js';
 
 /**
@@ -31,8 +32,7 @@ async function demo(options: { serve: boolean; port: number }): Promise<void> {
     const sourceUri = 's3://billing/exports/';
     const fxUri = 's3://billing/fx/rates.csv';
     const env = { ...process.env, ...s3.env, BILLING_FX_SOURCE: process.env.BILLING_FX_SOURCE ?? fxUri };
-    const to = dayOf(new Date(Date.now() - 86_400_000));
-    const from = addDays(to, -29);
+    const { from, to } = demoDays();
     const sink = createSource(sourceUri, env);
     const tmp = await mkdtemp(join(tmpdir(), 'billing-demo-'));
     try {

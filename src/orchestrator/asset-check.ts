@@ -31,6 +31,8 @@ export interface AssetCheckContext {
   partitions: readonly string[];
   /** Whether the materialization changed anything. */
   changed: boolean;
+  /** The materialization's whole-asset metadata (e.g. `eventDays`, the event days it rebuilt). */
+  metadata?: Readonly<Record<string, unknown>>;
   /**
    * Partitions whose latest result for this check failed. Checks re-evaluate them so a partition
    * is released as soon as its data (or the check's configuration) is fixed.

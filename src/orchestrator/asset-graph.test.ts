@@ -32,6 +32,14 @@ describe('AssetGraph', () => {
     expect(graph.reachable('a', 'down')).toEqual(['b', 'c', 'd', 'e']);
   });
 
+  it('closes a selection over everything downstream, in dependency order', () => {
+    expect(graph.withDownstream(['b'])).toEqual(['b', 'd', 'e']);
+    expect(graph.withDownstream(['c', 'b'])).toEqual(['b', 'c', 'd', 'e']);
+    expect(graph.withDownstream(['e'])).toEqual(['e']);
+    expect(graph.withDownstream([])).toEqual([]);
+    expect(() => graph.withDownstream(['zzz'])).toThrow(/unknown asset "zzz"/);
+  });
+
   it('refuses cycles, unknown dependencies, duplicates and unknown names', () => {
     expect(() => new AssetGraph([asset('x', ['y']), asset('y', ['x'])])).toThrow(/cycle: x -> y -> x/);
     expect(() => new AssetGraph([asset('x', ['nope'])])).toThrow(/unknown asset "nope"/);

@@ -62,6 +62,20 @@ export class AssetGraph {
   }
 
   /**
+   * The named assets and everything downstream of them, in dependency order: what has to run so
+   * that nothing below a rebuilt asset is left stale by it.
+   */
+  withDownstream(names: readonly string[]): string[] {
+    const chosen = new Set<string>();
+    for (const name of names) {
+      this.get(name);
+      chosen.add(name);
+      for (const down of this.reachable(name, 'down')) chosen.add(down);
+    }
+    return this.order.filter((n) => chosen.has(n));
+  }
+
+  /**
    * The assets to run, in dependency order. No names means the whole graph; `withUpstream` adds
    * everything the named assets depend on.
    */

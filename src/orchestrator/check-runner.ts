@@ -166,6 +166,7 @@ export class CheckRunner {
         warehouse: this.options.warehouse,
         partitions,
         changed: result.changed,
+        metadata: result.metadata ?? {},
         failing: failing.filter((f) => f.check_name === check.name).map((f) => f.partition),
         blockedUpstream,
         signal,

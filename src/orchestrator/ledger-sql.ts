@@ -121,9 +121,9 @@ export const FAIL_ORPHANED_RUNS = `UPDATE runs SET status = 'failed', finished_a
   error = 'the process running it stopped before it finished (orphaned run)'
   WHERE status IN ('queued', 'running') RETURNING run_id`;
 
-export const INSERT_ASSET_RUN = `INSERT INTO asset_runs
-  (run_id, asset, status, changed, row_count, started_at, finished_at, duration_ms, error, metadata)
-  VALUES ($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMP), utc_now(), $7, $8, $9)`;
+export const INSERT_ASSET_RUNS = `INSERT INTO asset_runs
+  (run_id, asset, status, changed, row_count, started_at, finished_at, duration_ms, error, metadata)`;
+export const ASSET_RUN_VALUES = '($1, $2, $3, $4, $5, CAST($6 AS TIMESTAMP), utc_now(), $7, $8, $9)';
 
 export const INSERT_MATERIALIZATIONS = `INSERT INTO materializations
   (run_id, asset, partition, status, row_count, inputs, duration_ms, metadata, created_at)`;
@@ -147,6 +147,19 @@ export const ASSET_STATE = `SELECT asset,
     max(finished_at) FILTER (WHERE status = 'success') AS last_success_at,
     max(finished_at) FILTER (WHERE status = 'success' AND changed) AS last_change_at
   FROM asset_runs GROUP BY asset`;
+
+/**
+ * Assets no unclean run has followed since the run of their last success started: no other run is
+ * `running`, and none that failed or was canceled (an orphan included, or that run itself) started
+ * at or after it. Only these may skip a run in which nothing upstream changed: a run that died
+ * between committing data and recording it left nothing in the ledger to say so, and the assets
+ * after it must look at their inputs again. Run start times are the database's clock alone.
+ */
+export const CLEAN_ASSETS = `SELECT s.asset
+  FROM (SELECT a.asset, max(r.started_at) AS run_started FROM asset_runs a JOIN runs r ON r.run_id = a.run_id
+    WHERE a.status = 'success' GROUP BY a.asset) s
+  WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id <> $1
+    AND (r.status = 'running' OR (r.status IN ('failed', 'canceled') AND r.started_at >= s.run_started)))`;
 
 export const LATEST_ASSET_RUNS = `SELECT asset, run_id, status, changed, row_count, started_at, finished_at,
     duration_ms, error

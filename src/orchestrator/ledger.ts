@@ -172,55 +172,34 @@ export class Ledger {
   }
 
   async recordAssetRun(runId: string, record: AssetRunRecord): Promise<void> {
+    await this.warehouse.transaction((tx) => insertAssetRuns(tx, runId, [record]));
+  }
+
+  /**
+   * Finishes a run and records, in the same transaction, what it held back to write together: the
+   * asset runs that changed nothing and the events not yet flushed. A no-op run commits once.
+   */
+  async finishRunWith(
+    runId: string,
+    finish: { status: RunStatus; error: string | null },
+    pending: { assetRuns: readonly AssetRunRecord[]; firstSeq: number; events: readonly RunEvent[] },
+  ): Promise<void> {
     await this.warehouse.transaction(async (tx) => {
-      await tx.exec(sql.INSERT_ASSET_RUN, [
-        runId,
-        record.asset,
-        record.status,
-        record.changed,
-        record.rowCount,
-        sql.timestampParam(record.startedAt),
-        record.durationMs,
-        record.error,
-        json(record.metadata),
-      ]);
-      await insertMany(
-        tx,
-        sql.INSERT_MATERIALIZATIONS,
-        sql.MATERIALIZATION_VALUES,
-        record.partitions.map((p) => [
-          runId,
-          record.asset,
-          p.partition,
-          record.status,
-          p.rowCount,
-          p.inputs && p.inputs.length > 0 ? p.inputs.join('\n') : null,
-          record.durationMs,
-          json(p.metadata),
-        ]),
-      );
+      await insertAssetRuns(tx, runId, pending.assetRuns);
+      await insertEvents(tx, runId, pending.firstSeq, pending.events);
+      await tx.exec(sql.FINISH_RUN, [runId, finish.status, finish.error]);
     });
+  }
+
+  /** The assets that may skip this run when nothing upstream changed (see CLEAN_ASSETS). */
+  async cleanAssets(runId: string): Promise<Set<string>> {
+    const rows = await this.warehouse.all<{ asset: string }>(sql.CLEAN_ASSETS, [runId]);
+    return new Set(rows.map((r) => r.asset));
   }
 
   async appendEvents(runId: string, firstSeq: number, events: readonly RunEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.warehouse.transaction((tx) =>
-      insertMany(
-        tx,
-        sql.INSERT_EVENTS,
-        sql.EVENT_VALUES,
-        events.map((e, i) => [
-          runId,
-          firstSeq + i,
-          sql.timestampParam(e.at),
-          e.level,
-          e.type,
-          e.asset,
-          e.message,
-          json(e.data),
-        ]),
-      ),
-    );
+    await this.warehouse.transaction((tx) => insertEvents(tx, runId, firstSeq, events));
   }
 
   /** Where a run's event numbering continues (0 for a run without events). */
@@ -337,6 +316,65 @@ export class Ledger {
       options.limit,
     ]);
   }
+}
+
+async function insertAssetRuns(
+  tx: SqlSession,
+  runId: string,
+  records: readonly AssetRunRecord[],
+): Promise<void> {
+  if (records.length === 0) return;
+  await insertMany(
+    tx,
+    sql.INSERT_ASSET_RUNS,
+    sql.ASSET_RUN_VALUES,
+    records.map((record) => [
+      runId,
+      record.asset,
+      record.status,
+      record.changed,
+      record.rowCount,
+      sql.timestampParam(record.startedAt),
+      record.durationMs,
+      record.error,
+      json(record.metadata),
+    ]),
+  );
+  await insertMany(
+    tx,
+    sql.INSERT_MATERIALIZATIONS,
+    sql.MATERIALIZATION_VALUES,
+    records.flatMap((record) =>
+      record.partitions.map((p) => [
+        runId,
+        record.asset,
+        p.partition,
+        record.status,
+        p.rowCount,
+        p.inputs && p.inputs.length > 0 ? p.inputs.join('\n') : null,
+        record.durationMs,
+        json(p.metadata),
+      ]),
+    ),
+  );
+}
+
+function insertEvents(tx: SqlSession, runId: string, firstSeq: number, events: readonly RunEvent[]) {
+  return insertMany(
+    tx,
+    sql.INSERT_EVENTS,
+    sql.EVENT_VALUES,
+    events.map((e, i) => [
+      runId,
+      firstSeq + i,
+      sql.timestampParam(e.at),
+      e.level,
+      e.type,
+      e.asset,
+      e.message,
+      json(e.data),
+    ]),
+  );
 }
 
 /** A run as stored, enough to rebuild its request. */

@@ -4,8 +4,9 @@ import type { BlockedPartition } from './asset-check.js';
 import type { AssetGraph } from './asset-graph.js';
 import { CheckRunner, type CheckVerdict, describePartitions } from './check-runner.js';
 import type { DayRange } from './days.js';
-import type { Ledger, NewRun, RunConfig, RunEvent } from './ledger.js';
+import type { AssetRunRecord, Ledger, NewRun, RunConfig, RunEvent } from './ledger.js';
 import type { RunEmitter } from './run-events.js';
+import { readFastPathState, upToDateReason } from './run-fast-path.js';
 import type { AssetRunStatus, RunStatus } from './run-status.js';
 
 export interface RunRequest {
@@ -118,6 +119,20 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   let canceled = false;
   const checks = new CheckRunner({ warehouse, graph, runId });
   if (graph.assets.some((a) => (a.checks?.length ?? 0) > 0)) await checks.store.setup();
+  /**
+   * Asset runs that changed nothing, written with the run's end in one transaction: they describe
+   * no committed data, so a crash that loses them loses nothing (the next run looks again).
+   */
+  const deferred: AssetRunRecord[] = [];
+  const fastPath = await readFastPathState({
+    ledger,
+    checks: checks.store,
+    graph,
+    runId,
+    forced: range !== null || (request.fullRefresh ?? false),
+  });
+  /** Assets with `error` checks failing in this run that hold data back: downstream runs as usual. */
+  const checksFailed = new Set<string>();
   /** Failed `error` checks and the data they held back: they fail the run even though assets succeeded. */
   const checkFailures: string[] = [];
   const holds: string[] = [];
@@ -134,6 +149,18 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     if (blockedBy) {
       const outcome = await skip(asset, `upstream asset ${blockedBy} did not succeed`);
       outcomes.set(asset.name, outcome);
+      continue;
+    }
+    const upToDate = upToDateReason(asset, fastPath, {
+      outcome: (dep) => {
+        const o = outcomes.get(dep);
+        return o && { status: o.status, changed: o.result?.changed ?? null };
+      },
+      withheldInRun: checksFailed,
+      upstreamChanged: upstreamChanged(asset),
+    });
+    if (upToDate) {
+      outcomes.set(asset.name, skipUpToDate(asset, upToDate));
       continue;
     }
     const blocked = await checks.upstreamBlocks(asset);
@@ -170,8 +197,13 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     asset: null,
     message: error ?? `run ${status}`,
   });
-  await flushEvents();
-  await ledger.finishRun(runId, status, error);
+  const pending = events.slice(flushedEvents - firstSeq);
+  await ledger.finishRunWith(
+    runId,
+    { status, error },
+    { assetRuns: deferred, firstSeq: flushedEvents, events: pending },
+  );
+  flushedEvents += pending.length;
   emitter?.emit('run:finished', { runId, status, error });
   return { runId, status, error, assets: [...outcomes.values()] };
 
@@ -253,7 +285,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
         : `${asset.name} ${result?.changed ? `materialized ${partitions.length} partition(s)` : 'was up to date'} in ${durationMs} ms`,
       data: result?.metadata,
     });
-    await ledger.recordAssetRun(runId, {
+    const assetRun: AssetRunRecord = {
       asset: asset.name,
       status,
       changed: result?.changed ?? false,
@@ -263,9 +295,13 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       error,
       metadata: result?.metadata,
       partitions,
-    });
+    };
+    // What changed data is recorded at once, beside the data; a no-op waits for the run's end.
+    const noOp = status === 'success' && !assetRun.changed && partitions.length === 0;
+    if (noOp) deferred.push(assetRun);
+    else await ledger.recordAssetRun(runId, assetRun);
     if (result && !signal.aborted) await runChecks(asset, result, blockedUpstream);
-    await flushEvents();
+    if (!noOp) await flushEvents();
     emitter?.emit('asset:finished', { runId, asset: asset.name, status, durationMs, result, error });
     return { asset: asset.name, status, durationMs, result, error };
   }
@@ -278,6 +314,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     const verdicts = await checks.evaluate(asset, result, blockedUpstream, signal);
     if (verdicts.length === 0) return;
     for (const v of verdicts.filter((x) => x.failed.length > 0)) {
+      if (v.severity === 'error' && v.withholds) checksFailed.add(asset.name);
       const message = describeFailure(v);
       if (v.severity === 'error') checkFailures.push(`${asset.name}: ${message}`);
       record({
@@ -301,6 +338,38 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       message: `${asset.name}: ${verdicts.length} check(s) evaluated, ${passedCount} result(s) passed, ${failedCount} failed`,
       data: { checks: verdicts.length, passed: passedCount, failed: failedCount },
     });
+  }
+
+  /** An asset the fast path skips: recorded as a success that changed nothing, with the reason. */
+  function skipUpToDate(asset: AssetDefinition, reason: string): AssetOutcome {
+    const metadata = { skipped: true, reason };
+    const result: AssetResult = { changed: false, partitions: [], metadata };
+    record({
+      level: 'info',
+      type: 'asset_up_to_date',
+      asset: asset.name,
+      message: `${asset.name} skipped: ${reason}`,
+    });
+    deferred.push({
+      asset: asset.name,
+      status: 'success',
+      changed: false,
+      rowCount: null,
+      startedAt: Date.now(),
+      durationMs: 0,
+      error: null,
+      metadata,
+      partitions: [],
+    });
+    emitter?.emit('asset:finished', {
+      runId,
+      asset: asset.name,
+      status: 'success',
+      durationMs: 0,
+      result,
+      error: null,
+    });
+    return { asset: asset.name, status: 'success', durationMs: 0, result, error: null };
   }
 
   function upstreamChanged(asset: AssetDefinition): boolean {

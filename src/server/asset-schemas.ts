@@ -107,3 +107,53 @@ export const AssetChecksSchema = z.object({
   checks: z.array(CheckResultSchema),
 });
 export type AssetChecks = z.infer<typeof AssetChecksSchema>;
+
+/**
+ * What a "materialize" button runs: `only` the asset alone; `stale` rebuilds every stale or never-built asset and
+ * everything downstream of them; `downstream` an asset and everything below it; `upstream` an
+ * asset with what it reads (the days it is given again); `all` the whole graph, as the CLI's
+ * `backfill` does.
+ */
+export const MaterializeScopeSchema = z.enum(['only', 'stale', 'downstream', 'upstream', 'all']);
+export type MaterializeScope = z.infer<typeof MaterializeScopeSchema>;
+
+/** POST /api/assets/materialize */
+export const MaterializeRequestSchema = z.object({
+  scope: MaterializeScopeSchema,
+  /** The asset an `only`, `downstream` or `upstream` scope starts from. */
+  asset: z.string().min(1).max(200).optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  /** One run per day, tracked as a backfill, instead of one run over the range. */
+  backfill: z.boolean().optional(),
+  /** Only say what would run. */
+  dryRun: z.boolean().optional(),
+});
+export type MaterializeRequest = z.infer<typeof MaterializeRequestSchema>;
+
+export const PlannedAssetSchema = z.object({
+  name: z.string(),
+  /** Why it is in the selection, e.g. "stale", "downstream of billing_events". */
+  reason: z.string(),
+  partitioning: z.enum(['daily', 'none']),
+  /** Days it will build: the range's days, or (no range) its stale and missing days now; null for an unpartitioned asset (one table). */
+  partitions: z.number().nullable(),
+});
+
+export const MaterializePlanSchema = z.object({
+  scope: MaterializeScopeSchema,
+  /** One sentence saying what will run. */
+  summary: z.string(),
+  range: z.object({ from: z.string(), to: z.string() }).nullable(),
+  assets: z.array(PlannedAssetSchema),
+  /** Asset-partitions to build: days of daily assets plus one per unpartitioned asset. */
+  total_partitions: z.number(),
+});
+export type MaterializePlan = z.infer<typeof MaterializePlanSchema>;
+
+export const MaterializeResultSchema = z.object({
+  plan: MaterializePlanSchema,
+  runId: z.string().nullable(),
+  backfillId: z.string().nullable(),
+});
+export type MaterializeResult = z.infer<typeof MaterializeResultSchema>;

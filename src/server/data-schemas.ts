@@ -122,3 +122,17 @@ export const SourceRowSchema = z.object({
 export type SourceRow = z.infer<typeof SourceRowSchema>;
 export const SourceRowsSchema = z.object({ rows: z.array(SourceRowSchema), total: z.number() });
 export type SourceRows = z.infer<typeof SourceRowsSchema>;
+
+/** GET /api/sql/schema: the tables and views the SQL page can query, with their columns. */
+export const SqlSchemaSchema = z
+  .object({
+    tables: z.array(
+      z.object({
+        name: z.string(),
+        kind: z.enum(['table', 'view']),
+        columns: z.array(z.object({ name: z.string(), type: z.string() })),
+      }),
+    ),
+  })
+  .openapi('SqlSchema');
+export type SqlSchema = z.infer<typeof SqlSchemaSchema>;

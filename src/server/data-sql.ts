@@ -79,3 +79,14 @@ export function currencyTotals(where: string): string {
       count(*) - count(e.normalized_credit_usage) AS unnormalized_events
     FROM billing_events e ${where} GROUP BY ${CURRENCY_KEY} ORDER BY 1`;
 }
+
+/**
+ * The SQL page's schema browser: every table and view with its columns, from information_schema
+ * (the same on DuckDB and PostgreSQL). Run through the read-only SQL endpoint's own guard.
+ */
+export const SCHEMA_COLUMNS = `SELECT c.table_name, c.column_name, c.data_type, t.table_type
+  FROM information_schema.columns c
+  JOIN information_schema.tables t
+    ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema AND t.table_name = c.table_name
+  WHERE c.table_schema NOT IN ('information_schema', 'pg_catalog') AND c.table_catalog NOT IN ('system', 'temp')
+  ORDER BY c.table_name, c.ordinal_position`;

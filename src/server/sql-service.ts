@@ -40,7 +40,10 @@ export class SqlService {
 
   /** `request.signal`: the client's request; a client that goes away stops its query. */
   async run(
-    request: Pick<ReadOnlySqlRequest, 'sql' | 'limit' | 'params' | 'signal'>,
+    request: Pick<ReadOnlySqlRequest, 'sql' | 'limit' | 'params' | 'signal'> & {
+      /** A larger byte cap for this query (the CSV download's), instead of BILLING_SQL_MAX_RESULT_BYTES. */
+      maxBytes?: number;
+    },
   ): Promise<ReadOnlySqlResult> {
     await this.acquire();
     const abort = new AbortController();
@@ -52,7 +55,7 @@ export class SqlService {
           {
             ...request,
             timeoutMs: this.options.timeoutMs,
-            maxBytes: this.options.maxResultBytes,
+            maxBytes: request.maxBytes ?? this.options.maxResultBytes,
             signal: request.signal ? AbortSignal.any([abort.signal, request.signal]) : abort.signal,
           },
           { databaseUrl: this.options.databaseUrl, catalog: await this.duckdbCatalog() },

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createSource, parseS3Uri } from './create-source.js';
+import { createSource, LazyS3Source, parseS3Uri } from './create-source.js';
 import { LocalSource } from './local-source.js';
 import { createS3Client } from './s3-client.js';
 import { S3Source } from './s3-source.js';
@@ -24,7 +24,8 @@ describe('parseS3Uri', () => {
 describe('createSource', () => {
   it('builds an S3Source for s3:// URIs', async () => {
     const source = createSource('s3://bucket/raw', { AWS_REGION: 'eu-west-1' });
-    expect(source).toBeInstanceOf(S3Source);
+    expect(source).toBeInstanceOf(LazyS3Source);
+    expect(await (source as LazyS3Source).load()).toBeInstanceOf(S3Source);
     expect(source.uri).toBe('s3://bucket/raw/');
     await source.close();
   });

@@ -1,9 +1,61 @@
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { LocalSource } from './local-source.js';
-import { createS3Client } from './s3-client.js';
-import { S3Source } from './s3-source.js';
-import { type Source, SourceError } from './source.js';
+import { type ListOptions, type Source, SourceError, type SourceFile } from './source.js';
+
+/**
+ * An S3 source whose AWS SDK loads on first use: the SDK takes longer to load than many a whole
+ * command, and a process that builds a source it never reads (a local-folder run's FX file, a
+ * command that fails first) should not pay for it.
+ */
+export class LazyS3Source implements Source {
+  readonly uri: string;
+  private loaded: Promise<Source> | null = null;
+
+  constructor(
+    private readonly bucket: string,
+    private readonly prefix: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.uri = `s3://${bucket}/${prefix}`;
+  }
+
+  /** The S3Source itself, loaded with the SDK on first use. */
+  load(): Promise<Source> {
+    this.loaded ??= Promise.all([import('./s3-source.js'), import('./s3-client.js')]).then(
+      ([{ S3Source }, { createS3Client }]) =>
+        new S3Source({
+          client: createS3Client(this.env),
+          bucket: this.bucket,
+          prefix: this.prefix,
+          ownsClient: true,
+        }),
+    );
+    return this.loaded;
+  }
+
+  async *list(options?: ListOptions): AsyncIterable<SourceFile> {
+    yield* (await this.load()).list(options);
+  }
+
+  async open(key: string, options?: { signal?: AbortSignal }): Promise<Readable> {
+    return (await this.load()).open(key, options);
+  }
+
+  async put(key: string, body: Buffer | string): Promise<void> {
+    return (await this.load()).put(key, body);
+  }
+
+  async putFile(key: string, localPath: string): Promise<void> {
+    return (await this.load()).putFile(key, localPath);
+  }
+
+  async close(): Promise<void> {
+    // Never used: no client was made, nothing to close.
+    if (this.loaded) await (await this.loaded.catch(() => null))?.close();
+  }
+}
 
 /**
  * The source behind a `BILLING_SOURCE`-style location: `s3://bucket[/prefix]` reads S3 (configured
@@ -12,7 +64,7 @@ import { type Source, SourceError } from './source.js';
 export function createSource(uri: string, env: NodeJS.ProcessEnv = process.env): Source {
   if (/^s3:\/\//i.test(uri)) {
     const { bucket, prefix } = parseS3Uri(uri);
-    return new S3Source({ client: createS3Client(env), bucket, prefix, ownsClient: true });
+    return new LazyS3Source(bucket, prefix, env);
   }
   if (/^file:\/\//i.test(uri)) return new LocalSource(fileURLToPath(uri), { datedNames: true });
   // `gs://…` or a typo like `s3:/bucket` would otherwise become a puzzling "folder does not exist".

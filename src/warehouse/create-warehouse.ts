@@ -1,4 +1,4 @@
-import { DuckDBWarehouse, type DuckDBWarehouseOptions } from './duckdb/duckdb-warehouse.js';
+import type { DuckDBWarehouseOptions } from './duckdb/duckdb-warehouse.js';
 import type { PostgresWarehouseOptions } from './postgres/postgres-warehouse.js';
 import type { Warehouse } from './warehouse.js';
 
@@ -16,5 +16,7 @@ export async function openWarehouse(options: WarehouseOptions): Promise<Warehous
     const { PostgresWarehouse } = await import('./postgres/postgres-warehouse.js');
     return PostgresWarehouse.open({ ...options.postgres, url: options.databaseUrl });
   }
+  // Likewise the scale-out mode never loads DuckDB's native module.
+  const { DuckDBWarehouse } = await import('./duckdb/duckdb-warehouse.js');
   return DuckDBWarehouse.open(options);
 }

@@ -2,8 +2,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_QUALITY_CONFIG } from '../../src/billing/checks/quality-config.js';
 import { anomalySql, isAnomalous, MAD_TO_SIGMA, robustZ } from '../../src/billing/checks/robust-z.js';
+import { generate } from '../../src/billing/generate/generator.js';
 import { addDays } from '../../src/orchestrator/days.js';
+import { createSource } from '../../src/sources/create-source.js';
 import { csv, row, testPipeline } from '../support/pipeline.js';
+import { tmpDir } from '../support/tmp.js';
 import { cli, cliEnv, latestResults, verdicts } from './support.js';
 
 const key = (day: string, name = 'a.csv') => {
@@ -152,8 +155,12 @@ describe('spend anomalies', () => {
 
     const insights = await cli(env, 'insights');
     expect(insights.code).toBe(0);
-    expect(insights.stdout).toMatch(/Spend anomalies \(\d+; robust z/);
-    expect(insights.stdout).toMatch(new RegExp(`user\\s+${user?.user_id}\\s+${spikeDay}`));
+    expect(insights.stdout).toMatch(
+      /Spend anomalies \(\d+\): user and region days .* largest money at stake first/,
+    );
+    expect(insights.stdout).toMatch(
+      new RegExp(`${spikeDay}\\s+user ${user?.user_id}\\s+\\+[\\d,]+\\.\\d\\d\\s`),
+    );
   });
 
   it('scores a spike over an almost flat baseline without overflowing', async () => {
@@ -178,4 +185,129 @@ describe('spend anomalies', () => {
     expect(Number(anomalies[0]?.robust_z)).toBeGreaterThan(1e11);
     expect(await verdicts(p, 'daily_aggregates', 'volume_anomaly')).toMatchObject({ '2025-04-09': false });
   });
+});
+
+/** `123.456789` as micro-units, exactly. */
+const micros = (amount: unknown): bigint => {
+  const [int = '0', frac = ''] = String(amount).split('.');
+  return BigInt(int) * 1_000_000n + BigInt(`${frac}000000`.slice(0, 6));
+};
+const decimal = (units: bigint) =>
+  `${units / 1_000_000n}.${(units % 1_000_000n).toString().padStart(6, '0')}`;
+
+/**
+ * The figures docs/quality.md quotes: the demo's shape (30 days × 5,000 rows, seed 42, 2 files a
+ * day, 0.2% dirty rows), first as it is, then with 10 user-days and 5 region-days multiplied ×5–10.
+ * The spikes go to accounts and regions whose usual day is at least 25 USD, so that even a ×5 spike
+ * puts min_deviation (100 USD) at stake; smaller ones are below the reporting floor by design.
+ */
+describe('spend anomalies on demo-like data', () => {
+  it('flags at most 5 days of random data, and finds >= 90% of injected spikes with <= 5 others', async () => {
+    const p = await testPipeline('anomaly-recall');
+    const sink = createSource(p.source, p.env);
+    const from = '2025-06-01';
+    try {
+      await generate(
+        {
+          from,
+          to: '2025-06-30',
+          rowsPerDay: 5000,
+          seed: 42,
+          dirtyRate: 0.002,
+          filesPerDay: 2,
+          tmpDir: await tmpDir('anomaly-recall'),
+        },
+        (k, file) => sink.putFile(k, file),
+      );
+    } finally {
+      await sink.close();
+    }
+    expect((await p.materialize()).status).toBe('success');
+    const flaggedNow = async () =>
+      (
+        await p.rows(
+          'SELECT entity_type, entity, CAST(day AS VARCHAR) AS day FROM insights_spend_anomalies ORDER BY abs(deviation) DESC',
+        )
+      ).map((r) => `${r.entity_type}/${r.entity}/${r.day}`);
+    const plain = await flaggedNow();
+    expect(plain.length).toBeLessThanOrEqual(5);
+
+    // Ten accounts active almost every day with a usual day of at least 25 USD, one spike each
+    // in the second half (a full 14-day window behind it), on a day of at least 25 USD.
+    const accounts = await p.rows(
+      `SELECT user_id FROM user_daily_aggregates GROUP BY user_id
+       HAVING count(*) >= 28 AND median(total_normalized_credit_usage) >= 25
+       ORDER BY (user_id * 7919) % 1009, user_id LIMIT 10`,
+    );
+    expect(accounts).toHaveLength(10);
+    const injected = new Set<string>();
+    const explained = new Set<string>();
+    const rows: string[] = [];
+    for (const [i, account] of accounts.entries()) {
+      const days = await p.rows(
+        `SELECT CAST(day AS VARCHAR) AS day, total_normalized_credit_usage AS spend FROM user_daily_aggregates
+         WHERE user_id = ${account.user_id} AND day >= DATE '2025-06-15' AND total_normalized_credit_usage >= 25 ORDER BY day`,
+      );
+      const target = days[(i * 5) % days.length];
+      const [home] = await p.rows(
+        `SELECT region FROM billing_events WHERE user_id = ${account.user_id} AND region IS NOT NULL
+         GROUP BY region ORDER BY sum(normalized_credit_usage) DESC, region LIMIT 1`,
+      );
+      if (!target || !home) throw new Error(`no day to spike for user ${account.user_id}`);
+      const factor = BigInt(5 + (i % 6));
+      rows.push(
+        row({
+          timestamp: `${target.day}T12:00:00Z`,
+          user_id: String(account.user_id),
+          region: String(home.region),
+          credit_usage: decimal(micros(target.spend) * (factor - 1n)),
+        }),
+      );
+      injected.add(`user/${account.user_id}/${target.day}`);
+      // The account's region carries its spike too: a real anomaly of that region, not a false one.
+      explained.add(`region/${home.region}/${target.day}`);
+    }
+    const regions = await p.rows(
+      `SELECT region FROM region_daily_aggregates WHERE region IS NOT NULL GROUP BY region
+       HAVING median(total_normalized_credit_usage) >= 25 ORDER BY region LIMIT 5`,
+    );
+    expect(regions).toHaveLength(5);
+    for (const [i, region] of regions.entries()) {
+      const day = addDays('2025-06-16', i * 3);
+      const [spend] = await p.rows(
+        `SELECT total_normalized_credit_usage AS s FROM region_daily_aggregates WHERE region = '${region.region}' AND day = DATE '${day}'`,
+      );
+      const factor = BigInt(5 + ((i * 2) % 6));
+      // A new account (one day, no history of its own) spends it, so only the region's day jumps.
+      rows.push(
+        row({
+          timestamp: `${day}T13:00:00Z`,
+          user_id: String(900000 + i),
+          region: String(region.region),
+          credit_usage: decimal(micros(spend?.s) * (factor - 1n)),
+        }),
+      );
+      injected.add(`region/${region.region}/${day}`);
+    }
+    // One file per spiked day, beside the generated ones.
+    const byDay = new Map<string, string[]>();
+    for (const r of rows) {
+      const day = r.slice(0, 10);
+      byDay.set(day, [...(byDay.get(day) ?? []), r]);
+    }
+    for (const [day, list] of byDay) await p.put(key(day, 'spikes.csv'), csv(...list));
+    expect((await p.materialize()).status).toBe('success');
+
+    const flagged = await flaggedNow();
+    const found = [...injected].filter((k) => flagged.includes(k));
+    const others = flagged.filter((k) => !injected.has(k) && !explained.has(k));
+    // The figures docs/quality.md quotes.
+    console.info(
+      `spend anomalies: plain data ${plain.length} flagged; spikes found ${found.length}/${injected.size}, other days flagged ${others.length}`,
+    );
+    expect(found.length / injected.size).toBeGreaterThanOrEqual(0.9);
+    expect(others.length).toBeLessThanOrEqual(5);
+    // Ranked by money at stake: the top of the list is injected money.
+    expect(injected.has(flagged[0] ?? '') || explained.has(flagged[0] ?? '')).toBe(true);
+  }, 240_000);
 });

@@ -94,8 +94,29 @@ describe('billing-pipeline checks', () => {
     expect(schema.map((r) => [r.check_name, r.passed])).toEqual([['schema_conformance', true]]);
   });
 
-  it('prints a table with a pass/FAIL column and a summary, and can show only failures', async () => {
-    const table = await cli(env, 'checks', 'billing_events');
+  it('summarizes by default: counts, then failures (errors first), passing results as a count', async () => {
+    const summary = await cli(env, 'checks', 'billing_events');
+    expect(summary.code).toBe(0);
+    const lines = summary.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('25 check result(s): 3 failing (2 error, 1 warn), 22 passing');
+    expect(summary.stdout).toMatch(/^error\s+2\s+\d+$/m);
+    expect(summary.stdout).toMatch(/^warn\s+1\s+\d+$/m);
+    const failing = lines.slice(lines.indexOf('Failing (errors first)') + 3, -2);
+    expect(failing.map((l) => l.split(/\s+/).slice(2, 5).join(' '))).toEqual([
+      'fx_rate_available error FAIL',
+      'not_null error FAIL',
+      'accepted_values_region warn FAIL',
+    ]);
+    expect(summary.stdout).not.toMatch(/\bpass\b/);
+    expect(summary.stdout.replaceAll('NULL values', '')).not.toContain('NULL');
+    expect(lines.at(-1)).toBe(
+      '22 passing result(s) not listed: --all lists every result, --format json prints them all.',
+    );
+    expect(lines.length).toBeLessThan(20);
+  });
+
+  it('prints every result with --all, failures first, with a pass/FAIL column and no NULL', async () => {
+    const table = await cli(env, 'checks', 'billing_events', '--all');
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(
@@ -105,6 +126,9 @@ describe('billing-pipeline checks', () => {
       /billing_events\s+2025-04-23\s+not_null\s+error\s+FAIL\s+1\s+0\s+NULL values: currency ×1/,
     );
     expect(table.stdout).toMatch(/billing_events\s+2025-04-22\s+not_null\s+error\s+pass\s+0\s+0/);
+    expect(table.stdout).toMatch(/billing_events\s+\(whole asset\)\s+schema_conformance/);
+    expect(table.stdout.replaceAll('NULL values', '')).not.toContain('NULL');
+    expect(lines[2]).toMatch(/\sFAIL\s/);
     expect(lines.at(-1)).toBe('25 result(s), 3 failing (2 error, 1 warn)');
 
     const failed = await cli(env, 'checks', 'billing_events', '--failed', '--format', 'json');

@@ -88,7 +88,9 @@ describe('credit_usage range and refunds', () => {
       message: null,
     });
     expect(results[1]?.message).toBe('1 refund(s) of 10 events, share 0.1000 > 0.02');
-    expect(results[2]?.message).toBe('1 amount(s) outside [-1000000, 100] (min 3.000000, max 100.000001)');
+    expect(results[2]?.message).toBe(
+      "1 amount(s) outside [-1000000, 100] in the event's own currency (min 3.000000 USD, max 100.000001 USD)",
+    );
   });
 });
 

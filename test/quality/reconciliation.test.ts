@@ -71,14 +71,21 @@ describe('reconciliation', () => {
       "UPDATE daily_aggregates SET total_credit_usage = total_credit_usage + 0.000001 WHERE day = '2025-04-23'",
     );
     const [ok, bad] = await evaluate(p, 'daily_aggregates', 'reconciliation', days);
-    expect(ok).toMatchObject({ partition: '2025-04-22', passed: true });
+    // One billed currency: its raw sum is an amount in it.
+    expect(ok).toMatchObject({
+      partition: '2025-04-22',
+      passed: true,
+      observed: '1 events / 3.000000 USD / 3.000000 USD',
+    });
     expect(bad).toMatchObject({
       partition: '2025-04-23',
       passed: false,
-      observed: '3 events / 1000000000002.500001',
-      threshold: '3 events / 1000000000002.500000',
+      observed:
+        '3 events / 1000000000002.500001 (raw sum over EUR+USD: a checksum, not an amount) / 1000000000002.712500 USD',
+      threshold:
+        '3 events / 1000000000002.500000 (raw sum over EUR+USD: a checksum, not an amount) / 1000000000002.712500 USD',
       message:
-        'credit total 1000000000002.500001 in daily_aggregates, 1000000000002.500000 in billing_events',
+        'credit total 1000000000002.500001 (raw sum over EUR+USD: a checksum, not an amount) in daily_aggregates, 1000000000002.500000 (raw sum over EUR+USD: a checksum, not an amount) in billing_events',
     });
 
     await exec(
@@ -87,7 +94,7 @@ describe('reconciliation', () => {
     );
     const [, counts] = await evaluate(p, 'daily_aggregates', 'reconciliation', days);
     expect(counts?.message).toBe(
-      'event count 2 in daily_aggregates, 3 in billing_events; normalized total 1000000000002.712499 in daily_aggregates, 1000000000002.712500 in billing_events',
+      'event count 2 in daily_aggregates, 3 in billing_events; normalized total 1000000000002.712499 USD in daily_aggregates, 1000000000002.712500 USD in billing_events',
     );
   });
 
@@ -104,7 +111,7 @@ describe('reconciliation', () => {
     });
     expect(run.status).toBe('failed');
     expect(run.error).toContain(
-      'daily_aggregates: check reconciliation (error) failed for 2025-04-23: normalized total 1000000000002.712501 in daily_aggregates, 1000000000002.712500 in billing_events',
+      'daily_aggregates: check reconciliation (error) failed for 2025-04-23: normalized total 1000000000002.712501 USD in daily_aggregates, 1000000000002.712500 USD in billing_events',
     );
     expect(statusOf(run)).toMatchObject({ daily_aggregates: 'success', billing_insights: 'skipped' });
     expect(run.assets.find((a) => a.asset === 'billing_insights')?.error).toBe(
@@ -140,6 +147,62 @@ describe('reconciliation', () => {
       'user_aggregates: check reconciliation (error) failed: event count 6 in user_aggregates, 5 in billing_events',
     );
     expect(statusOf(run).billing_insights).toBe('skipped');
+  });
+});
+
+describe('reconciliation at the cost of the new data', () => {
+  it('compares only the event days a run rebuilt in the day-keyed whole-history aggregates', async () => {
+    const p = await twoDays('reconcile-touched');
+    expect((await p.materialize()).status).toBe('success');
+    const latest = async (asset: string) =>
+      (
+        await p.rows(
+          `SELECT passed, observed, message FROM check_results WHERE asset = '${asset}' AND check_name = 'reconciliation'
+           ORDER BY result_id DESC LIMIT 1`,
+        )
+      )[0];
+    // The first build is full: the whole table is compared.
+    expect(await latest('user_daily_aggregates')).toMatchObject({ passed: true });
+    expect(String((await latest('user_daily_aggregates'))?.observed)).toMatch(/^whole table: 4 events/);
+
+    // A wrong row on the 22nd, then a run that touches only the 24th.
+    await exec(p, "UPDATE user_daily_aggregates SET event_count = event_count + 1 WHERE day = '2025-04-22'");
+    await p.put(
+      'year=2025/month=04/day=24/a.csv',
+      csv(row({ user_id: '2', timestamp: '2025-04-24T10:00:00Z' })),
+    );
+    expect((await p.materialize()).status).toBe('success');
+    for (const asset of ['user_daily_aggregates', 'region_daily_aggregates']) {
+      // Only the rebuilt day is read: the 22nd's events and rows are not (it was checked when built).
+      expect(await latest(asset)).toEqual({
+        passed: true,
+        observed: '1 rebuilt day(s) checked: 2025-04-24',
+        message: null,
+      });
+    }
+    // A rebuild of the 22nd compares that day, finds the drift... and repairs it, as the rebuild
+    // recomputes the day from billing_events.
+    const forced = await p.materialize({ range: { from: '2025-04-22', to: '2025-04-22' } });
+    expect(forced.status).toBe('success');
+    expect(await latest('user_daily_aggregates')).toMatchObject({
+      passed: true,
+      observed: '1 rebuilt day(s) checked: 2025-04-22',
+    });
+    // A wrong row on a day the run rebuilds fails the check with that day named.
+    await p.put(
+      'year=2025/month=04/day=25/a.csv',
+      csv(row({ user_id: '3', timestamp: '2025-04-25T10:00:00Z' })),
+    );
+    const run = await runGraph(p, {
+      after: {
+        user_daily_aggregates: (w) =>
+          w.exec("UPDATE user_daily_aggregates SET event_count = 7 WHERE day = '2025-04-25'"),
+      },
+    });
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain(
+      'user_daily_aggregates: check reconciliation (error) failed: day 2025-04-25: event count 7 in user_daily_aggregates, 1 in billing_events',
+    );
   });
 });
 

@@ -25,6 +25,8 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
       to: '2025-03-04',
       rowsPerDay: 30_000,
     });
+    // A task per file, so the cancel lands while files are still queued and the next run has work.
+    c.env.BILLING_TEST_TASK_BATCH_FILES = '1';
     const worker = startProcess(c.env, 'worker', '--concurrency', '1', '--port', '0');
     const url = (await worker.waitFor(/worker metrics and probes on (http:\/\/\S+)/))[1] ?? '';
     await worker.waitFor(/worker started/);
@@ -34,7 +36,7 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     const queued = await cli(c.env, 'materialize', '--no-wait');
     const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
     expect(runId, queued.stdout + queued.stderr).not.toBe('');
-    await worker.waitFor(/task file:\S+ of billing_events started/);
+    await worker.waitFor(/task files?:\S+ of billing_events started/);
     // The flag instead of the environment variable.
     const flagOnly = { ...c.env, BILLING_DATABASE_URL: '' };
     const canceled = await cli(flagOnly, 'runs', 'cancel', runId, '--database-url', c.databaseUrl);
@@ -66,7 +68,7 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     const queued = await cli(c.env, 'materialize', '--no-wait');
     const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
     expect(runId, queued.stdout + queued.stderr).not.toBe('');
-    await first?.waitFor(/task file:\S+ of billing_events started/);
+    await first?.waitFor(/task files?:\S+ of billing_events started/);
     await first?.stop('SIGTERM');
     expect(first?.child.exitCode, first?.output()).toBe(0);
     const resumed = first
@@ -96,7 +98,7 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     expect(runId, queued.stdout + queued.stderr).not.toBe('');
     await coordinator?.waitFor(new RegExp(`run ${runId} started`));
     const [survivor] = await startWorkers(env, 1);
-    await coordinator?.waitFor(/task file:\S+ of billing_events started/);
+    await coordinator?.waitFor(/task files?:\S+ of billing_events started/);
     await coordinator?.stop('SIGKILL');
 
     const takeover = await survivor?.waitFor(
@@ -140,7 +142,7 @@ describe.skipIf(!pg.available)('scale-out recovery on PostgreSQL', () => {
     const queued = await cli(env, 'materialize', '--no-wait');
     const runId = queued.stdout.match(/run (\S+) queued/)?.[1] ?? '';
     expect(runId, queued.stdout + queued.stderr).not.toBe('');
-    await Promise.race(workers.map((w) => w.waitFor(/task file:\S+ of billing_events started/)));
+    await Promise.race(workers.map((w) => w.waitFor(/task files?:\S+ of billing_events started/)));
     await server.restart();
 
     const status = await runStatus(c.databaseUrl, runId, 180_000).catch((e) => {

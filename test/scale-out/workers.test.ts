@@ -27,7 +27,7 @@ describe.skipIf(!pg.available)('scale-out workers on PostgreSQL', () => {
     );
     expect(backfill.code).toBe(0);
     // The work was spread: every worker ran tasks.
-    for (const w of workers) expect(w.output()).toMatch(/task file:\S+ of billing_events done/);
+    for (const w of workers) expect(w.output()).toMatch(/task files?:\S+ of billing_events done/);
     await Promise.all(workers.map((w) => w.stop()));
 
     const scaled = await expectSameAsEmbedded(c);
@@ -51,11 +51,11 @@ describe.skipIf(!pg.available)('scale-out workers on PostgreSQL', () => {
     const queued = await cli(env, 'materialize', '--no-wait');
     const runId = queued.stdout.match(/run (\S+) queued/)?.[1];
     expect(runId, queued.stdout + queued.stderr).toBeTruthy();
-    await victim?.waitFor(/task file:\S+ of billing_events started/);
+    await victim?.waitFor(/task files?:\S+ of billing_events started/);
     await victim?.stop('SIGKILL');
     const [rescuer] = await startWorkers(env, 1);
     expect(await runStatus(c.databaseUrl, runId ?? '', 180_000)).toBe('success');
-    expect(rescuer?.output()).toMatch(/task file:\S+ of billing_events done/);
+    expect(rescuer?.output()).toMatch(/task files?:\S+ of billing_events done/);
     await rescuer?.stop();
 
     await expectSameAsEmbedded(c);

@@ -82,9 +82,15 @@ export const TEST_FX_RATES =
  */
 export async function testPipeline(
   name: string,
-  options: { source?: string; fx?: string | null; backend?: TestBackend } = {},
+  options: {
+    source?: string;
+    fx?: string | null;
+    backend?: TestBackend;
+    /** More settings, as variables (`BILLING_INGEST_PARSER: 'js'`). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestPipeline> {
-  const env: Record<string, string> = { ...s3Env() };
+  const env: Record<string, string> = { ...s3Env(), ...options.env };
   if ((options.backend ?? TEST_BACKEND) === 'postgres') {
     env.BILLING_DATABASE_URL = await freshPostgresDatabase();
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AutomationStore } from '../../src/orchestrator/automation-store.js';
 import { Backfills } from '../../src/orchestrator/backfill.js';
 import { CheckStore } from '../../src/orchestrator/check-runner.js';
-import { Ledger } from '../../src/orchestrator/ledger.js';
+import { type AssetRunRecord, Ledger } from '../../src/orchestrator/ledger.js';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { Cell, Warehouse } from '../../src/warehouse/warehouse.js';
 import { createDatabase, postgresPerFile } from '../support/postgres.js';
@@ -276,7 +276,48 @@ async function ledgerScenario(warehouse: Warehouse, n: Normalizer): Promise<Reco
   };
   expect(await ledger.failOrphanedRuns()).toBe(2);
   expect(await ledger.queuedRuns()).toEqual([]);
-  return lists;
+
+  // The no-op fast path: asset runs, events and the run's end in one transaction, and which assets
+  // no unclean run has followed since the run of their last success started.
+  const plain = {
+    trigger: 'manual',
+    selection: ['billing_files', 'events'],
+    range: null,
+    fullRefresh: false,
+  };
+  const batched = n.label(await ledger.createRun(plain), 'batched');
+  expect([...(await ledger.cleanAssets(batched))]).toEqual([]); // every success so far is in a failed run
+  const noOp = (asset: string, startedAt: number, metadata: Record<string, Cell>): AssetRunRecord => ({
+    asset,
+    status: 'success',
+    changed: false,
+    rowCount: null,
+    startedAt,
+    durationMs: 0,
+    error: null,
+    metadata,
+    partitions: [],
+  });
+  await ledger.finishRunWith(
+    batched,
+    { status: 'success', error: null },
+    {
+      assetRuns: [
+        noOp('billing_files', AT, { diff: 'unchanged' }),
+        noOp('events', AT + 1, { skipped: true, reason: 'up to date' }),
+      ],
+      firstSeq: 0,
+      events: [{ at: AT, level: 'info', type: 'run_success', asset: null, message: 'run success' }],
+    },
+  );
+  const after = n.label(await ledger.createRun(plain), 'after-batched');
+  const clean = [...(await ledger.cleanAssets(after))].sort();
+  expect(clean).toEqual(['billing_files', 'events']);
+  await ledger.finishRun(after, 'failed', 'died');
+  const afterFailure = n.label(await ledger.createRun(plain), 'after-failure');
+  expect([...(await ledger.cleanAssets(afterFailure))]).toEqual([]);
+  await ledger.finishRun(afterFailure, 'success', null);
+  return { ...lists, batched: await ledger.getRun(batched), clean };
 }
 
 async function checkScenario(warehouse: Warehouse, n: Normalizer): Promise<Record<string, unknown>> {

@@ -117,6 +117,55 @@ describe('SQL endpoint', () => {
     expect(tables.body.rows).toEqual([{ n: 0 }]);
   });
 
+  const postCsv = async (body: unknown) => {
+    const res = await app.request('/api/sql/csv', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  };
+
+  it('downloads the whole result as CSV, past the 1,000-row screen cap', async () => {
+    const { status, headers, text } = await postCsv({ sql: 'SELECT range AS n FROM range(2500)' });
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(headers.get('x-result-truncated')).toBe('false');
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('n');
+    expect(lines.length - 1).toBe(2500);
+    expect(lines[2500]).toBe('2499');
+    // The same rows as POST /api/sql would cap at its limit.
+    const capped = await post({ sql: 'SELECT range AS n FROM range(2500)' });
+    expect(capped.body.rows.length).toBe(1000);
+    expect(capped.body.truncated).toBe(true);
+  });
+
+  it.each([
+    ["SELECT * FROM read_text('/etc/passwd')"],
+    ["SELECT * FROM query('CREATE TABLE evil AS SELECT 1')"],
+    ['CREATE TABLE evil AS SELECT 1'],
+  ])('keeps the CSV route read-only: %s', async (sql) => {
+    const { status, text } = await postCsv({ sql });
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(status).toBeLessThan(500);
+    expect(JSON.parse(text).error.code).toMatch(/sql_error|read_only|forbidden_function/);
+    expect(text).not.toContain('root:');
+    expect(await fingerprint(runtime.warehouse)).toEqual(baseline);
+  });
+
+  it('lists the tables and views with their columns', async () => {
+    const res = await app.request('/api/sql/schema');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      tables: { name: string; kind: string; columns: { name: string; type: string }[] }[];
+    };
+    const daily = body.tables.find((t) => t.name === 'daily_aggregates');
+    expect(daily?.columns.map((c) => c.name)).toContain('event_count');
+    expect(body.tables.find((t) => t.name === 'billing_files')?.kind).toBe('table');
+    expect(body.tables.some((t) => t.name === 'columns' || t.name === 'tables')).toBe(false);
+  });
+
   it('refuses several statements at once and empty SQL', async () => {
     const many = await post({ sql: 'SELECT 1; DROP TABLE daily_aggregates' });
     expect(many.status).toBe(422);

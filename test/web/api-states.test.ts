@@ -75,7 +75,10 @@ async function sweep(h: Harness): Promise<{ urls: number; broken: string[] }> {
   for (const url of urls) {
     const res = await h.app.request(url);
     const text = await res.text();
-    if (res.status >= 500) broken.push(`${url}: ${res.status} ${text.slice(0, 200)}`);
+    // The SQL routes' coded refusal when the warehouse is not sandboxed (these harnesses open it
+    // with file access) is a deliberate answer, not a crash.
+    const refused = res.status === 503 && text.includes('"code":"unsandboxed"');
+    if (res.status >= 500 && !refused) broken.push(`${url}: ${res.status} ${text.slice(0, 200)}`);
     else if (res.ok && url.startsWith('/api/') && !(JSON.parse(text) instanceof Object))
       broken.push(`${url}: not a JSON object`);
   }

@@ -46,13 +46,16 @@ describe.skipIf(!chromiumAvailable())('web UI end to end (Chromium + daemon)', (
 
   it('launches a materialization from an asset page and watches it finish', async () => {
     await page.goto(`${daemon.info.url}/assets/daily_aggregates`);
-    await page.getByRole('button', { name: 'Materialize', exact: true }).click();
+    await page.getByRole('button', { name: 'Materialize this asset', exact: true }).click();
+    // Every materialize button first says what it will run.
+    await page.getByRole('button', { name: 'Launch run of 1 asset(s)' }).click();
     await page.waitForURL(/\/runs\/[\w-]+$/);
     const runId = decodeURIComponent(page.url().split('/').pop() ?? '');
     // The page polls while the run is live; success shows without a reload.
     await page.locator('.page-head .badge', { hasText: 'success' }).waitFor({ timeout: 60_000 });
     await page.getByRole('table', { name: 'event log' }).getByText('asset_materialized').first().waitFor();
     // The configuration the run recorded (the daemon's), with the reporting currency it ran in.
+    await page.getByText(/^Configuration \(\d+ settings\)$/).click();
     const config = page.getByLabel('run configuration');
     await config.getByText('reporting_currency', { exact: true }).waitFor();
     expect(await config.textContent()).toContain('USD');
@@ -68,6 +71,7 @@ describe.skipIf(!chromiumAvailable())('web UI end to end (Chromium + daemon)', (
   it('selects days on the partition bar and materializes just those', async () => {
     await page.goto(`${daemon.info.url}/assets/billing_events?from=2025-04-10&to=2025-04-12`);
     await page.getByRole('button', { name: 'Materialize 2025-04-10 … 2025-04-12' }).click();
+    await page.getByRole('button', { name: /^Launch run of \d+ asset/ }).click();
     await page.waitForURL(/\/runs\/[\w-]+$/);
     await page.locator('.page-head .badge', { hasText: 'success' }).waitFor({ timeout: 60_000 });
     const runId = decodeURIComponent(page.url().split('/').pop() ?? '');

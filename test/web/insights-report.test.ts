@@ -60,4 +60,52 @@ describe('insights report', () => {
     expect(report).toContain(`${events?.n} billing events are loaded`);
     expect(report).toContain('billing-pipeline checks');
   });
+
+  it('aligns every table header with its column, and names every column', async () => {
+    const w = rated.runtime.warehouse;
+    // Three days are too few to score; two listed anomalies stand in for the table's layout.
+    await w.exec(`INSERT INTO insights_spend_anomalies VALUES
+      ('user', '1042', DATE '2025-05-03', 1250.5, 10.25, 1.5, 9, 562.13, 'spike', 1240.25),
+      ('region', 'eu-west-1', DATE '2025-05-03', 3.5, 250, 12, 14, -13.87, 'drop', -246.5)`);
+    await w.exec('UPDATE billing_insights SET spend_anomalies = 2');
+    const lines = (await renderInsights(w)).split('\n');
+    const rules = lines.flatMap((l, i) => (/^-+( +-+)*$/.test(l) ? [i] : []));
+    expect(rules.length).toBeGreaterThanOrEqual(7);
+    for (const at of rules) {
+      const rule = lines[at] ?? '';
+      const header = lines[at - 1] ?? '';
+      const spans = [...rule.matchAll(/-+/g)].map((m) => [m.index, m.index + m[0].length] as const);
+      // Each header name sits inside its column's dashes, and none is empty.
+      const names = [...header.matchAll(/\S+/g)].map((m) => [m.index, m.index + m[0].length] as const);
+      expect({ header, columns: names.length }).toEqual({ header, columns: spans.length });
+      names.forEach(([start, end], i) => {
+        const [from, to] = spans[i] ?? [0, 0];
+        expect({ header, column: i, inside: start >= from && end <= to }).toEqual({
+          header,
+          column: i,
+          inside: true,
+        });
+      });
+      // So does every cell of the table's rows.
+      for (const row of lines.slice(at + 1)) {
+        if (row.trim() === '') break;
+        for (const [from, to] of spans) {
+          expect({
+            row,
+            gapBefore: from === 0 || row.slice(from - 2, from) === '  ' || row.length <= from,
+          }).toEqual({ row, gapBefore: true });
+          expect(row.slice(to, to + 1).trim()).toBe('');
+        }
+      }
+    }
+    const at = lines.findIndex((l) => l.startsWith('Spend anomalies (2)'));
+    expect(lines[at]).toContain('largest money at stake first');
+    expect(lines[at + 1]).toMatch(/^day\s+who\s+change_USD\s+spend_USD\s+usual_USD\s+robust_z\s+direction$/);
+    expect(lines[at + 3]).toMatch(
+      /^2025-05-03\s+user 1042\s+\+1,240\.25\s+1,250\.50\s+10\.25\s+562\.13\s+spike$/,
+    );
+    expect(lines[at + 4]).toMatch(
+      /^2025-05-03\s+region eu-west-1\s+-246\.50\s+3\.50\s+250\.00\s+-13\.87\s+drop$/,
+    );
+  });
 });

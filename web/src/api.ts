@@ -86,3 +86,42 @@ export function withQuery(path: string, params: Record<string, string | number |
   const text = query.toString();
   return text ? `${path}?${text}` : path;
 }
+
+/** What POST /api/sql/csv answered: the whole result as CSV, and whether its caps cut it. */
+export interface CsvDownload {
+  csv: Blob;
+  rows: number;
+  truncated: boolean;
+}
+
+/**
+ * POSTs a query to /api/sql/csv and returns the CSV it streams back (the whole result up to the
+ * route's caps, not the rows on screen). Errors arrive as JSON, like every other route's.
+ */
+export async function postCsv(path: string, body: unknown): Promise<CsvDownload> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      headers: { ...authHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'offline', 'the server is not reachable; is `billing-pipeline dev` running?');
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    let error: { code?: string; message?: string; details?: unknown } | undefined;
+    try {
+      error = (JSON.parse(text) as { error?: typeof error }).error;
+    } catch {
+      error = undefined;
+    }
+    throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${res.status}`);
+  }
+  return {
+    csv: await res.blob(),
+    rows: Number(res.headers.get('x-result-rows') ?? 0),
+    truncated: res.headers.get('x-result-truncated') === 'true',
+  };
+}

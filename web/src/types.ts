@@ -90,3 +90,14 @@ export type Dimension = (typeof DIMENSIONS)[number];
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 export const sameDimensions: Same<Dimension, ServerDimension> = true;
 export type Filters = Partial<Record<Dimension | 'from' | 'to', string>>;
+
+// POST /api/assets/materialize: the plan a "materialize" button shows before it launches.
+export type {
+  MaterializePlan,
+  MaterializeRequest,
+  MaterializeResult,
+  MaterializeScope,
+} from '../../src/server/asset-schemas.js';
+
+/** GET /api/sql/schema (the SQL page's schema browser). */
+export type { SqlSchema } from '../../src/server/data-schemas.js';

@@ -139,6 +139,8 @@ async function materializeAtOnce(
 ): Promise<AssetResult> {
   let partitions: PartitionMaterialization[] = [];
   let groups = 0;
+  // Event days an incremental rebuild touched, for checks that follow the new data (reconciliation).
+  const touched: { eventDays: string[] | null } = { eventDays: null };
   const done = await ctx.warehouse.transaction(async (tx) => {
     await tx.lock(assetLock(def.name));
     // Read again under the lock: another run may have moved the cursor since the first look.
@@ -169,6 +171,12 @@ async function materializeAtOnce(
         metadata: { events: r.event_count },
       }));
     }
+    if (sql.day !== null && !p.full) {
+      const days = await tx.all<{ day: string }>(
+        'SELECT DISTINCT CAST(event_date AS VARCHAR) AS day FROM affected_keys ORDER BY 1',
+      );
+      touched.eventDays = days.map((d) => d.day);
+    }
     await ctx.setCursor(tx, formatCursor({ change: p.latest, withheld }));
     await tx.exec('DROP TABLE affected_keys');
     await dropPartitionTables(tx);
@@ -187,7 +195,12 @@ async function materializeAtOnce(
   return {
     changed: groups > 0 || done.toggled.length > 0,
     partitions,
-    metadata: { groupsRebuilt: groups, full: done.full, withheldPartitions: withheld.length },
+    metadata: {
+      groupsRebuilt: groups,
+      full: done.full,
+      withheldPartitions: withheld.length,
+      ...(touched.eventDays ? { eventDays: touched.eventDays } : {}),
+    },
   };
 }
 
@@ -250,6 +263,7 @@ async function materializeByDay(
     full: p.full,
     withheldPartitions: withheld.length,
     days: days.length,
+    ...(p.full ? {} : { eventDays: days }),
   };
   if (failed.length > 0) {
     const sample = failed

@@ -1,45 +1,19 @@
-import type {
-  AssetContext,
-  AssetDefinition,
-  AssetResult,
-  PartitionMaterialization,
-} from '../../orchestrator/asset.js';
-import type { Source } from '../../sources/source.js';
+import type { AssetDefinition, AssetResult, PartitionMaterialization } from '../../orchestrator/asset.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
-import type { Cell } from '../../warehouse/warehouse.js';
 import { FX_HEAD, fxTables } from '../fx/fx-sql.js';
 import { applyRateChanges, missingRatesNotice } from '../fx/renormalize.js';
-import {
-  commitBatch,
-  type DuplicatePolicy,
-  type FileOutcome,
-  type FileState,
-  type ParsedFile,
-  type PendingFile,
-  parseOne,
-  priorOutcome,
-  type Timings,
-} from '../ingest/file-load.js';
+import type { FileOutcome, PendingFile, Timings } from '../ingest/file-load.js';
+import { type IngestOptions, ingest } from '../ingest/pipelined-ingest.js';
 import * as files from '../sql/files.js';
 import { SETUP_LOCK } from '../sql/tables.js';
 import { withTempDir } from '../temp-files.js';
+import { dispatchFiles, runTask } from './billing-events-tasks.js';
 
-export interface BillingEventsOptions {
-  source: Source;
+export interface BillingEventsOptions extends IngestOptions {
   home: string;
-  /** Files downloaded and parsed at once (default 2); warehouse writes stay one at a time. */
-  concurrency?: number;
-  /** What `normalized_credit_usage` is expressed in (default USD). */
-  reportingCurrency?: string;
   /** The configured FX rate file; null: none, so each run notes the currencies left without rates. */
   fxSource?: string | null;
-  /** A file with the content of one already loaded: not loaded (`reject`, the default) or loaded. */
-  duplicates?: DuplicatePolicy;
 }
-
-/** Files committed together: small files share one transaction, big ones go alone. */
-const BATCH_MAX_FILES = 64;
-const BATCH_MAX_ROWS = 2_000_000;
 
 /**
  * `billing_events`: every valid row of every file, with its source key and line. A file is loaded
@@ -98,94 +72,9 @@ export function billingEventsAsset(options: BillingEventsOptions): AssetDefiniti
       ctx.log(`notice: ${notice}`, { fxNotice: notice });
       return { ...result, metadata: { ...result.metadata, fxNotice: notice } };
     },
-    async runTask(ctx, payload) {
-      const file = pendingFile(payload);
-      const started = Date.now();
-      // A retried task whose first attempt committed: nothing to download.
-      const [state] = await ctx.warehouse.all<FileState>(files.FILE_STATE, [file.source_key]);
-      const prior = priorOutcome(file, state);
-      if (prior) return taskResult(prior, { parseMs: 0, insertMs: 0 });
-      return withTempDir(options.home, async (dir) => {
-        const parsed = await parseOne(options.source, ctx.signal, file, 0, dir, () => {});
-        const parseMs = Date.now() - started;
-        const [outcome] = await commitBatch(ctx, [parsed], reportingCurrency, {
-          recheck: true,
-          duplicates: options.duplicates,
-        });
-        return taskResult(outcome ?? parsed, { parseMs, insertMs: Date.now() - started - parseMs });
-      });
-    },
+    runTask: (ctx, payload) => runTask(ctx, options, payload),
   };
 }
-
-function pendingFile(payload: Record<string, Cell>): PendingFile {
-  const text = (name: string): string => {
-    const value = payload[name];
-    if (typeof value !== 'string') throw new Error(`billing_events task without ${name}`);
-    return value;
-  };
-  return {
-    source_key: text('source_key'),
-    version: text('version'),
-    partition: text('partition'),
-    size: Number(payload.size ?? 0),
-    replaces: payload.replaces === true,
-    retract: payload.retract === true,
-  };
-}
-
-function taskResult(outcome: FileOutcome, timings: Timings): Record<string, Cell> {
-  return {
-    kind: outcome.kind,
-    rows: outcome.rows,
-    rejectedRows: outcome.rejectedRows,
-    reason: outcome.reason ?? null,
-    duplicateOf: outcome.duplicateOf ?? null,
-    alreadyDone: outcome.alreadyDone === true,
-    partition: outcome.file.partition,
-    source_key: outcome.file.source_key,
-    version: outcome.file.version,
-    ...timings,
-  };
-}
-
-const TASK_KINDS: readonly FileOutcome['kind'][] = ['loaded', 'rejected', 'duplicate', 'retracted'];
-
-/** One task per file on the job queue; the outcomes in the shape the embedded load gives. */
-async function dispatchFiles(
-  ctx: AssetContext,
-  dispatch: NonNullable<AssetContext['dispatch']>,
-  pending: readonly PendingFile[],
-  timings: Timings,
-): Promise<FileOutcome[]> {
-  const tasks = pending.map((f) => ({
-    key: `file:${f.source_key}@${f.version}`,
-    payload: { ...f },
-  }));
-  const outcomes = await dispatch(tasks);
-  return pending.map((file, i): FileOutcome => {
-    const outcome = outcomes[i];
-    const result = outcome?.status === 'success' ? outcome.result : null;
-    if (!result) {
-      const reason = outcome?.error ?? 'the task did not finish';
-      ctx.log(`could not load ${file.source_key}: ${reason}`);
-      return { file, kind: 'failed', rows: 0, rejectedRows: 0, reason };
-    }
-    timings.parseMs += Number(result.parseMs ?? 0);
-    timings.insertMs += Number(result.insertMs ?? 0);
-    const kind = TASK_KINDS.find((k) => k === result.kind) ?? 'failed';
-    return {
-      file,
-      kind,
-      rows: Number(result.rows ?? 0),
-      rejectedRows: Number(result.rejectedRows ?? 0),
-      reason: typeof result.reason === 'string' ? result.reason : undefined,
-      duplicateOf: typeof result.duplicateOf === 'string' ? result.duplicateOf : undefined,
-      alreadyDone: result.alreadyDone === true,
-    };
-  });
-}
-
 /** Adds the partitions whose amounts were re-normalized, so their checks run again. */
 function withRenormalized(
   result: AssetResult,
@@ -217,105 +106,6 @@ function withRenormalized(
       renormalizedEvents: renormalized.reduce((n, r) => n + Number(r.events), 0),
     },
   };
-}
-
-async function ingest(
-  ctx: AssetContext,
-  options: BillingEventsOptions,
-  pending: readonly PendingFile[],
-  dir: string,
-  timings: Timings,
-  onCommitted: (batch: FileOutcome[]) => void,
-): Promise<void> {
-  const totalBytes = pending.reduce((n, f) => n + Number(f.size), 0);
-  let doneBytes = 0;
-  // Parsed files by index. They commit in index (key) order, whatever order the parsers finish in,
-  // so which of two copies of one content is loaded first does not depend on timing.
-  const ready = new Map<number, ParsedFile>();
-  let nextToCommit = 0;
-  let wake: (() => void) | null = null;
-  let parsing = pending.length;
-  let next = 0;
-  // The first error of a parser or the writer (a full disk) stops both sides, and ingest returns
-  // only once every parser has stopped: the caller then removes the scratch folder, and a parser
-  // still writing into it would fail on a folder that is gone.
-  let failure: { error: unknown } | null = null;
-
-  const parser = async () => {
-    try {
-      await parseAll();
-    } catch (error) {
-      failure ??= { error };
-    }
-  };
-  const parseAll = async () => {
-    while (next < pending.length && !ctx.signal.aborted && failure === null) {
-      const index = next++;
-      const started = Date.now();
-      const parsed = await parseOne(
-        options.source,
-        ctx.signal,
-        pending[index] as PendingFile,
-        index,
-        dir,
-        (delta) => {
-          doneBytes += delta;
-          ctx.progress({ done: doneBytes, total: totalBytes, unit: 'bytes' });
-        },
-      );
-      timings.parseMs += Date.now() - started;
-      ready.set(index, parsed);
-      parsing--;
-      wake?.();
-    }
-  };
-  const parsers = Array.from(
-    { length: Math.max(1, Math.min(options.concurrency ?? 2, pending.length)) },
-    parser,
-  );
-
-  const writer = async () => {
-    for (;;) {
-      if (failure !== null) return;
-      if (!ready.has(nextToCommit)) {
-        if (parsing === 0) return;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = null;
-        continue;
-      }
-      const batch: ParsedFile[] = [];
-      let rows = 0;
-      while (
-        ready.has(nextToCommit) &&
-        batch.length < BATCH_MAX_FILES &&
-        (batch.length === 0 || rows < BATCH_MAX_ROWS)
-      ) {
-        const item = ready.get(nextToCommit) as ParsedFile;
-        ready.delete(nextToCommit++);
-        rows += item.rows;
-        batch.push(item);
-      }
-      const started = Date.now();
-      const committed = await commitBatch(ctx, batch, options.reportingCurrency ?? 'USD', {
-        duplicates: options.duplicates,
-      });
-      timings.insertMs += Date.now() - started;
-      onCommitted(committed);
-    }
-  };
-  const parsersDone = Promise.all(parsers).then(() => {
-    parsing = 0;
-    wake?.();
-  });
-  await Promise.all([
-    parsersDone,
-    writer().catch((error: unknown) => {
-      failure ??= { error };
-    }),
-  ]);
-  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 function summarize(

@@ -17,6 +17,28 @@ import {
 } from '../sql/tables.js';
 import { withTempDir } from '../temp-files.js';
 
+/** LISTING_DIFF's counts. */
+interface ListingDiff {
+  new_keys: number;
+  new_files: number;
+  changed_files: number;
+  gone_files: number;
+  pending_files: number;
+  missing_files: number;
+}
+
+function listingDiff(row: Record<keyof ListingDiff, number | string | bigint> | undefined): ListingDiff {
+  const n = (key: keyof ListingDiff) => Number(row?.[key] ?? 0);
+  return {
+    new_keys: n('new_keys'),
+    new_files: n('new_files'),
+    changed_files: n('changed_files'),
+    gone_files: n('gone_files'),
+    pending_files: n('pending_files'),
+    missing_files: n('missing_files'),
+  };
+}
+
 export interface BillingFilesOptions {
   source: Source;
   home: string;
@@ -87,24 +109,37 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
           throw error;
         }
 
-        const before = await ctx.warehouse.all<{ source_key: string; needs_load: boolean }>(
-          'SELECT source_key, needs_load FROM billing_files',
-        );
-        const known = new Map(before.map((r) => [r.source_key, r.needs_load]));
-        await ctx.warehouse.transaction(async (tx) => {
+        const diffStarted = Date.now();
+        const range = [ctx.range?.from ?? null, ctx.range?.to ?? null];
+        // One transaction (one connection: PostgreSQL's staged listing is a temp table) that stages the
+        // listing, diffs it against the inventory in one query, and writes only when the diff says so.
+        const diff = await ctx.warehouse.transaction(async (tx) => {
           await tx.lock(files.LISTING_LOCK);
           await tx.stageCsv({ name: 'staged_listing', paths: [path], columns: files.LISTING_COLUMNS });
           for (const statement of files.CREATE_LISTING) await tx.exec(statement);
-          await tx.exec(files.UPDATE_KNOWN_FILES, [ctx.range?.from ?? null, ctx.range?.to ?? null]);
-          await tx.exec(files.INSERT_NEW_FILES);
-          await tx.exec(files.MARK_MISSING_FILES);
+          const [row] = await tx.all<Record<keyof ListingDiff, number | string | bigint>>(
+            files.LISTING_DIFF,
+            range,
+          );
+          const counts = listingDiff(row);
+          const writes = counts.new_keys + counts.changed_files + counts.gone_files > 0;
+          if (writes) {
+            await tx.exec(files.UPDATE_KNOWN_FILES, range);
+            await tx.exec(files.INSERT_NEW_FILES);
+            await tx.exec(files.MARK_MISSING_FILES);
+          }
           await tx.exec(files.DROP_LISTING);
           await tx.exec(sqlDialect(ctx.warehouse.dialect).unstage('staged_listing'));
+          return { counts, writes };
         });
 
-        const pending = await ctx.warehouse.all<{ source_key: string; version: string; partition: string }>(
-          files.FILES_TO_LOAD,
-        );
+        // Nothing new, changed, gone or waiting: no further query (the no-op fast path).
+        const pending =
+          diff.writes || diff.counts.pending_files > 0
+            ? await ctx.warehouse.all<{ source_key: string; version: string; partition: string }>(
+                files.FILES_TO_LOAD,
+              )
+            : [];
         const byPartition = new Map<string, string[]>();
         for (const f of pending) {
           const inputs = byPartition.get(f.partition) ?? [];
@@ -116,18 +151,24 @@ export function billingFilesAsset(options: BillingFilesOptions): AssetDefinition
           rowCount: inputs.length,
           inputs,
         }));
-        const newFiles = pending.filter((f) => !known.has(f.source_key)).length;
-        const missing = await ctx.warehouse.all<{ n: number }>(
-          "SELECT count(*) AS n FROM billing_files WHERE status = 'missing'",
-        );
+        const newFiles = diff.counts.new_files;
+        const missing = diff.writes
+          ? Number((await ctx.warehouse.all<{ n: number }>(files.MISSING_COUNT))[0]?.n ?? 0)
+          : diff.counts.missing_files;
+        const diffMs = Date.now() - diffStarted;
         const metadata = {
           listed: listing.length,
           skipped: skipped.length,
           skippedExample: skipped[0] ? `${skipped[0].key}: ${skipped[0].reason}` : null,
           new: newFiles,
           toLoad: pending.length,
-          missing: missing[0]?.n ?? 0,
+          missing,
+          changedFiles: diff.counts.changed_files,
+          goneFiles: diff.counts.gone_files,
+          // How the listing met the inventory: one set-based diff query, then writes only if needed.
+          diff: diff.writes ? 'applied' : 'unchanged',
           listMs,
+          diffMs,
         };
         ctx.log(`${pending.length} file(s) to load (${newFiles} new)`, metadata);
         return { changed: pending.length > 0, partitions, metadata };

@@ -30,6 +30,7 @@ export function billingChecks(options: BillingChecksOptions): Map<string, AssetC
     }),
     ...duplicateFileChecks(options.settings),
   ]);
-  for (const def of options.aggregates) checks.set(def.name, aggregateChecks(def, options.settings));
+  for (const def of options.aggregates)
+    checks.set(def.name, aggregateChecks(def, options.settings, options.reportingCurrency));
   return checks;
 }

@@ -55,6 +55,9 @@ export function eventProfileSql(settings: CheckSettings): string {
     `count(*) FILTER (WHERE ${outOfRange.length > 0 ? outOfRange.join(' OR ') : 'false'}) AS out_of_range`,
     'CAST(min(e.credit_usage) AS VARCHAR) AS min_credit',
     'CAST(max(e.credit_usage) AS VARCHAR) AS max_credit',
+    // Each extreme's billing currency: amounts are compared as billed, and shown with their currency.
+    '(array_agg(e.currency ORDER BY e.credit_usage, e.currency))[1] AS min_credit_currency',
+    '(array_agg(e.currency ORDER BY e.credit_usage DESC, e.currency))[1] AS max_credit_currency',
   );
   const tolerance = `INTERVAL '${Math.round(settings.timestamp_window.tolerance_hours * 60)} minutes'`;
   const dayStart = `CAST(${PATH_DAY} AS TIMESTAMP)`;
@@ -149,6 +152,8 @@ export function reconciliationSql(options: {
   const events = releasedEvents({ days: null, withheld: options.withheld ? withheldParam : null });
   // Typed NULLs and zeros: PostgreSQL would make a bare NULL text and print a bare 0 without the
   // six decimals DuckDB's DECIMAL(38,6) shows.
+  // The billed currencies behind the raw sums: one names the sum's currency, several make it a checksum.
+  const evCurrencies = "string_agg(DISTINCT e.currency, ',' ORDER BY e.currency) AS currencies";
   const evNorm = options.normalized
     ? 'count(*) - count(e.normalized_credit_usage) AS unnormalized, sum(e.normalized_credit_usage) AS ns'
     : `0 AS unnormalized, CAST(NULL AS ${MONEY_SUM}) AS ns`;
@@ -161,17 +166,17 @@ export function reconciliationSql(options: {
       coalesce(ev.s, ${zero}) = coalesce(ag.s, ${zero}) AS credit_equal,
       coalesce(ev.unnormalized, 0) AS unnormalized, coalesce(ag.null_groups, 0) AS null_groups,
       CAST(coalesce(ev.ns, ${zero}) AS VARCHAR) AS normalized, CAST(coalesce(ag.ns, ${zero}) AS VARCHAR) AS aggregate_normalized,
-      coalesce(ev.ns, ${zero}) = coalesce(ag.ns, ${zero}) AS normalized_equal`;
+      coalesce(ev.ns, ${zero}) = coalesce(ag.ns, ${zero}) AS normalized_equal, ev.currencies`;
   const table = ident(options.table);
   if (options.dayColumn === null) {
-    return `WITH ev AS (SELECT count(*) AS n, sum(e.credit_usage) AS s, ${evNorm} FROM ${events}),
+    return `WITH ev AS (SELECT count(*) AS n, sum(e.credit_usage) AS s, ${evCurrencies}, ${evNorm} FROM ${events}),
       ag AS (SELECT sum(a.event_count) AS n, sum(a.total_credit_usage) AS s, ${agNorm} FROM ${table} a)
       SELECT NULL AS partition, ${compare} FROM ev, ag`;
   }
   const day = ident(options.dayColumn);
   const eventsOfDays = `${events} ${options.withheld ? 'AND' : 'WHERE'} e.event_date IN ${DAYS('$1')}`;
   return `WITH days AS (SELECT ${DAY_LIST('$1')} AS day),
-    ev AS (SELECT e.event_date AS day, count(*) AS n, sum(e.credit_usage) AS s, ${evNorm}
+    ev AS (SELECT e.event_date AS day, count(*) AS n, sum(e.credit_usage) AS s, ${evCurrencies}, ${evNorm}
       FROM ${eventsOfDays} GROUP BY e.event_date),
     ag AS (SELECT a.${day} AS day, sum(a.event_count) AS n, sum(a.total_credit_usage) AS s, ${agNorm}
       FROM ${table} a WHERE a.${day} IN ${DAYS('$1')} GROUP BY a.${day})
@@ -203,6 +208,7 @@ export const VOLUME_BASELINE = `WITH days AS (SELECT ${DAY_LIST('$1')} AS day),
   )
   SELECT CAST(d.day AS VARCHAR) AS partition, t.event_count,
     CAST(t.total_normalized_credit_usage AS DOUBLE PRECISION) AS spend,
+    CAST(t.total_normalized_credit_usage AS VARCHAR) AS exact_spend,
     coalesce(b.history_days, 0) AS history_days, b.median_events, b.mad_events,
     coalesce(b.spend_days, 0) AS spend_days, b.median_spend, b.mad_spend
   FROM days d LEFT JOIN daily_aggregates t ON t.day = d.day LEFT JOIN base b ON b.day = d.day
@@ -229,7 +235,8 @@ export function mergedTableSql(options: { table: string; partialsTable: string }
       coalesce(ev.s, ${zero}) = coalesce(ag.s, ${zero}) AS credit_equal,
       coalesce(ev.unnormalized, 0) AS unnormalized, coalesce(ag.null_groups, 0) AS null_groups,
       CAST(coalesce(ev.ns, ${zero}) AS VARCHAR) AS normalized, CAST(coalesce(ag.ns, ${zero}) AS VARCHAR) AS aggregate_normalized,
-      coalesce(ev.ns, ${zero}) = coalesce(ag.ns, ${zero}) AS normalized_equal
+      coalesce(ev.ns, ${zero}) = coalesce(ag.ns, ${zero}) AS normalized_equal,
+      CAST(NULL AS VARCHAR) AS currencies
     FROM ev, ag`;
 }
 

@@ -26,6 +26,11 @@ export function checkedPartitions(ctx: AssetCheckContext, extra: readonly string
 }
 
 export const count = (row: ProfileRow | undefined, column: string): number => Number(row?.[column] ?? 0);
+/** A profile's amount with its billing currency (`min_credit` + `min_credit_currency`). */
+const billed = (row: ProfileRow | undefined, column: string): string => {
+  const currency = row?.[`${column}_currency`];
+  return `${String(row?.[column])}${currency ? ` ${String(currency)}` : ''}`;
+};
 const share = (part: number, whole: number): string => (whole === 0 ? '0' : (part / whole).toFixed(4));
 
 /** The contract of billing_events: these columns with exactly these types (money never DOUBLE). */
@@ -170,7 +175,7 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
     checks.push(
       perPartition(
         'credit_usage_range',
-        `credit_usage within ${bounds}; refunds (negative amounts) at most ${r.max_refund_share} of events`,
+        `credit_usage within ${bounds} (in each event's own currency); refunds (negative amounts) at most ${r.max_refund_share} of events`,
         r.severity,
         (row, partition) => {
           const events = count(row, 'events');
@@ -179,7 +184,7 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
           const refundShare = events === 0 ? 0 : refunds / events;
           const problems = [
             outside > 0
-              ? `${outside} amount(s) outside ${bounds} (min ${row?.min_credit}, max ${row?.max_credit})`
+              ? `${outside} amount(s) outside ${bounds} in the event's own currency (min ${billed(row, 'min_credit')}, max ${billed(row, 'max_credit')})`
               : null,
             refundShare > r.max_refund_share
               ? `${refunds} refund(s) of ${events} events, share ${share(refunds, events)} > ${r.max_refund_share}`

@@ -25,6 +25,7 @@ const days = z.number().int().min(1).max(366);
 const amount = z
   .string()
   .regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'must be a decimal with at most 12 integer and 6 fraction digits');
+const nonNegativeAmount = amount.refine((v) => !v.startsWith('-'), 'must not be negative');
 const ACCEPTED_COLUMNS = ['region', 'service_tier', 'operation_type', 'resource_type', 'currency'] as const;
 const anomaly = {
   window_days: days,
@@ -68,7 +69,11 @@ const QualityConfigSchema = z
         duplicate_file: z.object({ ...base, on_duplicate: z.enum(['reject', 'load']) }).strict(),
       })
       .strict(),
-    anomalies: z.object({ spend: z.object({ ...anomaly, min_spend: amount }).strict() }).strict(),
+    anomalies: z
+      .object({
+        spend: z.object({ ...anomaly, min_spend: amount, min_deviation: nonNegativeAmount }).strict(),
+      })
+      .strict(),
   })
   .strict();
 
@@ -126,6 +131,9 @@ export const DEFAULT_QUALITY_CONFIG: QualityConfig = {
       max_robust_z: 5,
       min_relative_change: 1,
       min_spend: '1',
+      // Money at stake, in the reporting currency: below it a day is noise for a finance reader
+      // (a small account's day swings by tens of units on a few large charges; see docs/quality.md).
+      min_deviation: '100',
     },
   },
 };

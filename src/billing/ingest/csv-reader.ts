@@ -1,3 +1,4 @@
+import { detectDelimiter } from './delimiter.js';
 import { ESCAPED, ESCAPED_ALL, escapedByte, Utf8Decoder } from './utf8-decoder.js';
 
 /**
@@ -20,6 +21,12 @@ export interface CsvReadOptions {
    * quote or a file with no line breaks would make the reader buffer the rest of a multi-GB file.
    */
   maxRecordLength?: number;
+  /**
+   * Field separator (one character, default `,`), or `auto`: chosen from the first line (see
+   * delimiter.ts), and told to `onDelimiter` before the first record.
+   */
+  delimiter?: string;
+  onDelimiter?: (delimiter: string) => void;
 }
 
 const DEFAULT_BATCH_SIZE = 8192;
@@ -28,7 +35,6 @@ const DEFAULT_MAX_RECORD_LENGTH = 1 << 20;
 const MAX_SLICE = 1 << 20;
 
 const QUOTE = 34;
-const COMMA = 44;
 const LF = 10;
 const CR = 13;
 
@@ -57,10 +63,28 @@ export async function* readCsvRecords(
   if (!Number.isInteger(maxRecordLength) || maxRecordLength < 1) {
     throw new RangeError(`invalid maxRecordLength ${maxRecordLength}`);
   }
-  const parser = new Parser(batchSize, maxRecordLength);
+  let parser: Parser | null = null;
+  let invalidBytes = false;
   const decoder = new Utf8Decoder(() => {
-    parser.invalidBytes = true;
+    invalidBytes = true;
+    if (parser) parser.invalidBytes = true;
   });
+  // With `auto`, text is held back until the first line is complete, so the header decides the delimiter.
+  let held = '';
+  const start = (text: string): Parser => {
+    let delimiter = options?.delimiter ?? ',';
+    if (delimiter === 'auto') {
+      const nl = text.indexOf('\n');
+      delimiter = detectDelimiter(nl === -1 ? text : text.slice(0, nl));
+      options?.onDelimiter?.(delimiter);
+    }
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+      throw new RangeError(`invalid delimiter ${JSON.stringify(delimiter)}`);
+    }
+    const started = new Parser(batchSize, maxRecordLength, delimiter);
+    started.invalidBytes = invalidBytes;
+    return started;
+  };
   let atStart = true;
   for await (const chunk of input) {
     let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
@@ -69,6 +93,13 @@ export async function* readCsvRecords(
       atStart = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
+    if (parser === null) {
+      held += text;
+      if (held.indexOf('\n') === -1 && held.length <= maxRecordLength) continue;
+      text = held;
+      held = '';
+      parser = start(text);
+    }
     for (let off = 0; off < text.length; off += MAX_SLICE) {
       parser.feed(off === 0 && text.length <= MAX_SLICE ? text : text.slice(off, off + MAX_SLICE));
       yield* parser.takeReady();
@@ -76,6 +107,10 @@ export async function* readCsvRecords(
   }
   let tail = decoder.end();
   if (atStart && tail.charCodeAt(0) === 0xfeff) tail = tail.slice(1);
+  if (parser === null) {
+    tail = held + tail;
+    parser = start(tail);
+  }
   parser.finish(tail);
   yield* parser.takeReady();
   const rest = parser.takeRest();
@@ -97,9 +132,14 @@ class Parser {
   /** Discarding the rest of an over-long line up to its line break. */
   private skipping = false;
 
-  constructor(batchSize: number, maxRecordLength: number) {
+  private readonly delimiter: string;
+  private readonly delimiterCode: number;
+
+  constructor(batchSize: number, maxRecordLength: number, delimiter: string) {
     this.batchSize = batchSize;
     this.maxRecordLength = maxRecordLength;
+    this.delimiter = delimiter;
+    this.delimiterCode = delimiter.charCodeAt(0);
   }
 
   /** Full batches completed so far. */
@@ -181,7 +221,7 @@ class Parser {
         nl = len;
       }
       if (quote !== -1 && quote < nl) {
-        const rec = parseQuotedRecord(text, pos, final);
+        const rec = parseQuotedRecord(text, pos, final, this.delimiterCode);
         if (rec === null) break;
         const record: CsvRecord = { line, fields: rec.fields, raw: rec.raw };
         if (rec.error !== undefined) record.error = rec.error;
@@ -195,7 +235,7 @@ class Parser {
       if (end > pos && text.charCodeAt(end - 1) === CR) end--;
       if (end > pos) {
         const raw = text.slice(pos, end);
-        this.push({ line, fields: raw.split(','), raw });
+        this.push({ line, fields: raw.split(this.delimiter), raw });
       }
       line++;
       pos = nl + 1;
@@ -256,7 +296,12 @@ function failed(text: string, start: number, end: number, next: number, error: s
  * Full RFC 4180 state machine for a record that contains a quote somewhere. Returns null when the record
  * may continue beyond `text` and more input is expected (`final` false).
  */
-function parseQuotedRecord(text: string, start: number, final: boolean): SlowRecord | null {
+function parseQuotedRecord(
+  text: string,
+  start: number,
+  final: boolean,
+  delimiter: number,
+): SlowRecord | null {
   const len = text.length;
   const fields: string[] = [];
   let i = start;
@@ -289,7 +334,7 @@ function parseQuotedRecord(text: string, start: number, final: boolean): SlowRec
         return { fields, raw: text.slice(start, len), error: undefined, next: len };
       }
       const c = text.charCodeAt(i);
-      if (c === COMMA) {
+      if (c === delimiter) {
         i++;
         continue;
       }
@@ -310,9 +355,9 @@ function parseQuotedRecord(text: string, start: number, final: boolean): SlowRec
       }
       return failed(text, start, nl, nl + 1, 'unexpected character after closing quote');
     }
-    // Unquoted field: runs to the next comma or line break; quotes inside it are literal.
+    // Unquoted field: runs to the next delimiter or line break; quotes inside it are literal.
     let nl = text.indexOf('\n', i);
-    const comma = text.indexOf(',', i);
+    const comma = text.indexOf(String.fromCharCode(delimiter), i);
     if (comma !== -1 && (nl === -1 || comma < nl)) {
       fields.push(text.slice(i, comma));
       i = comma + 1;

@@ -18,23 +18,58 @@ export const CREATE_LISTING = [
 export const DROP_LISTING = 'DROP TABLE source_listing';
 
 /**
- * Files seen before: refresh what we know; a new version, a failed load or a forced partition needs
- * loading. A retracted file stays out until it changes, forced range or not. A key that cannot be a
- * billing file is recorded as rejected with its reason, and never loaded.
+ * What a listed file's row becomes (alias `f` the inventory, `l` the listing, `$1`/`$2` a forced
+ * range): a new version, a failed load or a forced partition needs loading. A retracted file stays
+ * out until it changes, forced range or not. A key that cannot be a billing file is recorded as
+ * rejected with its reason, and never loaded. One definition for the update and the diff below.
+ */
+const NEXT_NEEDS_LOAD = `l.problem IS NULL AND (f.needs_load
+      OR (l.version IS DISTINCT FROM f.loaded_version AND l.version IS DISTINCT FROM f.rejected_version)
+      OR (f.status <> 'retracted' AND coalesce(l.partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE), false)))`;
+const NEXT_STATUS = `CASE WHEN l.problem IS NOT NULL THEN 'rejected'
+      WHEN f.status = 'missing' THEN (CASE WHEN f.loaded_version IS NULL THEN 'pending' ELSE 'loaded' END)
+      ELSE f.status END`;
+const NEXT_REJECTED_VERSION = 'CASE WHEN l.problem IS NOT NULL THEN l.version ELSE f.rejected_version END';
+const NEXT_ERROR = 'CASE WHEN l.problem IS NOT NULL THEN l.problem ELSE f.error END';
+
+/** A known file whose row the listing changes (its `last_seen_at` aside). */
+const KNOWN_FILE_CHANGES = `(l.size IS DISTINCT FROM f.size OR l.version IS DISTINCT FROM f.version
+    OR (${NEXT_NEEDS_LOAD}) IS DISTINCT FROM f.needs_load
+    OR (${NEXT_STATUS}) IS DISTINCT FROM f.status
+    OR (${NEXT_REJECTED_VERSION}) IS DISTINCT FROM f.rejected_version
+    OR (${NEXT_ERROR}) IS DISTINCT FROM f.error)`;
+
+/**
+ * Files seen before whose row the listing changes. Only those are written, `last_seen_at` with
+ * them: a listing that changes nothing writes no row (issue 12: a no-op run costs no per-file
+ * writes), so `last_seen_at` is the last listing that changed what the inventory knows of the file.
  */
 export const UPDATE_KNOWN_FILES = `UPDATE billing_files f SET
     size = l.size,
     version = l.version,
     last_seen_at = utc_now(),
-    needs_load = l.problem IS NULL AND (f.needs_load
-      OR (l.version IS DISTINCT FROM f.loaded_version AND l.version IS DISTINCT FROM f.rejected_version)
-      OR (f.status <> 'retracted' AND coalesce(l.partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE), false))),
-    status = CASE WHEN l.problem IS NOT NULL THEN 'rejected'
-      WHEN f.status = 'missing' THEN (CASE WHEN f.loaded_version IS NULL THEN 'pending' ELSE 'loaded' END)
-      ELSE f.status END,
-    rejected_version = CASE WHEN l.problem IS NOT NULL THEN l.version ELSE f.rejected_version END,
-    error = CASE WHEN l.problem IS NOT NULL THEN l.problem ELSE f.error END
-  FROM source_listing l WHERE f.source_key = l.source_key`;
+    needs_load = ${NEXT_NEEDS_LOAD},
+    status = ${NEXT_STATUS},
+    rejected_version = ${NEXT_REJECTED_VERSION},
+    error = ${NEXT_ERROR}
+  FROM source_listing l WHERE f.source_key = l.source_key AND ${KNOWN_FILE_CHANGES}`;
+
+/**
+ * The listing against the inventory, in one set-based query: new keys, known files the listing
+ * changes, files gone from the source, and what already waits to be loaded. All zero but `pending`
+ * and `missing` means the inventory is up to date and nothing is written.
+ */
+export const LISTING_DIFF = `SELECT
+    (SELECT count(*) FROM source_listing l
+      WHERE NOT EXISTS (SELECT 1 FROM billing_files f WHERE f.source_key = l.source_key)) AS new_keys,
+    (SELECT count(*) FROM source_listing l
+      WHERE l.problem IS NULL AND NOT EXISTS (SELECT 1 FROM billing_files f WHERE f.source_key = l.source_key)) AS new_files,
+    (SELECT count(*) FROM source_listing l JOIN billing_files f ON f.source_key = l.source_key
+      WHERE ${KNOWN_FILE_CHANGES}) AS changed_files,
+    (SELECT count(*) FROM billing_files WHERE status NOT IN ('missing', 'retracting', 'retracted')
+      AND source_key NOT IN (SELECT source_key FROM source_listing)) AS gone_files,
+    (SELECT count(*) FROM billing_files WHERE needs_load) AS pending_files,
+    (SELECT count(*) FROM billing_files WHERE status = 'missing') AS missing_files`;
 
 export const INSERT_NEW_FILES = `INSERT INTO billing_files
     (source_key, partition, size, version, status, needs_load, first_seen_at, last_seen_at, rejected_version, error)
@@ -58,6 +93,8 @@ export const MARK_MISSING_FILES = `UPDATE billing_files SET status = 'missing', 
 export const FORCE_RANGE = `UPDATE billing_files SET needs_load = true
   WHERE partition BETWEEN CAST($1 AS DATE) AND CAST($2 AS DATE) AND status NOT IN ('missing', 'retracted')
     AND NOT needs_load`;
+
+export const MISSING_COUNT = "SELECT count(*) AS n FROM billing_files WHERE status = 'missing'";
 
 export const FILES_TO_LOAD = `SELECT source_key, version, CAST(partition AS VARCHAR) AS partition, size,
     loaded_version IS NOT NULL AS replaces, status = 'retracting' AS retract

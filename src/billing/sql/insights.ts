@@ -21,14 +21,19 @@ export interface InsightOptions {
 
 const ANOMALY_COLUMNS = `entity_type VARCHAR, entity VARCHAR, day DATE, normalized_spend DECIMAL(38,6),
   baseline_median DECIMAL(38,6), baseline_mad DECIMAL(38,6), history_days BIGINT, robust_z DECIMAL(38,2),
-  direction VARCHAR`;
+  direction VARCHAR, deviation DECIMAL(38,6)`;
 
 /**
- * Spend anomalies: per user and per region, each day's normalized spend against the median and MAD
- * of the entity's active days in the trailing window (see checks/robust-z.ts for the rule). The
- * window is a self-join (`hist`: every scored row with each of its window's values), as PostgreSQL
- * has no median and no ordered-set window functions; MAD is the median of the absolute deviations
- * from that median.
+ * Spend anomalies: per user and per region, each day's normalized spend (reporting currency)
+ * against the median and MAD of the entity's known days in the trailing window (see
+ * checks/robust-z.ts for the statistical rule). On top of the statistics, the money at stake
+ * (`deviation` = spend − median, exact DECIMAL) must reach `min_deviation`: a small account's day
+ * swings by several times its median on a few large charges, which is noise to a finance reader,
+ * and on the demo's random data the statistics alone flag hundreds of such days. Days whose spend
+ * is unknown (an event lacks an FX rate) are neither scored nor used as history: unknown is not zero.
+ * The list is ranked by money at stake. The window is a self-join (`hist`: every scored row with
+ * each of its window's values), as PostgreSQL has no median and no ordered-set window functions;
+ * MAD is the median of the absolute deviations from that median.
  */
 export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySeries: boolean): string {
   if (!withDailySeries) {
@@ -39,6 +44,7 @@ export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySerie
     settings,
   );
   const minSpend = `CAST('${settings.min_spend}' AS DECIMAL(38,6))`;
+  const minDeviation = `CAST('${settings.min_deviation}' AS DECIMAL(38,6))`;
   const entity = (a: string, b: string) =>
     `${a}.entity_type = ${b}.entity_type AND ${a}.entity = ${b}.entity`;
   return `CREATE TABLE insights_spend_anomalies AS
@@ -67,16 +73,18 @@ export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySerie
     ),
     scored AS (
       SELECT s.entity_type, s.entity, s.day, s.spend, coalesce(t.history_days, 0) AS history_days,
-        t.baseline, t.spread
+        t.baseline, t.spread, s.spend - CAST(t.baseline AS DECIMAL(38,6)) AS deviation
       FROM series s LEFT JOIN stats t ON ${entity('t', 's')} AND t.day = s.day
     )
     SELECT entity_type, entity, day, spend AS normalized_spend,
       CAST(baseline AS DECIMAL(38,6)) AS baseline_median, CAST(spread AS DECIMAL(38,6)) AS baseline_mad, history_days,
       CAST(round(${rule.z}, 2) AS DECIMAL(38,2)) AS robust_z,
-      CASE WHEN spend > baseline THEN 'spike' ELSE 'drop' END AS direction
+      CASE WHEN spend > baseline THEN 'spike' ELSE 'drop' END AS direction,
+      CAST(deviation AS DECIMAL(38,6)) AS deviation
     FROM scored
     WHERE ${rule.anomalous} AND greatest(abs(spend), abs(baseline)) >= ${minSpend}
-    ORDER BY abs(CAST(spend - baseline AS DOUBLE PRECISION)) DESC, entity_type, entity, day`;
+      AND abs(deviation) >= ${minDeviation}
+    ORDER BY abs(deviation) DESC, entity_type, entity, day`;
 }
 
 /** Day-over-day change of `column` in percent, 2 decimals (statistics, in DOUBLE). */

@@ -8,6 +8,7 @@ import { toTable } from '../format.js';
 interface ChecksFlags extends CommonOptions {
   partition?: string;
   failed?: boolean;
+  all?: boolean;
   history?: boolean;
   limit: string;
   format: string;
@@ -24,17 +25,67 @@ const COLUMNS = [
   'message',
 ];
 
+/** A cell as read: the whole asset for an unpartitioned result, `-` for nothing, never `NULL`. */
+function cell(r: Row, column: string): Cell {
+  if (column === 'status') return r.passed ? 'pass' : 'FAIL';
+  const value = r[column] ?? null;
+  if (value !== null && value !== '') return value;
+  return column === 'partition' ? '(whole asset)' : '-';
+}
+
+const table = (rows: readonly Row[]) =>
+  toTable(
+    COLUMNS,
+    rows.map((r) => COLUMNS.map((c) => cell(r, c))),
+  );
+
+/** Failures first, errors before warnings; then asset, partition and check, as stored. */
+const bySeverity = (a: Row, b: Row) =>
+  Number(a.passed) - Number(b.passed) || (a.severity === 'error' ? 0 : 1) - (b.severity === 'error' ? 0 : 1);
+
+/**
+ * The default view: counts by severity and status, then only what needs attention (failures, errors
+ * first); passing results are a count. 400 lines of "pass" hide the one line that matters.
+ */
+export function checksSummary(rows: readonly Row[]): string {
+  const count = (severity: string, passed: boolean) =>
+    rows.filter((r) => r.severity === severity && Boolean(r.passed) === passed).length;
+  const failing = rows.filter((r) => !r.passed).sort(bySeverity);
+  const passing = rows.length - failing.length;
+  const errors = count('error', false);
+  const lines = [
+    `${rows.length} check result(s): ${failing.length} failing (${errors} error, ${failing.length - errors} warn), ${passing} passing`,
+    '',
+    toTable(
+      ['severity', 'failing', 'passing'],
+      ['error', 'warn'].map((s) => [s, count(s, false), count(s, true)]),
+    ),
+  ];
+  if (failing.length > 0) lines.push('', 'Failing (errors first)', table(failing));
+  else lines.push('', 'No failing checks.');
+  if (passing > 0) {
+    lines.push(
+      '',
+      `${passing} passing result(s) not listed: --all lists every result, --format json prints them all.`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function registerChecks(program: Command): void {
   commonOptions(
     program
       .command('checks')
-      .description('Data quality check results: the latest verdict of each check on each partition')
+      .description(
+        'Data quality check results: a summary with the failing checks first (the latest verdict of each check on each partition)',
+      )
       .argument('[asset]', 'only this asset')
       .option('--partition <day>', 'only this partition (YYYY-MM-DD)')
       .option('--failed', 'only failing checks')
+      .option('--all', 'list every result, passing ones too, instead of the summary')
       .option('--history', 'every evaluation, newest first, instead of the latest per check and partition')
       .option('--limit <n>', 'with --history: how many results', '100')
-      .option('--format <format>', 'table | json', 'table'),
+      .option('--format <format>', 'table | json (json: every result, as stored)', 'table'),
   )
     .addHelpText(
       'after',
@@ -44,6 +95,7 @@ A failed "error" check withholds its partition from downstream assets until it p
 
 Examples:
   $ billing-pipeline checks
+  $ billing-pipeline checks --all
   $ billing-pipeline checks billing_events --partition 2025-04-23
   $ billing-pipeline checks --failed --format json
   $ billing-pipeline checks daily_aggregates --history --limit 20`,
@@ -75,13 +127,16 @@ Examples:
         );
         return;
       }
-      const cells = rows.map((r) =>
-        COLUMNS.map((c): Cell => (c === 'status' ? (r.passed ? 'pass' : 'FAIL') : (r[c] ?? null))),
-      );
+      if (!flags.all && !flags.history && !flags.failed) {
+        process.stdout.write(`${checksSummary(rows)}\n`);
+        return;
+      }
+      // History stays newest first; a list of latest results shows failures first.
+      const listed = flags.history ? rows : [...rows].sort(bySeverity);
       const failing = rows.filter((r) => r.passed === false);
       const blocking = failing.filter((r) => r.severity === 'error').length;
       process.stdout.write(
-        `${toTable(COLUMNS, cells)}\n\n${rows.length} result(s), ${failing.length} failing (${blocking} error, ${failing.length - blocking} warn)\n`,
+        `${table(listed)}\n\n${rows.length} result(s), ${failing.length} failing (${blocking} error, ${failing.length - blocking} warn)\n`,
       );
     });
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { assetLineage, partitionLineage } from '../../billing/lineage.js';
+import type { Cell } from '../../warehouse/warehouse.js';
 import { type CommonOptions, commonOptions, UsageError, withRuntime } from '../context.js';
-import { toTable } from '../format.js';
+import { shownText, toTable } from '../format.js';
 
 export function registerLineage(program: Command): void {
   commonOptions(
@@ -27,14 +28,16 @@ Examples:
         const sample = Number(flags.rows);
         if (!Number.isInteger(sample) || sample < 0)
           throw new UsageError(`--rows must be a whole number; got "${flags.rows}"`);
-        const result = await withRuntime(flags, async (runtime) =>
-          flags.partition
-            ? partitionLineage(runtime, asset, flags.partition, sample)
-            : {
-                ...assetLineage(runtime.graph, asset),
-                materializations: await runtime.ledger.partitionMaterializations(asset, null),
-              },
-        );
+        let lastRun: Record<string, unknown> | undefined;
+        const result = await withRuntime(flags, async (runtime) => {
+          if (flags.partition) return partitionLineage(runtime, asset, flags.partition, sample);
+          const lineage = assetLineage(runtime.graph, asset);
+          lastRun = (await runtime.ledger.latestAssetRuns()).find((r) => r.asset === asset);
+          return {
+            ...lineage,
+            materializations: await runtime.ledger.partitionMaterializations(asset, null),
+          };
+        });
         if (flags.format === 'json') {
           process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           return;
@@ -51,6 +54,15 @@ Examples:
           out.push(
             '',
             `No data for ${result.partition}: no run has materialized this partition and no source file is behind it.`,
+          );
+        }
+        if (!('files' in result) && result.materializations.length === 0) {
+          // A partitioned asset's materializations are per day: say where they are, or that none is.
+          out.push(
+            '',
+            lastRun
+              ? `last run ${shownText(lastRun.run_id as Cell)}: ${shownText(lastRun.status as Cell)} at ${shownText(lastRun.finished_at as Cell)}; one day's runs and files: billing-pipeline lineage ${result.asset} --partition YYYY-MM-DD`
+              : `${result.asset} has never been materialized; run: billing-pipeline materialize`,
           );
         }
         const section = (title: string, rows: readonly Record<string, unknown>[], cols: string[]) => {

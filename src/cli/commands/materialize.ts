@@ -4,7 +4,7 @@ import { type DayRange, parseDayRange } from '../../orchestrator/days.js';
 import type { RunRequest, RunSummary } from '../../orchestrator/run-executor.js';
 import type { Runtime } from '../../runtime.js';
 import { materializeOnQueue } from '../../scale-out.js';
-import { checkHandoff, type DaemonClient } from '../../server/daemon-client.js';
+import type { DaemonClient } from '../../server/daemon-client.js';
 import {
   type CommonOptions,
   cliConfig,
@@ -15,6 +15,8 @@ import {
 } from '../context.js';
 import { escapeControlChars } from '../format.js';
 import { runReporter } from '../progress.js';
+import { emptyRangeMessage, sourceFilesInRange } from '../range-files.js';
+import { type RejectedFile, rejectedFilesBlock, runRejectedFiles } from '../rejected-files.js';
 
 interface MaterializeFlags extends CommonOptions {
   /** Commander's negation of --no-wait: false when the command should return once the run is queued. */
@@ -25,6 +27,8 @@ interface MaterializeFlags extends CommonOptions {
   fullRefresh?: boolean;
   upstream?: boolean;
   runKey?: string;
+  /** backfill: run even when the source holds no files for the range. */
+  allowEmpty?: boolean;
 }
 
 function rangeFrom(flags: { from?: string; to?: string }): DayRange | null {
@@ -35,6 +39,7 @@ function rangeFrom(flags: { from?: string; to?: string }): DayRange | null {
 
 /** Prints the outcome and sets the exit code: 0 on success (even with rejected rows), 1 when the run failed. */
 async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promise<void> {
+  let rejected: RejectedFile[] = [];
   const summary: RunSummary | null = await withRuntime(flags, async (runtime) => {
     for (const name of request.selection ?? []) runtime.graph.get(name);
     if (runtime.scaleOut && flags.wait === false) {
@@ -55,7 +60,7 @@ async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promi
       const options = { emitter: runReporter(), signal: controller.signal };
       // Scale-out: the workers run it; this process queues it and follows it in the ledger.
       const { queue } = runtime.config;
-      return runtime.scaleOut
+      const done = runtime.scaleOut
         ? await materializeOnQueue(await runtime.scaleOut(), runtime.ledger, request, {
             ...options,
             notice: (line) => process.stderr.write(`note: ${line}\n`),
@@ -63,6 +68,10 @@ async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promi
             waitTimeoutMs: queue.waitTimeoutSeconds * 1000,
           })
         : await runtime.materialize(request, options);
+      const metadata = done.assets.find((a) => a.asset === 'billing_events')?.result?.metadata ?? {};
+      if (Number(metadata.rejectedFiles ?? 0) > 0)
+        rejected = await runRejectedFiles(runtime.warehouse, done.runId);
+      return done;
     } finally {
       process.off('SIGINT', onSignal);
     }
@@ -94,6 +103,8 @@ async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promi
   }
   // File keys and error texts come from the data: no control character reaches the terminal raw.
   process.stdout.write(`${escapeControlChars(parts.join(', '))}\n`);
+  if (rejectedFiles > 0)
+    process.stdout.write(`${rejectedFilesBlock(rejectedFiles, rejected, process.stdout.isTTY === true)}\n`);
   // Not a failure: no FX source is configured, so some amounts have no reporting-currency value.
   if (typeof events.fxNotice === 'string')
     process.stderr.write(`notice: ${escapeControlChars(events.fxNotice)}\n`);
@@ -132,10 +143,12 @@ Examples:
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+      const range = rangeFrom(flags);
+      if (range) await warnIfEmpty(flags, range);
       await runAndReport(flags, {
         selection,
         withUpstream: flags.upstream,
-        range: rangeFrom(flags),
+        range,
         fullRefresh: flags.fullRefresh,
         trigger: 'cli',
         runKey: flags.runKey,
@@ -151,6 +164,7 @@ export function registerBackfill(program: Command): void {
       .option('--from <day>', 'first day (YYYY-MM-DD)')
       .option('--to <day>', 'last day (YYYY-MM-DD)')
       .option('--config <file>', 'YAML with ops.billing_files.config.{from_date,to_date}')
+      .option('--allow-empty', 'run even when the source holds no files for the range')
       .option('--no-wait', 'scale-out mode: return once the partition runs are queued'),
     true,
     false,
@@ -171,6 +185,19 @@ Examples:
         ? await (await import('../backfill-config.js')).readBackfillConfig(rangeFile)
         : rangeFrom(flags);
       if (!range) throw new UsageError('backfill needs --from and --to, or --config');
+      const found = await sourceFilesInRange(cliConfig(flags), range);
+      if (found && found.inRange === 0) {
+        if (!flags.allowEmpty) {
+          process.stderr.write(
+            `error: ${escapeControlChars(emptyRangeMessage(found, range, 'nothing to backfill'))}; add --allow-empty to run it anyway\n`,
+          );
+          process.exitCode = 1;
+          return;
+        }
+        process.stderr.write(
+          `warning: ${escapeControlChars(emptyRangeMessage(found, range, 'running anyway (--allow-empty)'))}\n`,
+        );
+      }
       if (cliConfig(flags).databaseUrl) {
         await withRuntime(flags, (runtime) =>
           followBackfill(queueTracker(runtime), range, flags.wait !== false),
@@ -179,6 +206,7 @@ Examples:
       }
       const daemon = await daemonFor(flags);
       if (daemon) {
+        const { checkHandoff } = await import('../../server/daemon-client.js');
         await checkHandoff(
           daemon,
           cliConfig(flags),
@@ -194,6 +222,15 @@ Examples:
         tags: { backfill: `${range.from}..${range.to}` },
       });
     });
+}
+
+/** A reprocess of days without source files rebuilds nothing from new data: said before it runs. */
+async function warnIfEmpty(flags: MaterializeFlags, range: DayRange): Promise<void> {
+  const found = await sourceFilesInRange(cliConfig(flags), range);
+  if (found && found.inRange === 0)
+    process.stderr.write(
+      `warning: ${escapeControlChars(emptyRangeMessage(found, range, 'the reprocess finds nothing to load'))}\n`,
+    );
 }
 
 /** Where a tracked backfill lives: the daemon (embedded mode) or the ledger and job queue (scale-out). */

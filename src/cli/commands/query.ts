@@ -36,6 +36,7 @@ shown as visible escapes such as \x1b; redirect to a file or a pipe for the exac
 
 table shows control characters in values as visible escapes (\x1b, \r, \t, \u202e), so data
 cannot move the cursor, recolour or retitle your terminal. json escapes them as JSON does (\u001b).
+table shows NULL as —, and "(no rows)" under the header of an empty result.
 
 The DuckDB file is opened read-only (so query works on a read-only mount and beside other
 readers); only SQL that writes reopens it read-write.
@@ -54,6 +55,7 @@ Examples:
         process.stdout.write(
           `${formatResult({ columns: result.columns, rows: result.rows as Row[] }, format, output)}\n`,
         );
+        if (format === 'table' && result.rows.length === 0) process.stdout.write('(no rows)\n');
         if (result.truncated)
           process.stderr.write(
             "note: only the first 10,000 rows are shown (the daemon's limit); add LIMIT/OFFSET\n",
@@ -65,6 +67,8 @@ Examples:
         (await queryReadOnly(config, sql)) ??
         (await withRuntime(flags, (runtime) => runtime.warehouse.query(sql)));
       process.stdout.write(`${formatResult(result, format, output)}\n`);
+      // A table of headers alone reads like a misprint; JSON ([]) and CSV (the header) say it already.
+      if (format === 'table' && result.rows.length === 0) process.stdout.write('(no rows)\n');
     });
 }
 

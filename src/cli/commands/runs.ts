@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
 import { DEFAULT_QUALITY_CONFIG } from '../../billing/checks/quality-config.js';
-import { DaemonError } from '../../server/daemon-client.js';
 import type { Row } from '../../warehouse/warehouse.js';
 import { type CommonOptions, commonOptions, daemonFor, UsageError, withRuntime } from '../context.js';
-import { cellText, escapeControlChars, toTable } from '../format.js';
+import { ABSENT, cellText, escapeControlChars, shownText, toTable } from '../format.js';
+
+/** The daemon's "not found" (its client loads only when a daemon runs). */
+async function isNotFound(error: unknown): Promise<boolean> {
+  const { DaemonError } = await import('../../server/daemon-client.js');
+  return error instanceof DaemonError && error.status === 404;
+}
+
 import { formatFlag } from './sensors.js';
 
 export function registerRuns(program: Command): void {
@@ -28,6 +34,10 @@ export function registerRuns(program: Command): void {
         : await withRuntime(flags, (runtime) => runtime.ledger.listRuns(limit));
       if (flags.format === 'json') {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write('No runs yet; start one with: billing-pipeline materialize\n');
         return;
       }
       const headers = [
@@ -58,8 +68,8 @@ export function registerRuns(program: Command): void {
     const options = { ...runs.opts(), ...flags };
     const daemon = await daemonFor(options);
     const detail: { run: Row; assets: Row[]; events: Row[] } | null = daemon
-      ? ((await daemon.run(runId).catch((error: unknown) => {
-          if (error instanceof DaemonError && error.status === 404) return null;
+      ? ((await daemon.run(runId).catch(async (error: unknown) => {
+          if (await isNotFound(error)) return null;
           throw error;
         })) as { run: Row; assets: Row[]; events: Row[] } | null)
       : await withRuntime(options, (runtime) => runtime.ledger.getRun(runId));
@@ -76,8 +86,8 @@ export function registerRuns(program: Command): void {
     }
     const { run, assets, events } = detail;
     const out = [
-      `run ${cellText(run.run_id)}  ${cellText(run.status)}  trigger=${cellText(run.trigger)}`,
-      `started ${cellText(run.started_at)}  finished ${cellText(run.finished_at)}  ${cellText(run.duration_ms)} ms`,
+      `run ${shownText(run.run_id)}  ${shownText(run.status)}  trigger=${shownText(run.trigger)}`,
+      `started ${shownText(run.started_at)}  finished ${shownText(run.finished_at)}  ${run.duration_ms === null || run.duration_ms === undefined ? ABSENT : `${cellText(run.duration_ms)} ms`}`,
     ];
     if (run.partition_from)
       out.push(`partitions ${cellText(run.partition_from)} .. ${cellText(run.partition_to)}`);
@@ -110,8 +120,8 @@ export function registerRuns(program: Command): void {
     const options = { ...runs.opts(), ...flags };
     const daemon = await daemonFor(options);
     if (daemon) {
-      const { canceled } = await daemon.cancelRun(runId).catch((error: unknown) => {
-        if (error instanceof DaemonError && error.status === 404)
+      const { canceled } = await daemon.cancelRun(runId).catch(async (error: unknown) => {
+        if (await isNotFound(error))
           throw new UsageError(`no run "${runId}"; list runs with: billing-pipeline runs`);
         throw error;
       });
@@ -172,7 +182,7 @@ function configLines(config: Record<string, unknown> | null): string[] {
   );
   const lines = flatten(settings, '', []).map(
     ([key, value]) =>
-      `  ${key}: ${value === null || value === undefined ? 'not set' : cellText(value as never)}`,
+      `  ${key}: ${value === null || value === undefined ? 'not set' : escapeControlChars(cellText(value as never))}`,
   );
   lines.push(
     changed.length === 0

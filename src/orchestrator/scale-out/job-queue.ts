@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Cell } from '../../warehouse/warehouse.js';
+import {
+  NOTIFY_SQL,
+  QUEUE_CHANNEL,
+  QueueListener,
+  type QueueSignal,
+  signalPayload,
+} from './queue-signals.js';
 
 /** Where pg-boss keeps its tables: its own schema, beside the warehouse's. */
 export const QUEUE_SCHEMA = 'billing_queue';
@@ -26,7 +34,10 @@ export interface QueueSettings {
   retryDelaySeconds: number;
   /** How often pg-boss looks for expired jobs (seconds). */
   maintenanceIntervalSeconds: number;
-  /** How often an idle worker asks for work (seconds, at least 0.5). */
+  /**
+   * How often an idle worker asks for work (seconds, at least 0.5). Only the fallback: enqueuing
+   * NOTIFYs the workers, which fetch at once (queue-signals.ts).
+   */
   pollingIntervalSeconds: number;
 }
 
@@ -79,9 +90,17 @@ const DEPTH_SQL = `
  * pipeline makes and the status queries pg-boss has no batch API for.
  */
 export class JobQueue {
+  private listener: Promise<QueueListener> | null = null;
+  /** pg-boss worker ids per queue, woken by that queue's NOTIFY. */
+  private readonly wakeable = new Map<string, string[]>();
+  private waking = false;
+
   private constructor(
     readonly boss: PgBoss,
     readonly settings: QueueSettings,
+    /** Enqueue + NOTIFY and complete + NOTIFY, each in one transaction (pg-boss's own pool has no BEGIN). */
+    private readonly pool: pg.Pool,
+    private readonly url: string,
   ) {}
 
   static async open(options: {
@@ -105,7 +124,14 @@ export class JobQueue {
     // pg-boss reconnects by itself.
     boss.on('error', (error) => options.onError?.(error));
     await boss.start();
-    const queue = new JobQueue(boss, settings);
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: 2,
+      application_name: 'billing-pipeline-queue',
+    });
+    // An idle client whose server went away emits here; the next use reconnects.
+    pool.on('error', () => {});
+    const queue = new JobQueue(boss, settings, pool, options.url);
     await queue.createQueues();
     return queue;
   }
@@ -152,11 +178,99 @@ export class JobQueue {
     return this.insert(tasks.map((data) => ({ name: TASK_QUEUE, data })));
   }
 
-  /** Inserts jobs in chunks with ids chosen here, so the caller can follow them. */
+  /**
+   * Inserts jobs in chunks with ids chosen here, so the caller can follow them; each chunk commits
+   * with a NOTIFY that wakes the idle workers (delivered on commit: they find the jobs there).
+   */
   private async insert(jobs: readonly { name: string; data: object }[]): Promise<string[]> {
     const withIds = jobs.map((job) => ({ ...job, id: randomUUID() }));
-    for (let i = 0; i < withIds.length; i += 500) await this.boss.insert(withIds.slice(i, i + 500));
+    for (let i = 0; i < withIds.length; i += 500) {
+      const chunk = withIds.slice(i, i + 500);
+      await this.inTransaction(async (db) => {
+        await this.boss.insert(chunk, { db });
+        for (const queue of new Set(chunk.map((j) => j.name)))
+          await db.executeSql(NOTIFY_SQL, [QUEUE_CHANNEL, signalPayload({ kind: 'jobs', queue })]);
+      });
+    }
     return withIds.map((j) => j.id);
+  }
+
+  /**
+   * Marks a task completed with its output and tells the run's coordinator at once, instead of
+   * at its next look. pg-boss completes the job again when the handler returns: a no-op then (it
+   * only completes active jobs). When this fails the handler goes on and pg-boss records it.
+   */
+  async completeTask(id: string, runId: string, output: object): Promise<void> {
+    await this.inTransaction(async (db) => {
+      await this.boss.complete(TASK_QUEUE, id, output, { db });
+      await db.executeSql(NOTIFY_SQL, [QUEUE_CHANNEL, signalPayload({ kind: 'done', runId })]);
+    });
+  }
+
+  private async inTransaction(fn: (db: PgBoss.Db) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    const db: PgBoss.Db = { executeSql: (text, values) => client.query(text, values) };
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      await fn(db);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch((e: Error) => {
+        broken = e;
+      });
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * pg-boss's `work` (one job at a time, polling every `pollingIntervalSeconds`), woken at once by
+   * the NOTIFY of jobs inserted into `name`. A busy worker only notes the wake-up and fetches again
+   * as soon as its job ends. Without a LISTEN connection it polls, and `onNoListen` is told why.
+   */
+  async work<T extends object>(
+    name: string,
+    handler: (job: PgBoss.Job<T>) => Promise<unknown>,
+    onNoListen?: (error: Error) => void,
+  ): Promise<string> {
+    const polling = { pollingIntervalSeconds: this.settings.pollingIntervalSeconds, batchSize: 1 };
+    const id = await this.boss.work<T>(name, polling, async ([job]) => job && handler(job));
+    const ids = this.wakeable.get(name) ?? [];
+    ids.push(id);
+    this.wakeable.set(name, ids);
+    if (!this.waking) {
+      this.waking = true;
+      await this.onSignal((signal) => {
+        if (signal.kind !== 'jobs') return;
+        for (const worker of this.wakeable.get(signal.queue) ?? []) this.boss.notifyWorker(worker);
+      }).catch((error: Error) => {
+        this.waking = false;
+        onNoListen?.(error);
+      });
+    }
+    return id;
+  }
+
+  /** Stops a worker `work` started. */
+  async offWork(id: string): Promise<void> {
+    for (const ids of this.wakeable.values()) if (ids.includes(id)) ids.splice(ids.indexOf(id), 1);
+    await this.boss.offWork({ id });
+  }
+
+  /**
+   * Calls `handler` on every queue signal (jobs inserted, a task done), from one LISTEN connection
+   * per process. Rejects when that connection cannot be made: polling still works without it.
+   */
+  async onSignal(handler: (signal: QueueSignal) => void): Promise<() => void> {
+    this.listener ??= QueueListener.start(this.url);
+    try {
+      return (await this.listener).on(handler);
+    } catch (error) {
+      this.listener = null;
+      throw error;
+    }
   }
 
   async states(ids: readonly string[]): Promise<Map<string, JobStatus>> {
@@ -190,6 +304,11 @@ export class JobQueue {
       wait: true,
       timeout: options.timeoutMs ?? 30_000,
     });
+    // After the workers have stopped: a task finishing during the stop still completes through the pool.
+    const listener = this.listener;
+    this.listener = null;
+    await listener?.then((l) => l.close()).catch(() => {});
+    await this.pool.end().catch(() => {});
   }
 }
 

@@ -67,7 +67,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   let coordinating = 0;
   const runs = new QueuedRuns({ graph, ledger, queue });
   const backfills = new Backfills({ warehouse, launcher: runs, allAssets: graph.assets.map((a) => a.name) });
-  const polling = { pollingIntervalSeconds: queue.settings.pollingIntervalSeconds, batchSize: 1 };
   const leases = new RunLeases(queue.boss.getDb(), queue.settings.runLeaseTimeoutSeconds);
   await RunLeases.setup(queue.boss.getDb());
 
@@ -102,6 +101,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       };
       const result = await asset.runTask(context, payload);
       log(`task ${key} of ${name} done in ${Date.now() - started} ms`, { run_id: runId, asset: name });
+      // Completed here with a NOTIFY, so the coordinator looks now rather than at its next poll.
+      await queue.completeTask(job.id, runId, result).catch(() => {});
       return result;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -205,17 +206,19 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const presence = await announceWorker(queue.boss.getDb(), slots.length);
 
   const ids: string[] = [];
+  const noListen = (error: Error) =>
+    log(`no LISTEN connection (${error.message}): the worker finds jobs by polling only`);
   for (let i = 0; i < slots.length; i += 1) {
-    ids.push(await queue.boss.work<TaskJobData>(TASK_QUEUE, polling, async ([job]) => job && runTask(job)));
-    ids.push(await queue.boss.work<RunJobData>(RUN_QUEUE, polling, async ([job]) => job && coordinate(job)));
+    ids.push(await queue.work<TaskJobData>(TASK_QUEUE, runTask, noListen));
+    ids.push(await queue.work<RunJobData>(RUN_QUEUE, coordinate, noListen));
   }
-  ids.push(await queue.boss.work<RunJobData>(DEAD_RUN_QUEUE, polling, async ([job]) => job && markLost(job)));
+  ids.push(await queue.work<RunJobData>(DEAD_RUN_QUEUE, markLost, noListen));
   log(`worker started: ${slots.length} slot(s) on queue ${RUN_QUEUE}/${TASK_QUEUE}`);
 
   return {
     async stop(timeoutMs = 30_000) {
       sweep.stop();
-      for (const id of ids) await queue.boss.offWork({ id }).catch(() => {});
+      for (const id of ids) await queue.offWork(id).catch(() => {});
       handover.abort();
       const deadline = Date.now() + timeoutMs;
       while ((free.length < slots.length || coordinating > 0) && Date.now() < deadline) await sleep(100);

@@ -18,6 +18,7 @@ import {
 import { assetSummaries, PARTITION_CODES, partitionState, partitionStrip } from '../asset-state.js';
 import { MATERIALIZATION_HISTORY } from '../asset-status-sql.js';
 import { HttpError } from '../http-error.js';
+import { registerMaterializeRoute } from './asset-actions.js';
 
 export function registerAssetRoutes(app: App, deps: AppDeps): void {
   const { runtime } = deps;
@@ -137,6 +138,7 @@ export function registerAssetRoutes(app: App, deps: AppDeps): void {
   );
 
   registerCheckRoute(app, runtime);
+  registerMaterializeRoute(app, deps);
 }
 
 function registerCheckRoute(app: App, runtime: Runtime): void {

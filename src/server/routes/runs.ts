@@ -37,7 +37,7 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({
 });
 
 /** Known failures of a submission become 4xx/503 answers instead of 500s. */
-function asHttpError(error: unknown): never {
+export function asHttpError(error: unknown): never {
   if (error instanceof AssetGraphError) throw new HttpError(422, 'unknown_asset', error.message);
   if (error instanceof RangeError || error instanceof BackfillError)
     throw new HttpError(422, 'invalid_range', error.message);
@@ -45,7 +45,7 @@ function asHttpError(error: unknown): never {
   throw error;
 }
 
-function rangeOf(from: string | undefined, to: string | undefined): DayRange | null {
+export function rangeOf(from: string | undefined, to: string | undefined): DayRange | null {
   if (from === undefined && to === undefined) return null;
   if (from === undefined || to === undefined)
     throw new HttpError(400, 'invalid_request', '"from" and "to" go together');

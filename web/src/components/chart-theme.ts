@@ -48,3 +48,33 @@ export function tooltipStyle(colors: ChartColors) {
     itemStyle: { color: colors.text },
   };
 }
+
+/**
+ * Known categories (the export format's operation types) get a fixed palette slot, so "compute"
+ * keeps its colour whatever the filters leave on screen; any other key gets a slot from a hash of
+ * its text, which is equally stable. A colour is never picked by position in the filtered set.
+ */
+const FIXED_SLOTS: Record<string, number> = {
+  compute: 0,
+  storage: 1,
+  read: 2,
+  write: 3,
+  transfer: 4,
+  query: 5,
+};
+
+export function colorSlot(key: string, slots: number): number {
+  const fixed = FIXED_SLOTS[key];
+  if (fixed !== undefined) return fixed % slots;
+  // FNV-1a: a cheap, well-spread hash, the same in every browser.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % slots;
+}
+
+export function colorFor(colors: ChartColors, key: string): string {
+  return colors.series[colorSlot(key, colors.series.length)] ?? colors.muted;
+}

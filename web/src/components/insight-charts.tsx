@@ -6,17 +6,17 @@ import {
   ComposedChart,
   Legend,
   Line,
-  LineChart,
   Pie,
   PieChart,
+  ReferenceLine,
   ResponsiveContainer,
   Tooltip,
   XAxis,
   YAxis,
 } from 'recharts';
-import { compactMoney, count, exactMoney, moneyText, percent } from '../format.js';
+import { addDays, compactMoney, count, dayIndex, exactMoney, moneyText, percent } from '../format.js';
 import type { BreakdownRow, InsightDay, Money } from '../types.js';
-import { tooltipStyle, useChartColors } from './chart-theme.js';
+import { colorFor, tooltipStyle, useChartColors } from './chart-theme.js';
 
 /**
  * The dashboard's charts. Values arrive as exact decimal strings; they become numbers only to be
@@ -30,18 +30,67 @@ const num = (value: unknown) => Number(value ?? 0);
 const drawn = (m: Money) => (m.amount === null ? null : Number(m.amount));
 const axis = (muted: string) => ({ tick: { fontSize: 11, fill: muted }, stroke: 'transparent' });
 
-export function SpendVolumeChart(props: { days: InsightDay[]; currency: string; onDay(day: string): void }) {
+/** The most days a series is filled out to; a wider range is drawn as the days that have data. */
+const MAX_FILLED_DAYS = 1500;
+
+/**
+ * Every day of the range, in order, with its data or null: a day without billing events is "no
+ * data" (drawn as a gap and named), never a zero and never silently left out, which would put
+ * 06-05 beside 06-07. The range is the filter's from/to, or the first to the last day with data.
+ */
+export function fillDays(
+  days: readonly InsightDay[],
+  range: { from?: string | undefined; to?: string | undefined } = {},
+): { day: string; data: InsightDay | null }[] {
+  const first = range.from ?? days[0]?.day;
+  const last = range.to ?? days[days.length - 1]?.day;
+  if (!first || !last || first > last || dayIndex(first, last) > MAX_FILLED_DAYS) {
+    return days.map((d) => ({ day: d.day, data: d }));
+  }
+  const byDay = new Map(days.map((d) => [d.day, d]));
+  const out: { day: string; data: InsightDay | null }[] = [];
+  for (let day = first; day <= last; day = addDays(day, 1)) out.push({ day, data: byDay.get(day) ?? null });
+  return out;
+}
+
+/** The days of a filled series without data, for the note beside the chart. */
+export const missingDays = (filled: ReturnType<typeof fillDays>): string[] =>
+  filled.filter((d) => d.data === null).map((d) => d.day);
+
+/** A dashed mark on each day without data, so the gap reads as "nothing arrived", not as a dip. */
+function noDataMarks(days: readonly string[], color: string, yAxisId?: string) {
+  return days.map((day) => (
+    <ReferenceLine
+      key={`nodata-${day}`}
+      x={day}
+      yAxisId={yAxisId}
+      stroke={color}
+      strokeDasharray="3 3"
+      className="no-data-mark"
+      ifOverflow="extendDomain"
+    />
+  ));
+}
+
+export function SpendVolumeChart(props: {
+  days: InsightDay[];
+  currency: string;
+  range?: { from?: string | undefined; to?: string | undefined };
+  onDay(day: string): void;
+}) {
   const c = useChartColors();
-  const data = props.days.map((d) => ({
-    day: d.day,
-    spend: drawn(d.spend),
-    events: d.event_count,
-    exact: d.spend,
-    unknown: d.unnormalized_events,
+  const filled = fillDays(props.days, props.range);
+  const data = filled.map(({ day, data: d }) => ({
+    day,
+    spend: d ? drawn(d.spend) : null,
+    events: d ? d.event_count : null,
+    exact: d?.spend ?? null,
+    unknown: d?.unnormalized_events ?? 0,
+    noData: d === null,
   }));
   const spendName = `Spend (${props.currency})`;
   return (
-    <div style={{ height: 280 }} data-chart="spend-volume">
+    <div style={{ height: 280 }} data-chart="spend-volume" data-days={data.length}>
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={data} margin={{ top: 8, right: 4, bottom: 0, left: 0 }}>
           <CartesianGrid vertical={false} stroke={c.grid} />
@@ -57,8 +106,9 @@ export function SpendVolumeChart(props: { days: InsightDay[]; currency: string; 
           <Tooltip
             {...tooltipStyle(c)}
             formatter={(value, name, item) => {
+              const p = item.payload as { exact: Money | null; unknown: number; noData: boolean };
+              if (p.noData || p.exact === null) return ['no data (no billing events this day)', name];
               if (name !== spendName) return [count(value), name];
-              const p = item.payload as { exact: Money; unknown: number };
               return p.exact.amount === null
                 ? [`unknown: ${count(p.unknown)} events have no FX rate`, name]
                 : [`${moneyText(p.exact)} (exact ${exactMoney(p.exact)})`, name];
@@ -78,12 +128,13 @@ export function SpendVolumeChart(props: { days: InsightDay[]; currency: string; 
             // The transparent background makes the whole column a target, not just the bar.
             background={{ fill: 'transparent' }}
             onClick={(_entry, index) => {
-              const day = data[index]?.day;
-              if (day) props.onDay(day);
+              const point = data[index];
+              if (point && !point.noData) props.onDay(point.day);
             }}
             style={{ cursor: 'pointer' }}
             isAnimationActive={false}
           />
+          {noDataMarks(missingDays(filled), c.muted, 'spend')}
           <Line
             yAxisId="spend"
             dataKey="spend"
@@ -100,35 +151,74 @@ export function SpendVolumeChart(props: { days: InsightDay[]; currency: string; 
   );
 }
 
-export function SuccessChart(props: { days: InsightDay[]; onDay(day: string): void }) {
+/**
+ * The success-rate axis: from a round step below the lowest day up to exactly 100 %, never past
+ * it (a rate cannot exceed 100 %; recharts' "nice" auto domain drew 102–104 %).
+ */
+export function rateAxis(rates: readonly number[]): { domain: [number, number]; ticks: number[] } {
+  const lowest = rates.length > 0 ? Math.min(...rates) : 0;
+  const step = [0.5, 1, 2, 2.5, 5, 10, 20, 25].find((s) => 100 - 4 * s <= lowest) ?? 25;
+  const from = Math.max(0, 100 - 4 * step);
+  return { domain: [from, 100], ticks: [0, 1, 2, 3, 4].map((i) => from + i * step) };
+}
+
+export function SuccessChart(props: {
+  days: InsightDay[];
+  range?: { from?: string | undefined; to?: string | undefined };
+  onDay(day: string): void;
+}) {
   const c = useChartColors();
-  const data = props.days.map((d) => ({
-    day: d.day,
-    rate: num(d.success_rate) * 100,
-    failures: num(d.failure_count),
+  const filled = fillDays(props.days, props.range);
+  const data = filled.map(({ day, data: d }) => ({
+    day,
+    // A day without events has no rate: a gap, not 0 % and not 100 %.
+    rate: d && d.success_rate !== null ? Math.min(100, num(d.success_rate) * 100) : null,
+    failures: d ? num(d.failure_count) : null,
   }));
+  const yMax = 100;
+  const y = rateAxis(data.flatMap((d) => (d.rate === null ? [] : [d.rate])));
   return (
-    <div style={{ height: 220 }} data-chart="success">
+    <div style={{ height: 220 }} data-chart="success" data-days={data.length}>
       <ResponsiveContainer width="100%" height="100%">
-        <LineChart
-          data={data}
+        <ComposedChart
+          data={data.map((d) => ({ ...d, hit: yMax }))}
           margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
-          onClick={(state) => state?.activeLabel && props.onDay(String(state.activeLabel))}
-          style={{ cursor: 'pointer' }}
         >
           <CartesianGrid vertical={false} stroke={c.grid} />
           <XAxis dataKey="day" {...axis(c.muted)} minTickGap={28} tickFormatter={(d: string) => d.slice(5)} />
           <YAxis
             {...axis(c.muted)}
-            domain={['auto', 'auto']}
+            domain={y.domain}
+            ticks={y.ticks}
+            allowDataOverflow
             tickFormatter={(v: number) => `${v.toFixed(1)}%`}
             width={52}
           />
           <Tooltip
             {...tooltipStyle(c)}
             formatter={(value, name) =>
-              name === 'Success rate' ? `${Number(value).toFixed(2)}%` : count(value)
+              value === null || value === undefined
+                ? 'no data'
+                : name === 'Success rate'
+                  ? `${Number(value).toFixed(2)}%`
+                  : count(value)
             }
+          />
+          {noDataMarks(missingDays(filled), c.muted)}
+          {/* An invisible full-height column per day is the click target: the chart-level onClick
+              reads the hover state, which lags a pointer that moves and clicks within one frame. */}
+          <Bar
+            dataKey="hit"
+            fill="transparent"
+            tooltipType="none"
+            legendType="none"
+            isAnimationActive={false}
+            className="day-target"
+            onClick={(_entry, index) => {
+              const point = data[index];
+              if (point && point.rate !== null) props.onDay(point.day);
+            }}
+            style={{ cursor: 'pointer' }}
           />
           <Line
             dataKey="rate"
@@ -138,7 +228,7 @@ export function SuccessChart(props: { days: InsightDay[]; onDay(day: string): vo
             dot={false}
             isAnimationActive={false}
           />
-        </LineChart>
+        </ComposedChart>
       </ResponsiveContainer>
     </div>
   );
@@ -246,8 +336,8 @@ export function MixDonut(props: { rows: BreakdownRow[]; onPick(key: string): voi
             style={{ cursor: 'pointer' }}
             isAnimationActive={false}
           >
-            {data.map((d, i) => (
-              <Cell key={d.key} fill={c.series[i % c.series.length]} />
+            {data.map((d) => (
+              <Cell key={d.key} fill={colorFor(c, d.key)} data-key={d.key} />
             ))}
           </Pie>
         </PieChart>

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import type { ApiError } from '../api.js';
 
 type Tone = 'ok' | 'fail' | 'warn' | 'run' | 'idle';
@@ -136,4 +136,63 @@ export function Async<T>(props: {
   const empty = props.empty?.(data);
   if (empty) return <Empty>{empty}</Empty>;
   return <>{props.children(data)}</>;
+}
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Whether `text` is a real calendar day written as YYYY-MM-DD (2025-02-30 is not). */
+export function isIsoDay(text: string): boolean {
+  if (!ISO_DAY.test(text)) return false;
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return Number.isFinite(time) && new Date(time).toISOString().slice(0, 10) === text;
+}
+
+/**
+ * A day typed as ISO YYYY-MM-DD, like every date the UI shows. A native date input renders in the
+ * browser's locale (mm/dd/yyyy in en-US), out of step with the rest of the page. The value is
+ * committed on Enter or blur once it is a real day (or empty); anything else is flagged and kept
+ * for correcting, never sent.
+ */
+export function DateInput(props: {
+  label: string;
+  value: string | null | undefined;
+  min?: string | null | undefined;
+  max?: string | null | undefined;
+  onChange(day: string | null): void;
+}) {
+  const [text, setText] = useState(props.value ?? '');
+  useEffect(() => setText(props.value ?? ''), [props.value]);
+  const outOfRange =
+    text !== '' && Boolean((props.min && text < props.min) || (props.max && text > props.max));
+  const invalid = text !== '' && (!isIsoDay(text) || outOfRange);
+  const commit = () => {
+    if (invalid || text === (props.value ?? '')) return;
+    props.onChange(text === '' ? null : text);
+  };
+  return (
+    <input
+      type="text"
+      className="date-input"
+      inputMode="numeric"
+      placeholder="YYYY-MM-DD"
+      pattern="\d{4}-\d{2}-\d{2}"
+      maxLength={10}
+      size={11}
+      aria-label={props.label}
+      aria-invalid={invalid}
+      title={
+        invalid
+          ? outOfRange
+            ? `a day from ${props.min ?? '…'} to ${props.max ?? '…'}`
+            : 'a day as YYYY-MM-DD, e.g. 2025-06-05'
+          : 'YYYY-MM-DD'
+      }
+      value={text}
+      onChange={(e) => setText(e.target.value.trim())}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') commit();
+      }}
+    />
+  );
 }

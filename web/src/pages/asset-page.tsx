@@ -1,39 +1,30 @@
-import { api } from '../api.js';
+import { useState } from 'react';
 import { DataTable } from '../components/data-table.js';
 import { FxNotice } from '../components/fx-notice.js';
 import { HistoryChart } from '../components/history-chart.js';
 import { PageHead } from '../components/layout.js';
+import { useMaterialize } from '../components/materialize-confirm.js';
 import { type DayRange, PARTITION_LEGEND, PartitionBar } from '../components/partition-bar.js';
-import { Async, Card, ErrorBanner, StatusBadge } from '../components/ui.js';
+import { Async, Card, DateInput, StatusBadge } from '../components/ui.js';
 import { count, dateTime, duration, relative } from '../format.js';
-import { useAction, useApi } from '../hooks.js';
+import { useApi } from '../hooks.js';
 import { Link, navigate, setQuery, useLocation } from '../router.js';
 import type {
   AssetDetail,
   Materializations,
+  MaterializeScope,
   PartitionCounts,
-  PartitionDetail,
   PartitionsResponse,
 } from '../types.js';
-
-/** A source file behind a partition, as GET /api/assets/{name}/partitions/{day} lists it. */
-type PartitionFile = PartitionDetail['files'][number];
+import { PartitionDetailView } from './asset-partition.js';
 
 export function AssetPage(props: { name: string }) {
   const { name } = props;
   const location = useLocation();
   const state = useApi<AssetDetail>(`/api/assets/${encodeURIComponent(name)}`, { pollMs: 3000 });
-  const action = useAction();
+  const materialize = useMaterialize();
   const asset = state.data?.asset;
-
-  const materialize = () =>
-    action.run(async () => {
-      const { runId } = await api<{ runId: string }>('/api/runs', {
-        method: 'POST',
-        body: { selection: [name], trigger: 'ui' },
-      });
-      navigate(`/runs/${encodeURIComponent(runId)}`);
-    });
+  const downstream = state.data?.downstream.length ?? 0;
 
   const from = location.query.get('from');
   const selection: DayRange | null = from ? { from, to: location.query.get('to') ?? from } : null;
@@ -54,16 +45,33 @@ export function AssetPage(props: { name: string }) {
             {asset && <StatusBadge status={asset.freshness} />}
             <button
               type="button"
-              className="primary"
-              onClick={materialize}
-              disabled={action.pending || !asset}
+              onClick={() => materialize.ask({ scope: 'only', asset: name })}
+              disabled={materialize.busy || !asset}
+              title="Run this asset alone on what is new upstream; its downstream may go stale"
             >
-              {action.pending ? 'Launching…' : 'Materialize'}
+              Materialize this asset
+            </button>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => materialize.ask({ scope: 'downstream', asset: name })}
+              disabled={materialize.busy || !asset}
+              title="Run this asset and everything downstream of it, so nothing below is left stale"
+            >
+              Materialize with downstream{asset ? ` (${count(downstream + 1)} assets)` : ''}
+            </button>
+            <button
+              type="button"
+              onClick={() => materialize.ask({ scope: 'stale' })}
+              disabled={materialize.busy || !asset}
+              title="Rebuild every stale or never-built asset in the graph and everything downstream of them"
+            >
+              Materialize stale
             </button>
           </>
         }
       />
-      <ErrorBanner error={action.error} onClose={action.clear} />
+      {materialize.dialog}
       {state.data && carriesNormalizedAmounts(name, state.data.upstream) && <FxNotice />}
       <Async state={state} lines={3}>
         {(data) => (
@@ -105,7 +113,12 @@ export function AssetPage(props: { name: string }) {
               </dl>
             </Card>
             {data.asset.partitioning === 'daily' && (
-              <PartitionsSection name={name} upstream={data.upstream} selection={selection} />
+              <PartitionsSection
+                name={name}
+                upstream={data.upstream}
+                downstream={data.downstream}
+                selection={selection}
+              />
             )}
           </>
         )}
@@ -128,40 +141,58 @@ function AssetLink(props: { name: string }) {
   );
 }
 
-function PartitionsSection(props: { name: string; upstream: string[]; selection: DayRange | null }) {
-  const { name, upstream, selection } = props;
+/** Which assets a rebuilt range covers, said before any button is pressed. */
+function ScopeChoice(props: {
+  scope: MaterializeScope;
+  onChange(scope: MaterializeScope): void;
+  name: string;
+  upstream: number;
+  downstream: number;
+}) {
+  const choices: { scope: MaterializeScope; label: string }[] = [
+    { scope: 'upstream', label: `${props.name} and its upstream (${props.upstream + 1} assets)` },
+    {
+      scope: 'downstream',
+      label: `…and its downstream too (${props.upstream + 1 + props.downstream} assets)`,
+    },
+    { scope: 'all', label: "All assets, as the CLI's backfill" },
+  ];
+  return (
+    <fieldset className="scope-choice">
+      <legend>The selected days are rebuilt for</legend>
+      {choices.map((c) => (
+        <label key={c.scope}>
+          <input
+            type="radio"
+            name="materialize-scope"
+            checked={props.scope === c.scope}
+            onChange={() => props.onChange(c.scope)}
+          />{' '}
+          {c.label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function PartitionsSection(props: {
+  name: string;
+  upstream: string[];
+  downstream: string[];
+  selection: DayRange | null;
+}) {
+  const { name, upstream, downstream, selection } = props;
   const state = useApi<PartitionsResponse>(`/api/assets/${encodeURIComponent(name)}/partitions`, {
     pollMs: 3000,
   });
-  const action = useAction();
+  const materialize = useMaterialize();
+  const [scope, setScope] = useState<MaterializeScope>('upstream');
   const select = (range: DayRange | null) =>
     setQuery({ from: range?.from, to: range?.to }, { replace: true });
 
-  // Assets only reprocess days their upstream hands them again (billing_events reloads the files
-  // billing_files marks), so rebuilding days runs the asset with everything above it.
-  const launch = (kind: 'run' | 'backfill') =>
-    action.run(async () => {
-      if (!selection) return;
-      if (kind === 'run') {
-        const { runId } = await api<{ runId: string }>('/api/runs', {
-          method: 'POST',
-          body: {
-            selection: [name],
-            withUpstream: true,
-            from: selection.from,
-            to: selection.to,
-            trigger: 'ui',
-          },
-        });
-        navigate(`/runs/${encodeURIComponent(runId)}`);
-      } else {
-        await api('/api/backfills', {
-          method: 'POST',
-          body: { selection: [...upstream, name], from: selection.from, to: selection.to },
-        });
-        navigate('/runs?view=backfills');
-      }
-    });
+  // The server adds what a rebuilt day needs (the asset's upstream) and, by scope, what is below it.
+  const launch = (backfill: boolean) =>
+    selection && materialize.ask({ scope, asset: name, from: selection.from, to: selection.to, backfill });
 
   return (
     <Card
@@ -191,39 +222,33 @@ function PartitionsSection(props: { name: string; upstream: string[]; selection:
               onSelect={select}
             />
             <div className="row">
-              <label className="field">
+              <span className="field">
                 From
-                <input
-                  type="date"
-                  value={selection?.from ?? ''}
-                  min={data.first ?? undefined}
-                  max={data.last ?? undefined}
-                  onChange={(e) =>
-                    e.target.value &&
-                    select({
-                      from: e.target.value,
-                      to: selection?.to && selection.to >= e.target.value ? selection.to : e.target.value,
-                    })
+                <DateInput
+                  label="from"
+                  value={selection?.from}
+                  min={data.first}
+                  max={data.last}
+                  onChange={(from) =>
+                    from && select({ from, to: selection?.to && selection.to >= from ? selection.to : from })
                   }
                 />
-              </label>
-              <label className="field">
+              </span>
+              <span className="field">
                 To
-                <input
-                  type="date"
-                  value={selection?.to ?? ''}
-                  min={selection?.from ?? data.first ?? undefined}
-                  max={data.last ?? undefined}
-                  onChange={(e) =>
-                    e.target.value && select({ from: selection?.from ?? e.target.value, to: e.target.value })
-                  }
+                <DateInput
+                  label="to"
+                  value={selection?.to}
+                  min={selection?.from ?? data.first}
+                  max={data.last}
+                  onChange={(to) => to && select({ from: selection?.from ?? to, to })}
                 />
-              </label>
+              </span>
               <span className="hint grow">
                 Click a day, drag across the bar, or use ← → to pick days; they are rebuilt from their source
                 files.
               </span>
-              <button type="button" disabled={!selection || action.pending} onClick={() => launch('run')}>
+              <button type="button" disabled={!selection || materialize.busy} onClick={() => launch(false)}>
                 Materialize{' '}
                 {selection
                   ? selection.from === selection.to
@@ -234,13 +259,21 @@ function PartitionsSection(props: { name: string; upstream: string[]; selection:
               <button
                 type="button"
                 className="primary"
-                disabled={!selection || action.pending || selection.from === selection.to}
-                onClick={() => launch('backfill')}
+                disabled={!selection || materialize.busy || selection.from === selection.to}
+                onClick={() => launch(true)}
+                title="One run per day, tracked as a backfill"
               >
                 Backfill range
               </button>
             </div>
-            <ErrorBanner error={action.error} onClose={action.clear} />
+            <ScopeChoice
+              scope={scope}
+              onChange={setScope}
+              name={name}
+              upstream={upstream.length}
+              downstream={downstream.length}
+            />
+            {materialize.dialog}
           </div>
         )}
       </Async>
@@ -248,107 +281,6 @@ function PartitionsSection(props: { name: string; upstream: string[]; selection:
         <PartitionDetailView name={name} day={selection.from} />
       )}
     </Card>
-  );
-}
-
-function PartitionDetailView(props: { name: string; day: string }) {
-  const state = useApi<PartitionDetail>(
-    `/api/assets/${encodeURIComponent(props.name)}/partitions/${props.day}?rows=10`,
-  );
-  return (
-    <div className="stack" style={{ marginTop: 18 }}>
-      <Async state={state} lines={4}>
-        {(d) => (
-          <>
-            <div className="row">
-              <h2 style={{ margin: 0 }}>{d.partition}</h2>
-              <StatusBadge status={d.status} label={d.status ?? 'no partition'} />
-              {d.materialized_at && <span className="hint">materialized {dateTime(d.materialized_at)}</span>}
-            </div>
-            <div className="grid-2">
-              <div>
-                <h3>Runs that built it</h3>
-                <DataTable
-                  label="partition runs"
-                  rows={d.materializations}
-                  rowKey={(r, i) => `${r.run_id}-${i}`}
-                  empty="Never materialized."
-                  onRowClick={(r) => navigate(`/runs/${r.run_id}`)}
-                  columns={[
-                    { key: 'run_id', label: 'Run', render: (r) => <code>{String(r.run_id)}</code> },
-                    {
-                      key: 'status',
-                      label: 'Status',
-                      render: (r) => <StatusBadge status={String(r.status)} />,
-                    },
-                    { key: 'trigger', label: 'Trigger' },
-                    { key: 'row_count', label: 'Rows', num: true, render: (r) => count(r.row_count) },
-                    { key: 'created_at', label: 'When', render: (r) => relative(r.created_at) },
-                  ]}
-                />
-              </div>
-              <div>
-                <h3>Files behind it</h3>
-                <DataTable
-                  label="partition files"
-                  rows={d.files}
-                  rowKey={(r) => String(r.source_key)}
-                  empty="No source files."
-                  columns={[
-                    {
-                      key: 'source_key',
-                      label: 'File',
-                      wrap: true,
-                      render: (r) => <code>{String(r.source_key)}</code>,
-                    },
-                    { key: 'events', label: 'Events', num: true, render: (r) => count(r.events) },
-                    // A file's amounts may be in several currencies; their sum would mean nothing here
-                    // (the dashboard's drill-down shows them per currency and in the reporting currency).
-                    ...(d.files[0] && 'status' in d.files[0]
-                      ? [
-                          {
-                            key: 'status',
-                            label: 'Status',
-                            render: (r: PartitionFile) => <StatusBadge status={String(r.status)} />,
-                          },
-                        ]
-                      : []),
-                    {
-                      key: 'run_id',
-                      label: 'Loaded by',
-                      render: (r) =>
-                        r.run_id ? <Link to={`/runs/${r.run_id}`}>{String(r.run_id)}</Link> : '—',
-                    },
-                  ]}
-                />
-              </div>
-            </div>
-            <div>
-              <h3>Sample source rows</h3>
-              <DataTable
-                label="sample rows"
-                rows={d.rows}
-                rowKey={(r) => `${r.source_key}:${r.source_line}`}
-                empty="No events on this day."
-                columns={[
-                  {
-                    key: 'source',
-                    label: 'File : line',
-                    render: (r) => <code>{`${String(r.source_key).split('/').pop()}:${r.source_line}`}</code>,
-                  },
-                  { key: 'timestamp', label: 'Timestamp' },
-                  { key: 'user_id', label: 'User', num: true },
-                  { key: 'credit_usage', label: 'Credit usage', num: true },
-                  { key: 'currency', label: 'Cur.' },
-                  { key: 'region', label: 'Region' },
-                  { key: 'operation_type', label: 'Operation' },
-                ]}
-              />
-            </div>
-          </>
-        )}
-      </Async>
-    </div>
   );
 }
 
@@ -378,18 +310,30 @@ function HistorySection(props: { name: string }) {
               onRowClick={(r) => navigate(`/runs/${r.run_id}`)}
               maxHeight={420}
               columns={[
-                { key: 'run_id', label: 'Run', render: (r) => <code>{String(r.run_id)}</code> },
+                {
+                  key: 'run_id',
+                  label: 'Run',
+                  render: (r) => <code className="nowrap">{String(r.run_id)}</code>,
+                },
                 { key: 'status', label: 'Status', render: (r) => <StatusBadge status={String(r.status)} /> },
                 { key: 'trigger', label: 'Trigger' },
                 {
                   key: 'range',
                   label: 'Days',
-                  render: (r) => (r.partition_from ? `${r.partition_from} … ${r.partition_to}` : 'new data'),
+                  render: (r) => (
+                    <span className="nowrap">
+                      {r.partition_from ? `${r.partition_from} … ${r.partition_to}` : 'new data'}
+                    </span>
+                  ),
                 },
                 { key: 'partitions', label: 'Partitions', num: true, render: (r) => count(r.partitions) },
                 { key: 'row_count', label: 'Rows', num: true, render: (r) => count(r.row_count) },
                 { key: 'duration_ms', label: 'Duration', num: true, render: (r) => duration(r.duration_ms) },
-                { key: 'finished_at', label: 'Finished', render: (r) => dateTime(r.finished_at) },
+                {
+                  key: 'finished_at',
+                  label: 'Finished',
+                  render: (r) => <span className="nowrap">{dateTime(r.finished_at)}</span>,
+                },
                 {
                   key: 'error',
                   label: 'Error',

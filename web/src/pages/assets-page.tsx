@@ -9,9 +9,10 @@ import {
   Position,
   ReactFlow,
 } from '@xyflow/react';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { DataTable } from '../components/data-table.js';
 import { PageHead } from '../components/layout.js';
+import { useMaterialize } from '../components/materialize-confirm.js';
 import { PARTITION_LEGEND } from '../components/partition-bar.js';
 import { Async, Card, StatusBadge } from '../components/ui.js';
 import { count, duration, relative } from '../format.js';
@@ -20,16 +21,28 @@ import { Link, navigate } from '../router.js';
 import type { AssetGraphResponse, AssetSummary, PartitionCounts } from '../types.js';
 
 const NODE_WIDTH = 230;
-const NODE_HEIGHT = 96;
+const NODE_HEIGHT = 84;
+
+/**
+ * The graph is never zoomed out below this, so node labels keep a readable size (13.5 px names
+ * render at about 12.8 px); a graph wider than the card is panned by dragging instead.
+ */
+const MIN_ZOOM = 0.95;
+const PADDING = 20;
 
 /** Left-to-right layered layout (dagre), so lineage reads like the pipeline runs. */
-function layoutGraph(data: AssetGraphResponse): { nodes: Node<{ asset: AssetSummary }>[]; edges: Edge[] } {
+function layoutGraph(data: AssetGraphResponse): {
+  nodes: Node<{ asset: AssetSummary }>[];
+  edges: Edge[];
+  height: number;
+} {
   const g = new Graph();
-  g.setGraph({ rankdir: 'LR', nodesep: 22, ranksep: 70, marginx: 10, marginy: 10 });
+  g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 70, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const asset of data.assets) g.setNode(asset.name, { width: NODE_WIDTH, height: NODE_HEIGHT });
   for (const edge of data.edges) g.setEdge(edge.source, edge.target);
   layout(g);
+  const height = g.graph().height ?? NODE_HEIGHT;
   const nodes = data.assets.map((asset) => {
     const p = g.node(asset.name);
     return {
@@ -46,7 +59,7 @@ function layoutGraph(data: AssetGraphResponse): { nodes: Node<{ asset: AssetSumm
     target: e.target,
     animated: data.assets.find((a) => a.name === e.target)?.status === 'running',
   }));
-  return { nodes, edges };
+  return { nodes, edges, height };
 }
 
 export function PartitionMiniBar(props: { counts: PartitionCounts }) {
@@ -98,12 +111,60 @@ const nodeTypes = { asset: AssetNode };
 export function AssetsPage() {
   const state = useGet('/api/assets', {}, { pollMs: 4000 });
   const graph = useMemo(() => (state.data ? layoutGraph(state.data) : null), [state.data]);
+  const materialize = useMaterialize();
+  const [from, setFrom] = useState('');
+  const stale = state.data?.assets.filter((a) => a.freshness !== 'fresh').length ?? 0;
+  const start = from || state.data?.assets[0]?.name || '';
   return (
     <div className="stack">
       <PageHead
         title="Assets"
         sub="The lineage graph: every table the pipeline maintains, its latest run and whether it is up to date."
+        actions={
+          <div className="asset-actions">
+            <button
+              type="button"
+              className="primary"
+              disabled={materialize.busy || !state.data}
+              onClick={() => materialize.ask({ scope: 'stale' })}
+              title="Rebuild every stale or never-built asset and everything downstream of them"
+            >
+              Materialize stale{state.data ? ` (${count(stale)} stale)` : ''}
+            </button>
+            <label className="field">
+              Asset
+              <select
+                value={start}
+                onChange={(e) => setFrom(e.target.value)}
+                aria-label="asset to start from"
+              >
+                {state.data?.assets.map((a) => (
+                  <option key={a.name} value={a.name}>
+                    {a.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button
+              type="button"
+              disabled={materialize.busy || !start}
+              onClick={() => materialize.ask({ scope: 'downstream', asset: start })}
+              title="Rebuild the chosen asset from what is new upstream, and everything downstream of it"
+            >
+              Materialize with downstream
+            </button>
+            <button
+              type="button"
+              disabled={materialize.busy || !state.data}
+              onClick={() => materialize.ask({ scope: 'all' })}
+              title="Run every asset on new and changed data"
+            >
+              Materialize all
+            </button>
+          </div>
+        }
       />
+      {materialize.dialog}
       <Card flush>
         <Async
           state={state}
@@ -112,17 +173,19 @@ export function AssetsPage() {
         >
           {() =>
             graph && (
-              <div className="graph" style={{ height: 430, minHeight: 0 }}>
+              <div className="graph" style={{ height: graph.height + 2 * PADDING, minHeight: 0 }}>
                 <ReactFlow
                   nodes={graph.nodes}
                   edges={graph.edges}
                   nodeTypes={nodeTypes}
-                  fitView
-                  fitViewOptions={{ padding: 0.08 }}
+                  // Left-aligned at full size rather than fitted (which shrank labels to ~7 px).
+                  defaultViewport={{ x: PADDING, y: PADDING, zoom: 1 }}
+                  preventScrolling={false}
+                  zoomOnScroll={false}
                   nodesConnectable={false}
                   onNodeClick={(_, node) => navigate(`/assets/${encodeURIComponent(node.id)}`)}
                   proOptions={{ hideAttribution: true }}
-                  minZoom={0.3}
+                  minZoom={MIN_ZOOM}
                 >
                   <Background gap={18} size={1} />
                   <Controls showInteractive={false} />

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { withQuery } from '../api.js';
 import { DataTable } from '../components/data-table.js';
 import { Async, Card, StatusBadge } from '../components/ui.js';
@@ -36,53 +37,75 @@ export function DrillDown(props: { filters: Filters }) {
   const scope = Object.entries(dims)
     .map(([k, v]) => `${k} = ${v}`)
     .join(', ');
-  const close = () => setQuery({ drill: null, day: null, file: null, offset: null });
+  const close = () => setQuery({ drill: null, day: null, file: null, offset: null, at: null });
+  const drill = query.get('drill');
+  const anchor = useRef<HTMLDivElement>(null);
+  // The panel opens below what was clicked; bring it into view (and again per level), but only as
+  // far as needed, so the clicked chart stays on screen when both fit.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the level is what re-scrolls
+  useEffect(() => {
+    const panel = anchor.current;
+    if (!panel) return;
+    panel.scrollIntoView({ block: 'nearest' });
+    // Opened from a link, the cards above are still loading and push the panel down: follow it
+    // while the page settles (briefly, so a user's own scrolling is not fought).
+    const observer = new ResizeObserver(() => panel.scrollIntoView({ block: 'nearest' }));
+    // The page column, not the body: the body keeps the window's height while its column scrolls.
+    observer.observe(panel.parentElement ?? document.body);
+    const stop = window.setTimeout(() => observer.disconnect(), 3000);
+    return () => {
+      observer.disconnect();
+      window.clearTimeout(stop);
+    };
+  }, [drill, day, file]);
 
   return (
-    <Card
-      className="drill"
-      title={
-        <nav className="crumbs" aria-label="drill-down">
-          <button
-            type="button"
-            className="ghost"
-            onClick={() => setQuery({ drill: 'days', day: null, file: null, offset: null })}
-          >
-            All days
+    <div ref={anchor} className="drill-anchor">
+      <Card
+        className="drill"
+        title={
+          <nav className="crumbs" aria-label="drill-down">
+            <button
+              type="button"
+              className="ghost"
+              onClick={() => setQuery({ drill: 'days', day: null, file: null, offset: null })}
+            >
+              All days
+            </button>
+            {day && (
+              <>
+                <span className="sep">›</span>
+                <button
+                  type="button"
+                  className="ghost"
+                  onClick={() => setQuery({ drill: 'day', file: null, offset: null })}
+                >
+                  {day}
+                </button>
+              </>
+            )}
+            {file && (
+              <>
+                <span className="sep">›</span>
+                <code>{file.split('/').pop()}</code>
+              </>
+            )}
+            {scope && <span className="hint">({scope})</span>}
+          </nav>
+        }
+        actions={
+          <button type="button" onClick={close} aria-label="close drill-down">
+            Close
           </button>
-          {day && (
-            <>
-              <span className="sep">›</span>
-              <button
-                type="button"
-                className="ghost"
-                onClick={() => setQuery({ drill: 'day', file: null, offset: null })}
-              >
-                {day}
-              </button>
-            </>
-          )}
-          {file && (
-            <>
-              <span className="sep">›</span>
-              <code>{file.split('/').pop()}</code>
-            </>
-          )}
-          {scope && <span className="hint">({scope})</span>}
-        </nav>
-      }
-      actions={
-        <button type="button" onClick={close} aria-label="close drill-down">
-          Close
-        </button>
-      }
-    >
-      {!day && <DaysLevel filters={props.filters} />}
-      {day && !file && <DayLevel day={day} dims={dims} />}
-      {day && file && (
-        <FileLevel day={day} file={file} dims={dims} offset={Number(query.get('offset') ?? 0)} />
-      )}
-    </Card>
+        }
+      >
+        {!day && <DaysLevel filters={props.filters} />}
+        {day && !file && <DayLevel day={day} dims={dims} />}
+        {day && file && (
+          <FileLevel day={day} file={file} dims={dims} offset={Number(query.get('offset') ?? 0)} />
+        )}
+      </Card>
+    </div>
   );
 }
 

@@ -1,40 +1,25 @@
 import { DataTable } from '../components/data-table.js';
 import { FxNotice } from '../components/fx-notice.js';
-import { BreakdownBars, MixDonut, SpendVolumeChart, SuccessChart } from '../components/insight-charts.js';
+import {
+  BreakdownBars,
+  fillDays,
+  MixDonut,
+  missingDays,
+  SpendVolumeChart,
+  SuccessChart,
+} from '../components/insight-charts.js';
 import { PageHead } from '../components/layout.js';
 import { Async, Card, Kpi } from '../components/ui.js';
-import { addDays, count, exactMoney, money, moneyText, percent } from '../format.js';
+import { count, exactMoney, money, moneyText, percent } from '../format.js';
 import { useGet } from '../hooks.js';
 import { setQuery, useLocation } from '../router.js';
-import {
-  type CurrencyTotal,
-  DIMENSIONS,
-  type Dimension,
-  type Filters,
-  type InsightOptions,
-  type Money,
-} from '../types.js';
+import { type CurrencyTotal, DIMENSIONS, type Dimension, type Filters, type Money } from '../types.js';
 import { DrillDown } from './drill-down.js';
+import { FilterBar, RangePicker } from './insights-filters.js';
+import { RejectedFilesBanner } from './rejected-files-banner.js';
 
-const LABELS: Record<Dimension, string> = {
-  region: 'Region',
-  service_tier: 'Tier',
-  operation_type: 'Operation',
-  resource_type: 'Resource type',
-  currency: 'Currency',
-  user_id: 'User',
-};
-
-const PLURALS: Record<Dimension, string> = {
-  region: 'regions',
-  service_tier: 'tiers',
-  operation_type: 'operations',
-  resource_type: 'resource types',
-  currency: 'currencies',
-  user_id: 'users',
-};
-
-type Options = InsightOptions;
+/** Where the drill-down panel opens: below the KPI tiles, the spend chart or the success chart. */
+type DrillAt = 'kpis' | 'spend' | 'success';
 
 /** A money figure for a table cell: rounded with its currency, the exact value on hover; "unknown" flagged. */
 export function MoneyCell(props: { value: Money; digits?: number }) {
@@ -77,7 +62,12 @@ export function InsightsPage() {
     keep: true,
   });
 
-  const drillDay = (day: string) => setQuery({ drill: 'day', day, file: null, offset: null });
+  // `at` names the chart that opened the drill-down: the panel opens right below it, not at the top.
+  const drillDay = (at: DrillAt) => (day: string) =>
+    setQuery({ drill: 'day', day, at, file: null, offset: null });
+  const drillAt = (query.get('at') as DrillAt | null) ?? 'kpis';
+  const drill = (at: DrillAt) => query.get('drill') && drillAt === at && <DrillDown filters={filters} />;
+  const range = { from: filters.from, to: filters.to };
   const filter = (dimension: Dimension, value: string) =>
     setQuery({ [dimension]: value, drill: null, day: null, file: null });
   const s = summary.data;
@@ -92,45 +82,48 @@ export function InsightsPage() {
       />
       <FxNotice />
       <FilterBar filters={filters} options={options.data} />
-      {query.get('drill') && <DrillDown filters={filters} />}
-      <div className="kpis">
-        <Kpi
-          label={s ? `Spend (${s.currency})` : 'Spend'}
-          value={s ? <KpiMoney value={s.spend} /> : '…'}
-          note={
-            s
-              ? s.spend.amount === null
-                ? unknownNote(s.unnormalized_events)
-                : `exact ${exactMoney(s.spend)}`
-              : undefined
-          }
-          onClick={() => setQuery({ drill: 'days', day: null, file: null })}
-          title="Show the days behind this total"
-        />
-        <Kpi
-          label="Events"
-          value={s ? count(s.event_count) : '…'}
-          note={s ? `${count(s.failure_count)} failed` : undefined}
-          onClick={() => setQuery({ drill: 'days', day: null, file: null })}
-        />
-        <Kpi label="Users" value={s ? count(s.unique_users) : '…'} note="distinct in range" />
-        <Kpi
-          label="Success rate"
-          value={s ? percent(s.success_rate, 2) : '…'}
-          note={s ? `${count(s.success_count)} succeeded` : undefined}
-        />
-        <Kpi
-          label="Avg per day"
-          value={s ? <KpiMoney value={s.avg_daily_spend} /> : '…'}
-          note={s ? `${count(s.days)} days with data` : undefined}
-          onClick={() => setQuery({ drill: 'days', day: null, file: null })}
-        />
-        <Kpi
-          label="Avg per event"
-          value={s ? <KpiMoney value={s.avg_spend_per_event} digits={4} /> : '…'}
-          note={s?.first_day ? `${s.first_day} … ${s.last_day}` : 'no data in range'}
-        />
+      <RejectedFilesBanner />
+      <div className="kpis-wrap">
+        <div className="kpis">
+          <Kpi
+            label={s ? `Spend (${s.currency})` : 'Spend'}
+            value={s ? <KpiMoney value={s.spend} /> : '…'}
+            note={
+              s
+                ? s.spend.amount === null
+                  ? unknownNote(s.unnormalized_events)
+                  : `exact ${exactMoney(s.spend)}`
+                : undefined
+            }
+            onClick={() => setQuery({ drill: 'days', day: null, file: null, at: null })}
+            title="Show the days behind this total"
+          />
+          <Kpi
+            label="Events"
+            value={s ? count(s.event_count) : '…'}
+            note={s ? `${count(s.failure_count)} failed` : undefined}
+            onClick={() => setQuery({ drill: 'days', day: null, file: null, at: null })}
+          />
+          <Kpi label="Users" value={s ? count(s.unique_users) : '…'} note="distinct in range" />
+          <Kpi
+            label="Success rate"
+            value={s ? percent(s.success_rate, 2) : '…'}
+            note={s ? `${count(s.success_count)} succeeded` : undefined}
+          />
+          <Kpi
+            label="Avg per day"
+            value={s ? <KpiMoney value={s.avg_daily_spend} /> : '…'}
+            note={s ? `${count(s.days)} days with data` : undefined}
+            onClick={() => setQuery({ drill: 'days', day: null, file: null, at: null })}
+          />
+          <Kpi
+            label="Avg per event"
+            value={s ? <KpiMoney value={s.avg_spend_per_event} digits={4} /> : '…'}
+            note={s?.first_day ? `${s.first_day} … ${s.last_day}` : 'no data in range'}
+          />
+        </div>
       </div>
+      {drill('kpis')}
       <Card title="Spend by currency" flush>
         <Async
           state={summary}
@@ -157,8 +150,10 @@ export function InsightsPage() {
         >
           {(d) => {
             const unknown = d.days.filter((day) => day.spend.amount === null).map((day) => day.day);
+            const empty = missingDays(fillDays(d.days, range));
             return (
               <>
+                <NoDataNote days={empty} />
                 {unknown.length > 0 && (
                   <div className="hint unknown" role="note" aria-label="days with unknown spend">
                     {unknown.length} {unknown.length === 1 ? 'day has' : 'days have'} unknown {d.currency}{' '}
@@ -166,12 +161,18 @@ export function InsightsPage() {
                     {unknown.length > 6 ? `${unknown.slice(0, 6).join(', ')} …` : unknown.join(', ')}
                   </div>
                 )}
-                <SpendVolumeChart days={d.days} currency={d.currency} onDay={drillDay} />
+                <SpendVolumeChart
+                  days={d.days}
+                  currency={d.currency}
+                  range={range}
+                  onDay={drillDay('spend')}
+                />
               </>
             );
           }}
         </Async>
       </Card>
+      {drill('spend')}
       <div className="grid-2">
         <Card title="Top users by activity" actions={<span className="hint">click to filter</span>}>
           <Async state={users} lines={5} empty={(d) => (d.rows.length === 0 ? 'No users.' : null)}>
@@ -217,10 +218,11 @@ export function InsightsPage() {
         </Card>
         <Card title="Success rate per day">
           <Async state={daily} lines={5} empty={(d) => (d.days.length === 0 ? 'No data.' : null)}>
-            {(d) => <SuccessChart days={d.days} onDay={drillDay} />}
+            {(d) => <SuccessChart days={d.days} range={range} onDay={drillDay('success')} />}
           </Async>
         </Card>
       </div>
+      {drill('success')}
       <Card title="Service tier performance" flush>
         <Async state={tiers} lines={4}>
           {(d) => (
@@ -324,94 +326,14 @@ function ShareBar(props: { share: string | null }) {
   );
 }
 
-function RangePicker(props: { filters: Filters; options: Options | null }) {
-  const last = props.options?.last_day ?? null;
-  const preset = (days: number | null) =>
-    setQuery({
-      from: days && last ? addDays(last, -(days - 1)) : null,
-      to: days && last ? last : null,
-      drill: null,
-      day: null,
-      file: null,
-    });
-  const active = (days: number | null) =>
-    days === null
-      ? !props.filters.from && !props.filters.to
-      : last !== null && props.filters.to === last && props.filters.from === addDays(last, -(days - 1));
+/** Names the days of the range without any billing events: drawn as gaps, never as zero spend. */
+function NoDataNote(props: { days: string[] }) {
+  if (props.days.length === 0) return null;
+  const shown = props.days.length > 6 ? `${props.days.slice(0, 6).join(', ')} …` : props.days.join(', ');
   return (
-    <fieldset className="row" aria-label="date range">
-      {([7, 30, 90, null] as const).map((d) => (
-        <button
-          key={String(d)}
-          type="button"
-          className={`chip ${active(d) ? 'on' : ''}`}
-          onClick={() => preset(d)}
-          disabled={!last}
-        >
-          {d === null ? 'All time' : `Last ${d} days`}
-        </button>
-      ))}
-      <input
-        type="date"
-        aria-label="from"
-        value={props.filters.from ?? ''}
-        min={props.options?.first_day ?? undefined}
-        max={last ?? undefined}
-        onChange={(e) => setQuery({ from: e.target.value || null })}
-      />
-      <span className="hint">to</span>
-      <input
-        type="date"
-        aria-label="to"
-        value={props.filters.to ?? ''}
-        min={props.filters.from ?? props.options?.first_day ?? undefined}
-        max={last ?? undefined}
-        onChange={(e) => setQuery({ to: e.target.value || null })}
-      />
-    </fieldset>
-  );
-}
-
-function FilterBar(props: { filters: Filters; options: Options | null }) {
-  const selectable: Dimension[] = ['region', 'service_tier', 'operation_type', 'resource_type', 'currency'];
-  const active = DIMENSIONS.filter((d) => props.filters[d]);
-  return (
-    <div className="row">
-      {selectable.map((d) => (
-        <select
-          key={d}
-          aria-label={`filter by ${LABELS[d]}`}
-          value={props.filters[d] ?? ''}
-          onChange={(e) => setQuery({ [d]: e.target.value || null, drill: null, day: null, file: null })}
-        >
-          <option value="">{`All ${PLURALS[d]}`}</option>
-          {(props.options?.values[d] ?? []).map((v) => (
-            <option key={v} value={v}>
-              {v}
-            </option>
-          ))}
-        </select>
-      ))}
-      {active.map((d) => (
-        <button
-          key={d}
-          type="button"
-          className="chip on"
-          onClick={() => setQuery({ [d]: null })}
-          title="Remove this filter"
-        >
-          {LABELS[d]}: {props.filters[d]} ✕
-        </button>
-      ))}
-      {active.length > 0 && (
-        <button
-          type="button"
-          className="ghost"
-          onClick={() => setQuery(Object.fromEntries(DIMENSIONS.map((d) => [d, null])))}
-        >
-          Clear filters
-        </button>
-      )}
+    <div className="hint no-data" role="note" aria-label="days without data">
+      {props.days.length} {props.days.length === 1 ? 'day has' : 'days have'} no billing events (no data,
+      drawn as gaps, not zero): {shown}
     </div>
   );
 }

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
-import { DataTable } from '../components/data-table.js';
 import { PageHead } from '../components/layout.js';
 import { Async, Card, ErrorBanner, StatusBadge } from '../components/ui.js';
-import { cellText, count, dateTime, duration, exactMoney } from '../format.js';
+import { cellText, count, dateTime, duration } from '../format.js';
 import { useAction, useApi } from '../hooks.js';
 import { Link, navigate } from '../router.js';
 import type { RunAsset, RunDetail, RunStatus } from '../types.js';
+import { ErrorSummary, EventLog, eventsOf } from './run-events.js';
 
 const ACTIVE = new Set(['queued', 'running']);
 
@@ -82,7 +82,7 @@ export function RunPage(props: { runId: string }) {
       <Async state={detail} lines={6}>
         {(d) => (
           <>
-            {d.run.error && <div className="banner">{d.run.error}</div>}
+            <ErrorSummary detail={d} />
             <Card>
               <dl className="kv">
                 <dt>Created</dt>
@@ -113,33 +113,7 @@ export function RunPage(props: { runId: string }) {
               />
             </Card>
             <Card title={`Event log (${d.events.length})`} flush>
-              <DataTable
-                label="event log"
-                rows={d.events}
-                rowKey={(e) => String(e.seq)}
-                maxHeight={520}
-                empty={ACTIVE.has(d.run.status) ? 'Waiting for the first event…' : 'No events.'}
-                columns={[
-                  {
-                    key: 'logged_at',
-                    label: 'Time',
-                    render: (e) => <span className="mono">{String(e.logged_at).slice(11, 23)}</span>,
-                  },
-                  {
-                    key: 'level',
-                    label: 'Level',
-                    render: (e) => <span className={`level-${e.level}`}>{e.level}</span>,
-                  },
-                  { key: 'type', label: 'Event', render: (e) => <code>{e.type}</code> },
-                  {
-                    key: 'asset',
-                    label: 'Asset',
-                    render: (e) => (e.asset ? <Link to={`/assets/${e.asset}`}>{e.asset}</Link> : ''),
-                  },
-                  { key: 'message', label: 'Message', wrap: true },
-                  { key: 'data', label: 'Details', wrap: true, render: (e) => <DataChips data={e.data} /> },
-                ]}
-              />
+              <EventLog events={d.events} waiting={ACTIVE.has(d.run.status)} />
             </Card>
           </>
         )}
@@ -161,54 +135,30 @@ function flatten(value: Record<string, unknown>, prefix = ''): [string, unknown]
 function RunConfigCard(props: { config: Record<string, unknown> | null }) {
   if (!props.config) return null;
   const { checks, ...settings } = props.config;
+  const entries = flatten(settings);
+  // Collapsed: three dozen settings would otherwise push the timings and the log below the fold.
   return (
-    <Card title="Configuration">
-      <dl className="kv" aria-label="run configuration">
-        {flatten(settings).map(([key, value]) => (
-          <div key={key} style={{ display: 'contents' }}>
-            <dt>
-              <code>{key}</code>
-            </dt>
-            <dd className="mono">{value === null || value === undefined ? 'not set' : cellText(value)}</dd>
-          </div>
-        ))}
-      </dl>
-      {checks !== undefined && (
-        <details>
-          <summary>Check settings</summary>
-          <pre className="mono">{JSON.stringify(checks, null, 2)}</pre>
-        </details>
-      )}
+    <Card>
+      <details className="config-details">
+        <summary>Configuration ({entries.length} settings)</summary>
+        <dl className="kv" aria-label="run configuration">
+          {entries.map(([key, value]) => (
+            <div key={key} style={{ display: 'contents' }}>
+              <dt>
+                <code>{key}</code>
+              </dt>
+              <dd className="mono">{value === null || value === undefined ? 'not set' : cellText(value)}</dd>
+            </div>
+          ))}
+        </dl>
+        {checks !== undefined && (
+          <details>
+            <summary>Check settings</summary>
+            <pre className="mono">{JSON.stringify(checks, null, 2)}</pre>
+          </details>
+        )}
+      </details>
     </Card>
-  );
-}
-
-/** An amount with its currency (`{amount, currency}`, as the API's Money): shown as "12.50 USD". */
-function isMoney(value: unknown): value is { amount: string | null; currency: string } {
-  if (!value || typeof value !== 'object') return false;
-  const { amount, currency } = value as Record<string, unknown>;
-  return typeof currency === 'string' && (amount === null || typeof amount === 'string');
-}
-
-/** Event data as labelled values, not a JSON blob. */
-function DataChips(props: { data: unknown }) {
-  let data = props.data;
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      return <span className="hint">{data as string}</span>;
-    }
-  }
-  if (!data || typeof data !== 'object') return null;
-  return (
-    <span className="hint">
-      {Object.entries(data as Record<string, unknown>).map(([k, v]) => (
-        <span key={k} style={{ marginRight: 10, whiteSpace: 'nowrap' }}>
-          {k} <b>{typeof v === 'number' ? count(v) : isMoney(v) ? exactMoney(v) : cellText(v)}</b>
-        </span>
-      ))}
-    </span>
   );
 }
 
@@ -243,9 +193,20 @@ function Timeline(props: {
         const width = a ? Math.max(0, (a.duration_ms ?? 0) / span) : 0;
         return (
           <div key={name} style={{ display: 'contents' }}>
-            <Link to={`/assets/${name}`} className="mono">
-              {name}
-            </Link>
+            <span className="step-name">
+              <Link to={`/assets/${name}`} className="mono" title={`open asset ${name}`}>
+                {name}
+              </Link>
+              <button
+                type="button"
+                className="link"
+                onClick={() => eventsOf(name)}
+                aria-label={`events of ${name}`}
+                title={`show the events of ${name} in the log below`}
+              >
+                events
+              </button>
+            </span>
             <div
               className="track"
               title={

@@ -102,15 +102,19 @@ function RunList(props: { status: string | null; before: string | null }) {
               props.status ? `No ${props.status} runs.` : 'No runs yet. Materialize an asset to start one.'
             }
             columns={[
-              { key: 'run_id', label: 'Run', render: (r) => <code>{r.run_id}</code> },
+              { key: 'run_id', label: 'Run', render: (r) => <code className="nowrap">{r.run_id}</code> },
               { key: 'status', label: 'Status', render: (r) => <StatusBadge status={r.status} /> },
-              { key: 'trigger', label: 'Trigger' },
+              {
+                key: 'trigger',
+                label: 'Trigger',
+                render: (r) => <span className="nowrap">{r.trigger}</span>,
+              },
               {
                 key: 'selection',
                 label: 'Assets',
-                wrap: true,
                 render: (r) => (
-                  <span className="hint">
+                  // A long list is a count (its names on hover), so it never squeezes the other columns.
+                  <span className="hint nowrap" title={r.selection.join(', ')}>
                     {r.selection.length > 3 ? `${r.selection.length} assets` : r.selection.join(', ')}
                   </span>
                 ),
@@ -120,19 +124,23 @@ function RunList(props: { status: string | null; before: string | null }) {
                 label: 'Days',
                 render: (r) =>
                   r.partition_from ? (
-                    r.partition_from === r.partition_to ? (
-                      r.partition_from
-                    ) : (
-                      `${r.partition_from} … ${r.partition_to}`
-                    )
+                    <span className="nowrap">
+                      {r.partition_from === r.partition_to
+                        ? r.partition_from
+                        : `${r.partition_from} … ${r.partition_to}`}
+                    </span>
                   ) : (
-                    <span className="hint">new data</span>
+                    <span className="hint nowrap">new and changed data</span>
                   ),
               },
               {
                 key: 'created_at',
                 label: 'Created',
-                render: (r) => <span title={dateTime(r.created_at)}>{relative(r.created_at)}</span>,
+                render: (r) => (
+                  <span className="nowrap" title={dateTime(r.created_at)}>
+                    {relative(r.created_at)}
+                  </span>
+                ),
               },
               { key: 'duration_ms', label: 'Duration', num: true, render: (r) => duration(r.duration_ms) },
               {
@@ -170,22 +178,27 @@ function BackfillList() {
               {
                 key: 'backfill_id',
                 label: 'Backfill',
-                render: (b) => <code>{cellText(b.backfill_id)}</code>,
+                render: (b) => <code className="nowrap">{cellText(b.backfill_id)}</code>,
               },
               { key: 'status', label: 'Status', render: (b) => <StatusBadge status={String(b.status)} /> },
               {
                 key: 'range',
                 label: 'Days',
-                render: (b) => `${cellText(b.partition_from)} … ${cellText(b.partition_to)}`,
+                render: (b) => (
+                  <span className="nowrap">{`${cellText(b.partition_from)} … ${cellText(b.partition_to)}`}</span>
+                ),
               },
               {
                 key: 'selection',
                 label: 'Assets',
-                wrap: true,
-                render: (b) => <span className="hint">{cellText(b.selection) || 'all'}</span>,
+                render: (b) => <BackfillAssets selection={cellText(b.selection)} />,
               },
               { key: 'progress', label: 'Progress', render: (b) => progressText(b) },
-              { key: 'created_at', label: 'Created', render: (b) => relative(b.created_at) },
+              {
+                key: 'created_at',
+                label: 'Created',
+                render: (b) => <span className="nowrap">{relative(b.created_at)}</span>,
+              },
               {
                 key: 'actions',
                 label: '',
@@ -229,4 +242,15 @@ function progressText(b: Row): string {
     .filter((k) => Number(counts[k] ?? 0) > 0)
     .map((k) => `${counts[k]} ${k}`);
   return [`${Number(counts.success ?? 0)} / ${total} done`, ...extra].join(' · ');
+}
+
+/** The ledger keeps a backfill's assets comma-joined: shown as a count, the names on hover. */
+function BackfillAssets(props: { selection: string }) {
+  const names = props.selection.split(',').filter(Boolean);
+  if (names.length === 0) return <span className="hint">all assets</span>;
+  return (
+    <span className="hint nowrap" title={names.join(', ')}>
+      {names.length > 3 ? `${names.length} assets` : names.join(', ')}
+    </span>
+  );
 }
