@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { type Daemon, startDaemon } from '../../src/server/daemon.js';
+import type { Daemon } from '../../src/server/daemon.js';
 import { testPipeline } from '../support/pipeline.js';
-import { buildWebUi, chromiumAvailable, launchBrowser } from './e2e-support.js';
+import { chromiumAvailable, launchBrowser, serveTestPipeline } from './e2e-support.js';
 import { seed } from './support.js';
 
 /**
@@ -30,18 +28,7 @@ describe.skipIf(!chromiumAvailable())('dashboard charts and SQL page (Chromium)'
     // A file rejected whole (no schema header).
     await pipeline.put('year=2025/month=04/day=03/bad.csv', 'a,b\n1,2\n');
     expect((await pipeline.materialize()).status).toBe('success');
-    const config = loadConfig(
-      { ...pipeline.env, BILLING_DUCKDB_THREADS: '2' },
-      { source: pipeline.source, home: path.join(pipeline.home, 'state') },
-    );
-    daemon = await startDaemon({
-      config,
-      mode: 'serve',
-      host: '127.0.0.1',
-      port: 0,
-      webRoot: await buildWebUi(),
-      log: () => {},
-    });
+    daemon = await serveTestPipeline(pipeline);
     url = daemon.info.url;
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });

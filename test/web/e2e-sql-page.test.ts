@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { type Daemon, startDaemon } from '../../src/server/daemon.js';
+import type { Daemon } from '../../src/server/daemon.js';
 import { testPipeline } from '../support/pipeline.js';
-import { buildWebUi, chromiumAvailable, launchBrowser } from './e2e-support.js';
+import { chromiumAvailable, launchBrowser, serveTestPipeline } from './e2e-support.js';
 
 /**
  * The SQL page in Chromium against a real daemon: its POST passes the cross-site guard, its CSV
@@ -18,18 +16,7 @@ describe.skipIf(!chromiumAvailable())('SQL page', () => {
 
   beforeAll(async () => {
     const pipeline = await testPipeline('e2e-sql-page');
-    const config = loadConfig(
-      { ...pipeline.env, BILLING_DUCKDB_THREADS: '2' },
-      { source: pipeline.source, home: path.join(pipeline.home, 'state') },
-    );
-    daemon = await startDaemon({
-      config,
-      mode: 'serve',
-      host: '127.0.0.1',
-      port: 0,
-      webRoot: await buildWebUi(),
-      log: () => {},
-    });
+    daemon = await serveTestPipeline(pipeline);
     browser = await launchBrowser();
     page = await browser.newPage({ acceptDownloads: true });
   }, 240_000);

@@ -4,9 +4,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { loadConfig } from '../../src/config.js';
 import type { Runtime } from '../../src/runtime.js';
 import { createApp } from '../../src/server/app.js';
 import type { RunLauncher } from '../../src/server/app-deps.js';
+import { type Daemon, startDaemon } from '../../src/server/daemon.js';
+import type { TestPipeline } from '../support/pipeline.js';
 import { tmpDir } from '../support/tmp.js';
 import { repoRoot } from './support.js';
 
@@ -92,4 +95,23 @@ export async function setTheme(page: Page, theme: 'light' | 'dark'): Promise<voi
   await page.emulateMedia({ colorScheme: theme });
   await page.evaluate(`localStorage.setItem('billing-theme', '${theme}')`);
   await page.reload();
+}
+
+/**
+ * A real daemon (`serve`, port 0) over a test pipeline's warehouse and source, serving the built
+ * UI: what the browser tests that need the daemon's own routes and guards talk to.
+ */
+export async function serveTestPipeline(pipeline: TestPipeline): Promise<Daemon> {
+  const config = loadConfig(
+    { ...pipeline.env, BILLING_DUCKDB_THREADS: '2' },
+    { source: pipeline.source, home: path.join(pipeline.home, 'state') },
+  );
+  return startDaemon({
+    config,
+    mode: 'serve',
+    host: '127.0.0.1',
+    port: 0,
+    webRoot: await buildWebUi(),
+    log: () => {},
+  });
 }
