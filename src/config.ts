@@ -43,6 +43,16 @@ export interface Config {
   checksConfig: string | null;
   /** `checks:` in billing-pipeline.yaml as a mapping: the check settings inline. */
   checksInline: Record<string, unknown> | null;
+  /**
+   * `budgets:` / BILLING_BUDGETS_CONFIG: a path to a YAML list of budgets, or the list inline, and
+   * where it came from; null when unset. Parsed by src/billing/budgets.
+   */
+  budgetsSetting: { value: string | unknown[]; origin: string } | null;
+  /**
+   * `alerts:` / BILLING_ALERTS_CONFIG: a path to a YAML mapping of alert settings, or the mapping
+   * inline, and where it came from; null when unset. Parsed by src/alerts.
+   */
+  alertsSetting: { value: string | Record<string, unknown>; origin: string } | null;
   /** The project configuration file read, if any. */
   configFile: string | null;
   /** Every setting's effective value and where it came from (`--source`, `BILLING_SOURCE`, `billing-pipeline.yaml:3`, `default`). */
@@ -132,6 +142,9 @@ function fail(problems: string[]): never {
   );
 }
 
+/** Kinds whose text value from a flag or variable is a path, resolved against the working directory. */
+const PATH_KINDS: ReadonlySet<SettingDef['kind']> = new Set(['path', 'checks', 'budgets', 'alerts']);
+
 /** One setting from a flag or a variable; empty means unset. */
 function fromText(
   def: SettingDef,
@@ -145,7 +158,7 @@ function fromText(
     problems.push(`${origin}: ${parsed.message}`);
     return null;
   }
-  const value = def.kind === 'path' || def.kind === 'checks' ? resolve(String(parsed.value)) : parsed.value;
+  const value = PATH_KINDS.has(def.kind) ? resolve(String(parsed.value)) : parsed.value;
   return { value, origin };
 }
 
@@ -246,6 +259,17 @@ export function effectiveSettings(config: Config): Record<string, unknown> {
   return out;
 }
 
+/** A path-or-inline setting as its loader takes it; null when unset. */
+function sectionSetting<T>(
+  setting: EffectiveSetting | undefined,
+  isInline: (value: unknown) => boolean,
+): { value: string | T; origin: string } | null {
+  const v = setting?.value;
+  if (!setting || v === null || v === undefined || v === '') return null;
+  if (typeof v === 'string' || isInline(v)) return { value: v as string | T, origin: setting.origin };
+  return null;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
   const { settings, configFile } = resolveSettings(env, overrides);
   const value = (key: string) => settings.get(key)?.value ?? null;
@@ -273,7 +297,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     fxSource: text('fx_source'),
     reportingCurrency: String(value('reporting_currency')),
     checksConfig: typeof checks === 'string' && checks !== '' ? checks : null,
-    checksInline: typeof checks === 'object' && checks !== null ? checks : null,
+    checksInline: typeof checks === 'object' && checks !== null && !Array.isArray(checks) ? checks : null,
+    budgetsSetting: sectionSetting<unknown[]>(settings.get('budgets'), Array.isArray),
+    alertsSetting: sectionSetting<Record<string, unknown>>(
+      settings.get('alerts'),
+      (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
+    ),
     configFile,
     settings,
     warnings: unknownVariables(env),

@@ -158,6 +158,7 @@ export function readConfigFile(path: string): Map<string, FileSetting> {
 }
 
 function isLocalPath(def: SettingDef, value: string): boolean {
-  if (def.kind === 'path' || def.kind === 'checks') return true;
+  if (def.kind === 'path' || def.kind === 'checks' || def.kind === 'budgets' || def.kind === 'alerts')
+    return true;
   return def.kind === 'location' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 }

@@ -17,7 +17,7 @@ const shown = (value: unknown): string =>
   value === null || value === undefined
     ? 'not set'
     : typeof value === 'object'
-      ? 'other check settings'
+      ? 'other settings'
       : String(value);
 
 /**

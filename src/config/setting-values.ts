@@ -26,6 +26,13 @@ function integer(value: unknown, min: number): Parsed {
   return { ok: true, value: n };
 }
 
+/** What a setting that takes a path or inline YAML expects, when it got neither. */
+const SECTION_EXPECTED: Partial<Record<SettingDef['kind'], string>> = {
+  checks: 'expected a path to a checks YAML, or a mapping of check settings',
+  budgets: 'expected a path to a budgets YAML, or a list of budgets',
+  alerts: 'expected a path to an alerts YAML, or a mapping of alert settings',
+};
+
 /**
  * Validates one value from a variable, the file or a flag. Variables and flags are always
  * strings; the file may hold numbers. Empty strings were dropped before (they mean "unset").
@@ -33,16 +40,12 @@ function integer(value: unknown, min: number): Parsed {
 export function parseSetting(def: SettingDef, value: unknown): Parsed {
   if (def.kind === 'positive-int') return integer(value, 1);
   if (def.kind === 'non-negative-int') return integer(value, 0);
-  if (def.kind === 'checks' && typeof value === 'object' && value !== null && !Array.isArray(value))
+  const mapping = typeof value === 'object' && value !== null && !Array.isArray(value);
+  if ((def.kind === 'checks' || def.kind === 'alerts') && mapping)
     return { ok: true, value: value as Record<string, unknown> };
+  if (def.kind === 'budgets' && Array.isArray(value)) return { ok: true, value };
   if (typeof value !== 'string')
-    return {
-      ok: false,
-      message:
-        def.kind === 'checks'
-          ? 'expected a path to a checks YAML, or a mapping of check settings'
-          : 'expected a string',
-    };
+    return { ok: false, message: SECTION_EXPECTED[def.kind] ?? 'expected a string' };
   const text = value.trim();
   switch (def.kind) {
     case 'text':
@@ -50,6 +53,8 @@ export function parseSetting(def: SettingDef, value: unknown): Parsed {
     case 'location':
     case 'secret':
     case 'checks':
+    case 'budgets':
+    case 'alerts':
       return { ok: true, value: text };
     case 'ingest-parser':
       return text === 'native' || text === 'js'

@@ -17,6 +17,8 @@ export type SettingKind =
   | 'postgres-url'
   | 'secret'
   | 'checks'
+  | 'budgets'
+  | 'alerts'
   | 'ingest-parser';
 
 export interface SettingDef {
@@ -81,6 +83,25 @@ export const SETTINGS: readonly SettingDef[] = [
     doc: 'check settings: a path to a checks YAML, or the settings inline (docs/quality.md)',
     example: './checks.yaml',
     run: true,
+  },
+  {
+    key: 'budgets',
+    env: 'BILLING_BUDGETS_CONFIG',
+    kind: 'budgets',
+    fallback: null,
+    fallbackText: 'none',
+    doc: 'spend budgets: a path to a YAML list of budgets, or the list inline (docs/budgets-alerts.md)',
+    example: './budgets.yaml',
+    run: true,
+  },
+  {
+    key: 'alerts',
+    env: 'BILLING_ALERTS_CONFIG',
+    kind: 'alerts',
+    fallback: null,
+    fallbackText: 'built-in rules, no channels',
+    doc: 'alert rules, channels and delivery: a path to a YAML mapping, or the mapping inline (docs/budgets-alerts.md)',
+    example: './alerts.yaml',
   },
   {
     key: 'ingest_concurrency',
@@ -328,4 +349,4 @@ export const VARIABLE_CHECKS: Readonly<Record<string, (raw: string) => string | 
 
 export const SELF_CHECKED_PREFIXES: readonly string[] = ['BILLING_CHECKS_', 'BILLING_ANOMALIES_'];
 
-export type SettingValue = string | number | Record<string, unknown> | null;
+export type SettingValue = string | number | Record<string, unknown> | unknown[] | null;

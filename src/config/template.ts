@@ -47,6 +47,21 @@ export function configTemplate(): string {
         '#   checks:',
         '#     rejected_row_rate: { max_rate: 0.01 }',
       );
+    if (def.key === 'budgets')
+      lines.push(
+        '# Or inline (docs/budgets-alerts.md):',
+        '# budgets:',
+        '#   - id: monthly-total',
+        '#     amount: 50000',
+        '#     thresholds: [50, 80, 100]',
+      );
+    if (def.key === 'alerts')
+      lines.push(
+        '# Or inline (docs/budgets-alerts.md):',
+        '# alerts:',
+        '#   channels:',
+        '#     - { name: ops, type: webhook, url: "https://example.com/hook", secret_env: BILLING_ALERT_SECRET }',
+      );
   }
   return `${lines.join('\n')}\n`;
 }
