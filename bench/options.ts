@@ -9,6 +9,7 @@ export const SECTIONS = [
   'generator',
   'automation',
   'scale-out',
+  'forecast',
 ] as const;
 export type SectionName = (typeof SECTIONS)[number];
 

@@ -14,6 +14,7 @@ import { type BenchContext, writeFxRates } from './context.js';
 import { machineInfo } from './machine.js';
 import { parseOptions, sizesFor, UsageError } from './options.js';
 import { automation } from './sections/automation.js';
+import { forecast } from './sections/forecast.js';
 import { fullLoad } from './sections/full-load.js';
 import { generator } from './sections/generator.js';
 import { buildHistory } from './sections/history.js';
@@ -87,6 +88,7 @@ async function main(): Promise<number> {
       await scaleOut(ctx);
       ctx.summary.push(...scaleOutRows(ctx.figures));
     }
+    if (want('forecast')) await forecast(ctx);
   } catch (error) {
     // Whatever was measured before the failure is still printed and saved, marked incomplete.
     failure = error;

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { budgetsFromRecorded } from './billing/budgets/budget-config.js';
 import {
   DEFAULT_QUALITY_CONFIG,
   isPlain,
@@ -6,7 +7,7 @@ import {
   type Plain,
   validateQualityConfig,
 } from './billing/checks/quality-config.js';
-import { billingAssetGraph } from './billing/pipeline.js';
+import { type BillingPipelineOptions, billingAssetGraph } from './billing/pipeline.js';
 import { RUN_SETTING_KEYS } from './config/run-settings.js';
 import { type Config, ConfigError } from './config.js';
 import type { AssetGraph } from './orchestrator/asset-graph.js';
@@ -41,8 +42,11 @@ export function retryingSource(
   });
 }
 
-const runSettings = (config: RunConfig): Plain =>
-  Object.fromEntries(RUN_SETTING_KEYS.map((key) => [key, config[key] ?? null]));
+// The file budgets a run recorded, parsed (its `budgets` setting may be a path on another machine).
+const runSettings = (config: RunConfig): Plain => ({
+  ...Object.fromEntries(RUN_SETTING_KEYS.map((key) => [key, config[key] ?? null])),
+  resolved_budgets: config.resolved_budgets ?? null,
+});
 
 /**
  * Scale-out workers run each run under the configuration recorded with it, not their own: a run
@@ -61,6 +65,8 @@ export class RunGraphs {
       graph: AssetGraph;
       runConfig: RunConfig;
       onSourceError?: (error: SourceError) => void;
+      /** The alerts' hook into budget_status, as in this process's own graph. */
+      onBudgetStatus?: BillingPipelineOptions['onBudgetStatus'];
     },
   ) {}
 
@@ -91,6 +97,8 @@ export class RunGraphs {
         env: config.env,
       },
       quality,
+      budgets: budgetsFromRecorded(wanted.resolved_budgets),
+      onBudgetStatus: this.options.onBudgetStatus,
     });
     this.built.set(key, { graph: built, source });
     return built;

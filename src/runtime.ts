@@ -1,4 +1,8 @@
 import { join } from 'node:path';
+import { type AlertWiring, evaluateAndDeliverOnce, onBudgetStatus } from './alerts/after-run.js';
+import { loadAlertsConfig } from './alerts/alert-config.js';
+import type { Budget } from './billing/budgets/budget.js';
+import { loadFileBudgets, recordedBudgets } from './billing/budgets/budget-config.js';
 import { loadQualityConfig, type QualityConfig } from './billing/checks/quality-config.js';
 import { billingAssetGraph } from './billing/pipeline.js';
 import { type Config, effectiveSettings } from './config.js';
@@ -22,6 +26,11 @@ export interface Runtime {
   warehouse: Warehouse;
   ledger: Ledger;
   graph: AssetGraph;
+  /**
+   * The alert settings (secrets resolved) and what evaluation needs besides the warehouse; absent
+   * in a runtime whose work happens in a daemon (remoteRuntime).
+   */
+  alerts?: AlertWiring;
   /** Orphaned runs found (and marked failed) when this runtime opened. */
   orphanedRuns: number;
   /** Their ids, so a daemon can resume them. */
@@ -54,8 +63,15 @@ export interface RuntimeOptions {
  * What a run records of its configuration: every setting as billing-pipeline.yaml would hold it,
  * secrets redacted, with the check settings resolved (a path means nothing on another machine).
  */
-export function recordedConfig(config: Config, quality: QualityConfig): RunConfig {
-  return { ...effectiveSettings(config), checks: quality };
+export function recordedConfig(
+  config: Config,
+  quality: QualityConfig,
+  budgets?: readonly Budget[],
+): RunConfig {
+  const recorded: RunConfig = { ...effectiveSettings(config), checks: quality };
+  // Beside `budgets` (the setting as written, compared with a daemon's): the parsed list, for workers.
+  if (budgets && budgets.length > 0) recorded.resolved_budgets = recordedBudgets(budgets);
+  return recorded;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -65,6 +81,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     origin: config.settings.get('checks')?.origin,
     env: config.env,
   });
+  const budgets = await loadFileBudgets({ setting: config.budgetsSetting, configFile: config.configFile });
+  // Read at start: a channel whose secret_env is unset is a setting error now, not an unsigned send later.
+  const alerts: AlertWiring = {
+    config: await loadAlertsConfig(config.alertsSetting, config.env),
+    fileBudgets: budgets,
+    reportingCurrency: config.reportingCurrency,
+  };
   const source = retryingSource(config.source, config, options.onSourceError);
   const warehouse = await openWarehouse({
     databaseUrl: config.databaseUrl ?? undefined,
@@ -77,7 +100,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       : undefined,
   });
   try {
-    const runConfig = recordedConfig(config, quality);
+    const runConfig = recordedConfig(config, quality, budgets);
     const ledger = new Ledger(warehouse, { runConfig, keepRequestedConfig: config.databaseUrl !== null });
     const graph = billingAssetGraph({
       source,
@@ -86,6 +109,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       ingestParser: config.ingestParser,
       fx: { source: config.fxSource, reportingCurrency: config.reportingCurrency, env: config.env },
       quality,
+      budgets,
+      onBudgetStatus: onBudgetStatus(alerts),
     });
     // Workers and servers starting together would race to create the same tables, and the
     // stores' and assets' own setup locks do not compose: on a fresh database, setups holding
@@ -107,7 +132,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       return scaleOut;
     };
     const runGraphs = config.databaseUrl
-      ? new RunGraphs({ config, graph, runConfig, onSourceError: options.onSourceError })
+      ? new RunGraphs({
+          config,
+          graph,
+          runConfig,
+          onSourceError: options.onSourceError,
+          onBudgetStatus: onBudgetStatus(alerts),
+        })
       : null;
     return {
       config,
@@ -116,10 +147,30 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       warehouse,
       ledger,
       graph,
+      alerts,
       orphanedRuns,
       orphanedRunIds,
-      materialize: (request, options = {}) =>
-        executeRun({ graph, ledger, warehouse, request, emitter: options.emitter, signal: options.signal }),
+      async materialize(request, options = {}) {
+        const summary = await executeRun({
+          graph,
+          ledger,
+          warehouse,
+          request,
+          emitter: options.emitter,
+          signal: options.signal,
+        });
+        // No daemon here (its queue runs runs itself and has its own alert loop): judge the run and
+        // make one bounded delivery pass; what fails is retried by a daemon or after the next run.
+        if (!summary.deduplicatedBy)
+          await evaluateAndDeliverOnce(warehouse, alerts, summary.runId, {
+            holdDelivery: config.env.BILLING_TEST_ALERT_HOLD_DELIVERY === '1',
+          }).catch((error: unknown) =>
+            process.stderr.write(
+              `warning: alerts after run ${summary.runId}: ${error instanceof Error ? error.message : String(error)}\n`,
+            ),
+          );
+        return summary;
+      },
       scaleOut: config.databaseUrl ? openQueue : null,
       async close() {
         // A queue that failed to open has nothing to close; its error was reported where it was used.

@@ -1,12 +1,15 @@
 import type { AssetDefinition } from '../orchestrator/asset.js';
 import { AssetGraph } from '../orchestrator/asset-graph.js';
 import type { Source } from '../sources/source.js';
+import type { SqlSession } from '../warehouse/warehouse.js';
 import type { AggregateDefinition } from './aggregates/aggregate-definition.js';
 import { AGGREGATES } from './aggregates/index.js';
 import { aggregateAsset } from './assets/aggregate-asset.js';
 import { billingEventsAsset } from './assets/billing-events.js';
 import { billingFilesAsset } from './assets/billing-files.js';
 import { insightsAsset } from './assets/insights-asset.js';
+import type { Budget } from './budgets/budget.js';
+import { budgetStatusAsset } from './budgets/budget-status-asset.js';
 import { billingChecks } from './checks/billing-checks.js';
 import { DEFAULT_QUALITY_CONFIG, type QualityConfig } from './checks/quality-config.js';
 import { type FxOptions, fxRatesAsset } from './fx/fx-rates-asset.js';
@@ -26,6 +29,10 @@ export interface BillingPipelineOptions {
   quality?: QualityConfig;
   /** The clock freshness is judged by (tests fix it). */
   now?: () => Date;
+  /** Budgets declared in the file (API budgets are read at each run); see docs/budgets-alerts.md. */
+  budgets?: readonly Budget[];
+  /** Called inside the transaction that writes budget_status, after its rows (the alerts decide there). */
+  onBudgetStatus?: (tx: SqlSession, info: { runId: string }) => Promise<void>;
 }
 
 /** The billing asset graph: files and FX rates -> events -> aggregates -> insights, with their checks. */
@@ -51,6 +58,18 @@ export function billingAssetGraph(options: BillingPipelineOptions): AssetGraph {
       reportingCurrency: fx.reportingCurrency,
       spendAnomalies: quality.anomalies.spend,
     }),
+    // Budgets need at least the all-spend series; a graph built with other aggregates has none.
+    ...(names.includes('daily_aggregates')
+      ? [
+          budgetStatusAsset({
+            budgets: options.budgets ?? [],
+            reportingCurrency: fx.reportingCurrency,
+            aggregates: names,
+            onBudgetStatus: options.onBudgetStatus,
+            now: options.now,
+          }),
+        ]
+      : []),
   ];
   const checks = billingChecks({
     settings: quality.checks,

@@ -60,11 +60,31 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/insights.js')).registerInsights,
   },
   {
+    name: 'invoice-preview',
+    term: 'invoice-preview [options]',
+    description:
+      "A user's month to date by service tier, resource type and operation: exact amounts, events, forecast total and the FX rates used",
+    load: async () => (await import('./commands/invoice-preview.js')).registerInvoicePreview,
+  },
+  {
+    name: 'budgets',
+    term: 'budgets [options]',
+    description:
+      'List budgets (file and API) with the current period: spend to date, share used, forecast with its band, state',
+    load: async () => (await import('./commands/budgets.js')).registerBudgets,
+  },
+  {
     name: 'checks',
     term: 'checks [options] [asset]',
     description:
       'Data quality check results: a summary with the failing checks first (the latest verdict of each check on each partition)',
     load: async () => (await import('./commands/checks.js')).registerChecks,
+  },
+  {
+    name: 'alerts',
+    term: 'alerts [options]',
+    description: 'Alerts: list open and resolved alerts with their deliveries, send a test alert',
+    load: async () => (await import('./commands/alerts.js')).registerAlerts,
   },
   {
     name: 'generate',

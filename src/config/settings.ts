@@ -337,6 +337,8 @@ export const OTHER_VARIABLES: readonly string[] = [
   'BILLING_TEST_BACKEND',
   // One file per scale-out task, for the tests of per-file task races (task-batches.ts).
   'BILLING_TEST_TASK_BATCH_FILES',
+  // Alerts are decided and queued but never sent: the kill -9 test of the outbox (test/alerts/crash.test.ts).
+  'BILLING_TEST_ALERT_HOLD_DELIVERY',
 ];
 /**
  * Variables read where they are used (the S3 client reads its own), checked here as well so that a

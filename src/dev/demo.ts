@@ -11,6 +11,7 @@ import { addDays } from '../orchestrator/days.js';
 import { openRuntime } from '../runtime.js';
 import { runDaemonUntilSignal } from '../server/daemon.js';
 import { createSource } from '../sources/create-source.js';
+import { seedDemoBudgets } from './demo-budgets.js';
 import { demoDays } from './demo-days.js';
 import { startLocalS3 } from './local-s3.js';
 
@@ -59,6 +60,14 @@ async function demo(options: { serve: boolean; port: number }): Promise<void> {
       );
       if (summary.status !== 'success') throw new Error(`demo run failed: ${summary.error}`);
       process.stdout.write(`\n${await renderInsights(runtime.warehouse)}\n`);
+      const budgets = await seedDemoBudgets(runtime.warehouse);
+      if (budgets.length > 0) {
+        // Stored like budgets made in the UI; budget_status (and its alerts) follow at once.
+        const status = await runtime.materialize({ trigger: 'demo', selection: ['budget_status'] });
+        process.stdout.write(
+          `\nBudgets ${budgets.join(', ')} (${status.status}): npx billing-pipeline budgets; alerts: npx billing-pipeline alerts\n`,
+        );
+      }
       process.stdout.write(
         `\nWarehouse: ${runtime.config.warehousePath}\nTry: npx billing-pipeline query "SELECT * FROM daily_aggregates ORDER BY day" --format table\n`,
       );

@@ -1,5 +1,11 @@
 import { sqlDialect } from '../warehouse/dialect.js';
-import type { Row, SqlValue, Warehouse } from '../warehouse/warehouse.js';
+import {
+  insertMany,
+  type Row,
+  type SqlSession,
+  type SqlValue,
+  type Warehouse,
+} from '../warehouse/warehouse.js';
 import type { AssetDefinition, AssetResult } from './asset.js';
 import type {
   AssetCheckContext,
@@ -26,6 +32,24 @@ export interface CheckVerdict {
   /** The check's own account of all its failures, when it gives one (`summarize`). */
   summary: string | null;
 }
+
+/** One outcome to store, with what it is an outcome of. */
+export type CheckRow = CheckOutcome & { asset: string; check: string; severity: CheckSeverity };
+
+/** A stored result's key and verdict, as the insert returns it. */
+interface StoredKey {
+  result_id: number | string;
+  asset: string;
+  partition: string | null;
+  check_name: string;
+  passed: boolean;
+}
+
+/** `count` copies of a `$1..$width` tuple, renumbered per row. */
+const tuples = (tuple: string, count: number, width: number): string =>
+  Array.from({ length: count }, (_, r) =>
+    tuple.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`),
+  ).join(', ');
 
 const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const text = (value: string | number | null | undefined): string | null =>
@@ -57,32 +81,68 @@ export class CheckStore {
     checkTablesReady.add(this.warehouse);
   }
 
-  async record(
-    runId: string,
-    rows: readonly (CheckOutcome & { asset: string; check: string; severity: CheckSeverity })[],
-  ) {
+  /** Stores results and, in the same transaction, which keys' latest result now fails. */
+  async record(runId: string, rows: readonly CheckRow[]) {
     if (rows.length === 0) return;
-    const width = 9;
-    await this.warehouse.transaction(async (tx) => {
-      for (let start = 0; start < rows.length; start += 500) {
-        const chunk = rows.slice(start, start + 500);
-        const tuples = chunk.map((_, r) =>
-          sql.CHECK_RESULT_VALUES.replace(/\$(\d+)/g, (_m, n: string) => `$${r * width + Number(n)}`),
-        );
-        const params: SqlValue[] = chunk.flatMap((o) => [
-          o.asset,
-          o.partition,
-          o.check,
-          o.severity,
-          o.passed,
-          text(o.observed),
-          text(o.threshold),
-          o.message ?? null,
-          runId,
-        ]);
-        await tx.exec(`${sql.INSERT_CHECK_RESULTS} VALUES ${tuples.join(', ')}`, params);
+    await this.warehouse.transaction((tx) => this.recordIn(tx, runId, rows));
+  }
+
+  /** `record` inside the caller's transaction (the run writes an asset's ledger rows with them). */
+  async recordIn(tx: SqlSession, runId: string, rows: readonly CheckRow[]) {
+    if (rows.length === 0) return;
+    await tx.lock(sql.CHECK_RESULTS_LOCK);
+    const latest = new Map<string, StoredKey>();
+    for (let start = 0; start < rows.length; start += 500) {
+      const chunk = rows.slice(start, start + 500);
+      const params: SqlValue[] = chunk.flatMap((o) => [
+        o.asset,
+        o.partition,
+        o.check,
+        o.severity,
+        o.passed,
+        text(o.observed),
+        text(o.threshold),
+        o.message ?? null,
+        runId,
+      ]);
+      const stored = await tx.all<StoredKey>(
+        `${sql.INSERT_CHECK_RESULTS} VALUES ${tuples(sql.CHECK_RESULT_VALUES, chunk.length, 9)}
+          ${sql.RETURNING_RESULT_KEYS}`,
+        params,
+      );
+      // The latest result of a key is its highest id, whatever order the rows came back in.
+      for (const row of stored) {
+        const key = JSON.stringify([row.asset, row.partition, row.check_name]);
+        const seen = latest.get(key);
+        if (!seen || BigInt(String(row.result_id)) > BigInt(String(seen.result_id))) latest.set(key, row);
       }
-    });
+    }
+    const keys = [...latest.values()];
+    // Usually nothing fails: reading the few failing rows is cheaper than a DELETE that finds none.
+    const assets = [...new Set(keys.map((k) => k.asset))].join(',');
+    const failingNow = new Set(
+      (await tx.all<StoredKey>(sql.FAILURES_OF_ASSETS, [assets])).map((k) =>
+        JSON.stringify([k.asset, k.partition, k.check_name]),
+      ),
+    );
+    const cleared = keys.filter((k) => failingNow.has(JSON.stringify([k.asset, k.partition, k.check_name])));
+    for (let start = 0; start < cleared.length; start += 500) {
+      const chunk = cleared.slice(start, start + 500);
+      await tx.exec(
+        `${sql.DELETE_CHECK_FAILURES_HEAD} ${tuples(sql.CHECK_FAILURE_KEY, chunk.length, 3)}
+          ${sql.DELETE_CHECK_FAILURES_TAIL}`,
+        chunk.flatMap((k) => [k.asset, k.partition, k.check_name]),
+      );
+    }
+    const failing = keys.filter((k) => !k.passed);
+    if (failing.length > 0) {
+      await insertMany(
+        tx,
+        sql.INSERT_CHECK_FAILURES,
+        sql.CHECK_FAILURE_VALUES,
+        failing.map((k) => [k.asset, k.partition, k.check_name, String(k.result_id)]),
+      );
+    }
   }
 
   /** Latest failures of the given (asset, check) pairs. */
@@ -149,8 +209,20 @@ export class CheckRunner {
     blockedUpstream: readonly BlockedPartition[],
     signal: AbortSignal,
   ): Promise<CheckVerdict[]> {
+    const { verdicts, rows } = await this.assess(asset, result, blockedUpstream, signal);
+    await this.store.record(this.options.runId, rows);
+    return verdicts;
+  }
+
+  /** `evaluate` without storing: the results to store (`store.recordIn`) beside the verdicts. */
+  async assess(
+    asset: AssetDefinition,
+    result: AssetResult,
+    blockedUpstream: readonly BlockedPartition[],
+    signal: AbortSignal,
+  ): Promise<{ verdicts: CheckVerdict[]; rows: CheckRow[] }> {
     const checks = asset.checks ?? [];
-    if (checks.length === 0) return [];
+    if (checks.length === 0) return { verdicts: [], rows: [] };
     const failing = await this.store.currentFailures(
       checks.map((c) => ({ asset: asset.name, check: c.name })),
     );
@@ -158,7 +230,7 @@ export class CheckRunner {
       ...new Set(result.partitions.map((p) => p.partition).filter((p): p is string => p !== null)),
     ].sort();
     const verdicts: CheckVerdict[] = [];
-    const rows: (CheckOutcome & { asset: string; check: string; severity: CheckSeverity })[] = [];
+    const rows: CheckRow[] = [];
     for (const check of checks) {
       const context: AssetCheckContext = {
         runId: this.options.runId,
@@ -189,8 +261,7 @@ export class CheckRunner {
       verdict.summary = await this.summarize(check, context, verdict.failed);
       if (outcomes.length > 0) verdicts.push(verdict);
     }
-    await this.store.record(this.options.runId, rows);
-    return verdicts;
+    return { verdicts, rows };
   }
 
   /** A check's summary of its failures; a failed outcome of its own (the check crashed) has none. */

@@ -2,6 +2,11 @@
  * Asset check results, stored beside the ledger. Every evaluation is kept (history); the current
  * state of a check on a partition is its latest row.
  */
+/** Each result ranked within its (asset, partition, check): 1 is the latest. */
+const ranked = (where: string) => `SELECT *,
+      row_number() OVER (PARTITION BY asset, partition, check_name ORDER BY result_id DESC) AS recency
+    FROM check_results WHERE ${where}`;
+
 export const CHECK_SCHEMA = [
   'CREATE SEQUENCE IF NOT EXISTS check_result_seq START 1',
   `CREATE TABLE IF NOT EXISTS check_results (
@@ -17,6 +22,14 @@ export const CHECK_SCHEMA = [
     run_id VARCHAR NOT NULL,
     evaluated_at TIMESTAMP NOT NULL
   )`,
+  /*
+   * The (asset, partition, check) keys whose latest result failed: what every run asks before each
+   * asset, kept by `record` in the results' own transaction so the question does not rank all of
+   * history (issue 12). A warehouse from before this table gets it filled from its results, once.
+   */
+  `CREATE TABLE IF NOT EXISTS check_failures AS
+    SELECT asset, partition, check_name, result_id FROM (${ranked('TRUE')}) r
+    WHERE recency = 1 AND NOT passed`,
 ];
 
 /** PostgreSQL only: the latest-result queries rank each check's results on a partition. */
@@ -27,6 +40,24 @@ export const CHECK_POSTGRES_INDEXES = [
 export const INSERT_CHECK_RESULTS = `INSERT INTO check_results
   (asset, partition, check_name, severity, passed, observed, threshold, message, run_id, evaluated_at)`;
 export const CHECK_RESULT_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, utc_now())';
+/** What `record` needs back from its insert to keep check_failures. */
+export const RETURNING_RESULT_KEYS = 'RETURNING result_id, asset, partition, check_name, passed';
+
+/** Serializes `record` across processes (PostgreSQL): check_failures is read, then rewritten. */
+export const CHECK_RESULTS_LOCK = 'check-results';
+
+/** The failing keys of some assets (`$1`: comma-separated names). */
+export const FAILURES_OF_ASSETS = `SELECT asset, partition, check_name FROM check_failures
+  WHERE asset = ANY(string_to_array(CAST($1 AS VARCHAR), ','))`;
+
+/** The head of a DELETE of the given keys' failures; rows are CHECK_FAILURE_KEY tuples. */
+export const DELETE_CHECK_FAILURES_HEAD = `DELETE FROM check_failures f USING (VALUES`;
+export const CHECK_FAILURE_KEY = '(CAST($1 AS VARCHAR), CAST($2 AS VARCHAR), CAST($3 AS VARCHAR))';
+export const DELETE_CHECK_FAILURES_TAIL = `) AS k(asset, partition, check_name)
+  WHERE f.asset = k.asset AND f.check_name = k.check_name AND f.partition IS NOT DISTINCT FROM k.partition`;
+
+export const INSERT_CHECK_FAILURES = 'INSERT INTO check_failures (asset, partition, check_name, result_id)';
+export const CHECK_FAILURE_VALUES = '($1, $2, $3, CAST($4 AS BIGINT))';
 
 const RESULT_COLUMNS = `asset, partition, check_name, severity, passed, observed, threshold, message, run_id,
     evaluated_at`;
@@ -34,11 +65,6 @@ const RESULT_COLUMNS = `asset, partition, check_name, severity, passed, observed
 /** `$1` asset or NULL, `$2` partition or NULL; PostgreSQL cannot type a bare `$1 IS NULL`. */
 const FILTER = `(CAST($1 AS VARCHAR) IS NULL OR asset = CAST($1 AS VARCHAR))
     AND (CAST($2 AS VARCHAR) IS NULL OR partition = CAST($2 AS VARCHAR))`;
-
-/** Each result ranked within its (asset, partition, check): 1 is the latest. */
-const ranked = (where: string) => `SELECT *,
-      row_number() OVER (PARTITION BY asset, partition, check_name ORDER BY result_id DESC) AS recency
-    FROM check_results WHERE ${where}`;
 
 /** The latest result of each check on each partition. `$1`: asset or NULL; `$2`: partition or NULL. */
 export const LATEST_CHECK_RESULTS = `SELECT ${RESULT_COLUMNS}
@@ -56,6 +82,5 @@ export const CHECK_RESULT_HISTORY = `SELECT ${RESULT_COLUMNS}
  * Current failures of the given checks (`$1`: comma-separated `asset/check` pairs). Only checks
  * still defined with that severity count, so disabling or downgrading a check releases its partitions.
  */
-export const CURRENT_FAILURES = `SELECT asset, partition, check_name
-  FROM (${ranked("asset || '/' || check_name = ANY(string_to_array(CAST($1 AS VARCHAR), ','))")}) results
-  WHERE recency = 1 AND NOT passed`;
+export const CURRENT_FAILURES = `SELECT asset, partition, check_name FROM check_failures
+  WHERE asset || '/' || check_name = ANY(string_to_array(CAST($1 AS VARCHAR), ','))`;

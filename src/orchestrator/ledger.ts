@@ -176,6 +176,20 @@ export class Ledger {
   }
 
   /**
+   * What one asset's run leaves in the ledger, written in the caller's transaction: its record (if
+   * any) and the run's events so far, beside its check results, so an asset costs one commit.
+   */
+  async recordAssetRunIn(
+    tx: SqlSession,
+    runId: string,
+    record: AssetRunRecord | null,
+    pending: { firstSeq: number; events: readonly RunEvent[] },
+  ): Promise<void> {
+    if (record) await insertAssetRuns(tx, runId, [record]);
+    await insertEvents(tx, runId, pending.firstSeq, pending.events);
+  }
+
+  /**
    * Finishes a run and records, in the same transaction, what it held back to write together: the
    * asset runs that changed nothing and the events not yet flushed. A no-op run commits once.
    */

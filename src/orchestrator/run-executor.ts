@@ -2,7 +2,7 @@ import type { Cell, Warehouse } from '../warehouse/warehouse.js';
 import type { AssetContext, AssetDefinition, AssetResult, AssetTask, TaskOutcome } from './asset.js';
 import type { BlockedPartition } from './asset-check.js';
 import type { AssetGraph } from './asset-graph.js';
-import { CheckRunner, type CheckVerdict, describePartitions } from './check-runner.js';
+import { type CheckRow, CheckRunner, type CheckVerdict, describePartitions } from './check-runner.js';
 import type { DayRange } from './days.js';
 import type { AssetRunRecord, Ledger, NewRun, RunConfig, RunEvent } from './ledger.js';
 import type { RunEmitter } from './run-events.js';
@@ -100,11 +100,6 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   let flushedEvents = options.runId ? await ledger.nextEventSeq(runId) : 0;
   const firstSeq = flushedEvents;
   const record = (event: Omit<RunEvent, 'at'>) => events.push({ at: Date.now(), ...event });
-  const flushEvents = async () => {
-    const pending = events.slice(flushedEvents - firstSeq);
-    await ledger.appendEvents(runId, flushedEvents, pending);
-    flushedEvents += pending.length;
-  };
 
   emitter?.emit('run:started', { runId, assets: selected.map((a) => a.name) });
   record({
@@ -299,9 +294,20 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     // What changed data is recorded at once, beside the data; a no-op waits for the run's end.
     const noOp = status === 'success' && !assetRun.changed && partitions.length === 0;
     if (noOp) deferred.push(assetRun);
-    else await ledger.recordAssetRun(runId, assetRun);
-    if (result && !signal.aborted) await runChecks(asset, result, blockedUpstream);
-    if (!noOp) await flushEvents();
+    const checkRows = result && !signal.aborted ? await runChecks(asset, result, blockedUpstream) : [];
+    // One commit for the asset's record, its check results and its events (issue 12: a commit
+    // costs a WAL sync, and a run of ten assets made thirty).
+    if (!noOp || checkRows.length > 0) {
+      const pending = noOp ? [] : events.slice(flushedEvents - firstSeq);
+      await warehouse.transaction(async (tx) => {
+        await checks.store.recordIn(tx, runId, checkRows);
+        await ledger.recordAssetRunIn(tx, runId, noOp ? null : assetRun, {
+          firstSeq: flushedEvents,
+          events: pending,
+        });
+      });
+      flushedEvents += pending.length;
+    }
     emitter?.emit('asset:finished', { runId, asset: asset.name, status, durationMs, result, error });
     return { asset: asset.name, status, durationMs, result, error };
   }
@@ -310,9 +316,9 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     asset: AssetDefinition,
     result: AssetResult,
     blockedUpstream: readonly BlockedPartition[],
-  ): Promise<void> {
-    const verdicts = await checks.evaluate(asset, result, blockedUpstream, signal);
-    if (verdicts.length === 0) return;
+  ): Promise<CheckRow[]> {
+    const { verdicts, rows } = await checks.assess(asset, result, blockedUpstream, signal);
+    if (verdicts.length === 0) return rows;
     for (const v of verdicts.filter((x) => x.failed.length > 0)) {
       if (v.severity === 'error' && v.withholds) checksFailed.add(asset.name);
       const message = describeFailure(v);
@@ -338,6 +344,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
       message: `${asset.name}: ${verdicts.length} check(s) evaluated, ${passedCount} result(s) passed, ${failedCount} failed`,
       data: { checks: verdicts.length, passed: passedCount, failed: failedCount },
     });
+    return rows;
   }
 
   /** An asset the fast path skips: recorded as a success that changed nothing, with the reason. */

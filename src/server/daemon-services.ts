@@ -8,6 +8,8 @@ import { AutomationService } from './automation-service.js';
 export interface DaemonServices {
   automation: AutomationService;
   backfills: Backfills;
+  /** The daemon's alert loop: woken when the API queues an event (a test alert) to send it now. */
+  alerts?: { wake(): void };
 }
 
 export interface DaemonAppDeps extends AppDeps {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { AlertService } from '../alerts/alert-service.js';
 import { type Config, ConfigError } from '../config.js';
 import { AutomationLoop } from '../orchestrator/automation-loop.js';
 import { AutomationStore } from '../orchestrator/automation-store.js';
@@ -155,6 +156,17 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       },
     });
     tickLogger(automation, logger);
+    // Scale-out: workers' runs finish elsewhere (no run:finished here); the periodic evaluation covers them.
+    const alerts = runtime.alerts
+      ? new AlertService({
+          warehouse: runtime.warehouse,
+          wiring: runtime.alerts,
+          log,
+          releaseClaimsAtStart: !scaled,
+          holdDelivery: config.env.BILLING_TEST_ALERT_HOLD_DELIVERY === '1',
+        })
+      : null;
+    emitter.on('run:finished', ({ runId }) => alerts?.runFinished(runId));
     metrics.observeQueue(queue);
     metrics.observeAutomation(automation);
 
@@ -181,7 +193,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       launcher: queue,
       token: token ?? undefined,
       webRoot: options.webRoot ?? defaultWebRoot(),
-      services: { automation, backfills },
+      services: { automation, backfills, alerts: alerts ?? undefined },
       observability: {
         notReady: () => {
           if (stopping) return 'the daemon is shutting down';
@@ -208,6 +220,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     };
     if (!scaled) await writeDaemonFile(config.home, info);
     await automation.start({ enableAll: mode === 'dev' });
+    await alerts?.start();
 
     const stop = () => {
       stopping ??= (async () => {
@@ -218,6 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         // Interrupted first: a heavy query would otherwise hold a pool thread through the shutdown.
         await sql.close();
         await automation.close();
+        await alerts?.stop();
         await leader?.close();
         if (queue instanceof RunQueue) await queue.stop({ requeue: true });
         else await queue.stop();

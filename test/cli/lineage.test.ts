@@ -24,7 +24,10 @@ describe('billing-pipeline lineage', () => {
     expect(text.stdout).not.toMatch(/<-/);
     expect(text.stdout).toMatch(/^ {2}outputs: +daily_aggregates, /m);
     const json = JSON.parse((await cli(env, 'lineage', 'daily_aggregates', '--format', 'json')).stdout);
-    expect(json).toMatchObject({ inputs: ['billing_events'], outputs: ['billing_insights'] });
+    expect(json).toMatchObject({
+      inputs: ['billing_events'],
+      outputs: ['billing_insights', 'budget_status'],
+    });
     expect(json.upstream).toEqual(['billing_files', 'fx_rates', 'billing_events']);
   });
 

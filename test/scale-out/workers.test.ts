@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startReceiver } from '../alerts/delivery-support.js';
+import { tmpDir } from '../support/tmp.js';
 import {
   cli,
   cluster,
@@ -20,8 +24,26 @@ describe.skipIf(!pg.available)('scale-out workers on PostgreSQL', () => {
       filesPerDay: 2,
       dirtyRate: 0.02,
     });
-    const workers = await startWorkers(c.env, 3);
-    const backfill = await cli(c.env, 'backfill', '--from', '2025-03-01', '--to', '2025-03-30');
+    // Three coordinators judging runs at once, each making a delivery pass: every threshold of the
+    // budget reaches the receiver exactly once (the alerts lock and the outbox leases).
+    const receiver = await startReceiver(() => 200);
+    onTestFinished(() => receiver.close());
+    const dir = await tmpDir('bf30-alerts');
+    await writeFile(
+      path.join(dir, 'budgets.yaml'),
+      '- { id: march, amount: 100, thresholds: [50, 80, 100] }\n',
+    );
+    await writeFile(
+      path.join(dir, 'alerts.yaml'),
+      `rules: { freshness: { enabled: false }, spend_anomaly: { enabled: false } }\nchannels:\n  - { name: ops, type: webhook, url: "${receiver.url}", rules: [budget_threshold] }\n`,
+    );
+    const env = {
+      ...c.env,
+      BILLING_BUDGETS_CONFIG: path.join(dir, 'budgets.yaml'),
+      BILLING_ALERTS_CONFIG: path.join(dir, 'alerts.yaml'),
+    };
+    const workers = await startWorkers(env, 3);
+    const backfill = await cli(env, 'backfill', '--from', '2025-03-01', '--to', '2025-03-30');
     expect(backfill.stderr + backfill.stdout).toMatch(
       /backfill \S+ success: 30 partition\(s\), 30 succeeded/,
     );
@@ -29,6 +51,12 @@ describe.skipIf(!pg.available)('scale-out workers on PostgreSQL', () => {
     // The work was spread: every worker ran tasks.
     for (const w of workers) expect(w.output()).toMatch(/task files?:\S+ of billing_events done/);
     await Promise.all(workers.map((w) => w.stop()));
+    const thresholds = receiver.requests.map((r) => {
+      const event = JSON.parse(r.body) as { event_id: string; alert: { rule: string; threshold: string } };
+      return `${event.alert.rule} ${event.alert.threshold}`;
+    });
+    expect(thresholds.sort()).toEqual(['budget_threshold 100', 'budget_threshold 50', 'budget_threshold 80']);
+    expect(new Set(receiver.requests.map((r) => r.headers['x-billing-alert-event'])).size).toBe(3);
 
     const scaled = await expectSameAsEmbedded(c);
     expect(scaled.events_per_file).toHaveLength(60);

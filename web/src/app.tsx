@@ -2,11 +2,15 @@ import { type FormEvent, useState } from 'react';
 import { setToken } from './api.js';
 import { Layout } from './components/layout.js';
 import { useApi } from './hooks.js';
+import { AlertsPage } from './pages/alerts-page.js';
 import { AssetPage } from './pages/asset-page.js';
 import { AssetsPage } from './pages/assets-page.js';
 import { AutomationPage } from './pages/automation-page.js';
+import { BudgetPage } from './pages/budget-page.js';
+import { BudgetsPage } from './pages/budgets-page.js';
 import { DataPage } from './pages/data-page.js';
 import { InsightsPage } from './pages/insights-page.js';
+import { InvoicePage } from './pages/invoice-page.js';
 import { RunPage } from './pages/run-page.js';
 import { RunsPage } from './pages/runs-page.js';
 import { SqlPage } from './pages/sql-page.js';
@@ -28,6 +32,12 @@ function route(path: string) {
       return <DataPage />;
     case 'sql':
       return <SqlPage />;
+    case 'budgets':
+      return id ? <BudgetPage id={id} /> : <BudgetsPage />;
+    case 'alerts':
+      return <AlertsPage />;
+    case 'invoices':
+      return <InvoicePage />;
     default:
       return (
         <div className="state">

@@ -1,5 +1,6 @@
 import { sep } from 'node:path';
 import type { Command } from 'commander';
+import { evaluateAndDeliverOnce } from '../../alerts/after-run.js';
 import { ConfigError } from '../../config.js';
 import { RunEmitter } from '../../orchestrator/run-events.js';
 import type { Runtime } from '../../runtime.js';
@@ -67,6 +68,18 @@ Examples:
       try {
         const scaleOut = await (runtime.scaleOut as NonNullable<typeof runtime.scaleOut>)();
         const emitter = new RunEmitter();
+        // The coordinator of a run judges it and makes one delivery pass, as the CLI does (idempotent:
+        // a `serve` instance's periodic evaluation finding the same conditions decides nothing twice;
+        // leases keep two processes from sending one event).
+        const alerts = runtime.alerts;
+        if (alerts)
+          emitter.on('run:finished', ({ runId }) => {
+            evaluateAndDeliverOnce(runtime.warehouse, alerts, runId).catch((error: unknown) =>
+              logger.warn(
+                `alerts after run ${runId}: ${error instanceof Error ? error.message : String(error)}`,
+              ),
+            );
+          });
         let stopping = false;
         const http =
           port === null

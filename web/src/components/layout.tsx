@@ -9,6 +9,9 @@ const ICONS: Record<string, string> = {
   automation: 'M12 8v4l3 2M21 12a9 9 0 1 1-9-9 9 9 0 0 1 9 9z',
   data: 'M4 6c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3zm0 0v12c0 1.7 3.6 3 8 3s8-1.3 8-3V6M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3',
   sql: 'M8 9l-4 3 4 3m8-6l4 3-4 3m-6 4l4-12',
+  budgets: 'M12 3a9 9 0 1 0 9 9h-9zM15 3.5A9 9 0 0 1 20.5 9H15z',
+  alerts: 'M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 20a2 2 0 0 0 4 0',
+  invoices: 'M6 3h9l4 4v14H6zM14 3v5h5M9 12h7M9 16h5',
 };
 
 const NAV = [
@@ -18,6 +21,9 @@ const NAV = [
   { path: '/automation', label: 'Automation', icon: 'automation' },
   { path: '/data', label: 'Data', icon: 'data' },
   { path: '/sql', label: 'SQL', icon: 'sql' },
+  { path: '/budgets', label: 'Budgets', icon: 'budgets' },
+  { path: '/alerts', label: 'Alerts', icon: 'alerts' },
+  { path: '/invoices', label: 'Invoices', icon: 'invoices' },
 ] as const;
 
 function Icon(props: { name: string }) {

@@ -1,0 +1,7 @@
+import { describe, it } from 'vitest';
+import { budgetStatusScenario } from './status-scenario.js';
+
+describe('budget_status on DuckDB', () => {
+  it('spend to date matches billing_events per scope with unknown days; a late event and a lowering re-upload follow', () =>
+    budgetStatusScenario('duckdb'));
+});
