@@ -95,7 +95,7 @@ export async function computePeriod(session: SqlSession, o: ComputePeriodOptions
     }
   }
   const hasData = asOf !== null && asOf >= start && history.length > 0;
-  const forecast =
+  const computed =
     asOf === null || history.length === 0
       ? null
       : forecastPeriod({
@@ -105,7 +105,9 @@ export async function computePeriod(session: SqlSession, o: ComputePeriodOptions
           asOf,
           windowDays: o.windowDays,
         });
-  const spend = forecast ? toMicros(forecast.spentToDate) : 0n;
+  // Nothing known to learn from (every day lacks a rate): the forecast is unknown, not zero.
+  const forecast = computed?.unknown ? null : computed;
+  const spend = computed ? toMicros(computed.spentToDate) : 0n;
   const estimates = new Map(forecast?.days.map((d) => [d.day, d]) ?? []);
 
   const days: StatusDay[] = [];
@@ -157,7 +159,7 @@ export async function computePeriod(session: SqlSession, o: ComputePeriodOptions
     spendToDate: fromMicros(spend),
     asOf: hasData ? asOf : null,
     knownDays,
-    unknownDays: forecast?.unknownDays.length ?? 0,
+    unknownDays: computed?.unknownDays.length ?? 0,
     unnormalizedEvents: unnormalized,
     shareUsed: share(spend, amountMicros),
     forecast: forecast?.total ?? null,

@@ -99,4 +99,24 @@ describe('forecastPeriod', () => {
     expect(f.days).toHaveLength(30);
     expect(f.total).toBe('150.000000');
   });
+
+  it('says unknown, not zero, when every day of the window lacks a rate', () => {
+    const history = series('2026-12-01', '2026-12-02', () => null);
+    const f = forecastPeriod({
+      history,
+      periodStart: '2026-12-01',
+      periodEnd: '2026-12-31',
+      asOf: '2026-12-02',
+    });
+    expect(f.unknown).toBe(true);
+    expect(f.unknownDays).toEqual(['2026-12-01', '2026-12-02']);
+    // With one known day there is something to learn from.
+    const known = forecastPeriod({
+      history: [...history, { day: '2026-11-30', amount: '7' }],
+      periodStart: '2026-12-01',
+      periodEnd: '2026-12-31',
+      asOf: '2026-12-02',
+    });
+    expect(known.unknown).toBe(false);
+  });
 });

@@ -38,6 +38,12 @@ export interface Forecast {
   /** Estimated days: the unknown days up to `asOf`, then every day after it to the period's end. */
   days: ForecastDay[];
   method: string;
+  /**
+   * True when days remain to estimate but the window holds no known day to learn from (every
+   * day's rate is missing): `total`, `low`, `high` and `days` are then placeholders, and callers
+   * report the forecast as unknown, never as zero.
+   */
+  unknown: boolean;
 }
 
 export const DEFAULT_WINDOW_DAYS = 28;
@@ -130,6 +136,7 @@ export function forecastPeriod(input: ForecastInput): Forecast {
     high: fromMicros(total + floatToMicros(spreadTotal)),
     days,
     method: `weekday run-rate over the last ${windowDays} days to ${asOf} (${rate.trainedDays} known), 80% band`,
+    unknown: estimated.length > 0 && rate.trainedDays === 0,
   };
 }
 

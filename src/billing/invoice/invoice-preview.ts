@@ -212,5 +212,7 @@ async function monthForecast(
     periodEnd: window.last,
     asOf: window.asOf,
   });
+  // Every day of the window lacks a rate: nothing to learn from, so no forecast (not a zero one).
+  if (forecast.unknown) return null;
   return { total: forecast.total, low: forecast.low, high: forecast.high };
 }

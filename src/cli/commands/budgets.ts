@@ -54,9 +54,10 @@ export function budgetsTable(list: BudgetList): string {
       scopeLabel(b.scope),
       s ? `${s.periodStart}..${s.periodEnd}` : periodLabel(b.period),
       `${money(b.amount)} ${cur}`,
-      s ? `${money(s.spendToDate)} ${cur}` : 'not computed',
-      s ? `${(Number(s.shareUsed) * 100).toFixed(1)}%` : null,
-      s?.forecast ? `${money(s.forecast)}${band} ${cur}` : null,
+      // Unknown days are left out of the spend: what is shown is a lower bound, and says so.
+      s ? `${s.unknownDays > 0 ? '≥ ' : ''}${money(s.spendToDate)} ${cur}` : 'not computed',
+      s ? `${s.unknownDays > 0 ? '≥ ' : ''}${(Number(s.shareUsed) * 100).toFixed(1)}%` : null,
+      s?.forecast ? `${money(s.forecast)}${band} ${cur}` : s ? 'unknown' : null,
       s ? (s.unknownDays > 0 ? `${s.unknownDays} day(s)` : '0') : null,
       s?.state ?? null,
       s?.projectedOverrun ?? null,
@@ -80,7 +81,11 @@ export function budgetsTable(list: BudgetList): string {
   const unknown = list.budgets.filter((b) => (b.status?.unknownDays ?? 0) > 0);
   const notes = unknown.map(
     (b) =>
-      `note: ${b.id}: ${b.status?.unknownDays} day(s) with events lacking an FX rate (${b.status?.unnormalizedEvents} events) are not in the spend to date; the forecast estimates them`,
+      `note: ${b.id}: ${b.status?.unknownDays} day(s) with events lacking an FX rate (${b.status?.unnormalizedEvents} events) are not in the spend to date; ${
+        b.status?.forecast
+          ? 'the forecast estimates them'
+          : 'no day of the last 4 weeks is known, so there is no forecast'
+      } (set fx_source / BILLING_FX_SOURCE)`,
   );
   return `${[table, ...notes].join('\n')}\n`;
 }

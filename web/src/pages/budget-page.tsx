@@ -130,15 +130,16 @@ export function BudgetPage(props: { id: string }) {
                   },
                   {
                     key: 'spend',
-                    label: 'Spent',
+                    label: 'Spent of budget',
                     num: true,
-                    render: (p) => <Amount value={p.spendToDate} currency={data.currency} />,
-                  },
-                  {
-                    key: 'amount',
-                    label: 'Budget',
-                    num: true,
-                    render: (p) => <Amount value={p.amount} currency={data.currency} />,
+                    render: (p) => (
+                      <span className="stack-tight">
+                        <Amount value={p.spendToDate} currency={data.currency} />
+                        <span className="hint nowrap">
+                          of <Amount value={p.amount} currency={data.currency} />
+                        </span>
+                      </span>
+                    ),
                   },
                   { key: 'used', label: 'Used', render: (p) => <ShareBar share={p.shareUsed} /> },
                   {

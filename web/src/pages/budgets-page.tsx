@@ -199,49 +199,48 @@ export function BudgetsPage() {
                 {
                   key: 'name',
                   label: 'Budget',
-                  width: 220,
+                  width: 260,
                   render: (b) => (
                     <span className="stack-tight">
                       <Link to={`/budgets/${encodeURIComponent(b.id)}`}>{b.name}</Link>
                       <span className="hint">
                         <code>{b.id}</code> · {scopeText(b.scope)}
                       </span>
+                      <span className="hint nowrap">
+                        {periodText(b.period)}
+                        {b.status && (
+                          <>
+                            {' '}
+                            · {b.status.periodStart} – {b.status.periodEnd}
+                          </>
+                        )}
+                      </span>
                     </span>
                   ),
                 },
                 {
-                  key: 'period',
-                  label: 'Period',
-                  render: (b) => (
-                    <span className="stack-tight">
-                      <span>{periodText(b.period)}</span>
-                      {b.status && (
-                        <span className="hint nowrap">
-                          {b.status.periodStart} – {b.status.periodEnd}
-                        </span>
-                      )}
-                    </span>
-                  ),
-                },
-                {
-                  key: 'amount',
-                  label: 'Amount',
-                  num: true,
-                  render: (b) => <Amount value={b.amount} currency={data.currency} />,
-                },
-                {
+                  // One column for the spend and the amount it is held against: the table fits a
+                  // laptop screen without scrolling sideways.
                   key: 'spend',
-                  label: 'Spent to date',
+                  label: 'Spent of budget',
                   num: true,
                   render: (b) =>
                     b.status ? (
                       <span className="stack-tight" data-budget-spend={b.id}>
                         <Amount value={b.status.spendToDate} currency={data.currency} />
+                        <span className="hint nowrap">
+                          of <Amount value={b.amount} currency={data.currency} />
+                        </span>
                         {b.status.asOf && <span className="hint">to {b.status.asOf}</span>}
                         <UnknownDays status={b.status} />
                       </span>
                     ) : (
-                      <span className="hint">not computed yet</span>
+                      <span className="stack-tight">
+                        <span className="hint">not computed yet</span>
+                        <span className="hint nowrap">
+                          of <Amount value={b.amount} currency={data.currency} />
+                        </span>
+                      </span>
                     ),
                 },
                 {
