@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EvaluateOptions } from '../../src/alerts/evaluate.js';
 import { runGraph } from '../quality/support.js';
-import { csv, row, type TestPipeline, testPipeline } from '../support/pipeline.js';
-import { alertsConfig, evaluate } from './evaluate-support.js';
-
-/** One evaluation against the pipeline's warehouse, in a transaction of its own. */
-async function evaluateOn(p: TestPipeline, options: EvaluateOptions) {
-  const runtime = await p.open();
-  try {
-    return await evaluate(runtime.warehouse, options);
-  } finally {
-    await runtime.close();
-  }
-}
-
-const day = (d: string, overrides: Partial<Record<string, string>> = {}) =>
-  row({ timestamp: `2025-04-${d}T10:00:00Z`, ...overrides });
-const key = (d: string) => `year=2025/month=04/day=${d}/a.csv`;
-const keys = (rows: { dedupe_key: string }[]) => rows.map((r) => r.dedupe_key).sort();
+import { csv, testPipeline } from '../support/pipeline.js';
+import { alertsConfig, day, evaluateOn, key, keys } from './evaluate-support.js';
 
 // Runs are real materializations without the runtime's own alert evaluation (runGraph), so each
 // test decides when to evaluate and with which clock.

@@ -3,6 +3,7 @@ import { setupAlertTables } from '../../src/alerts/alert-store.js';
 import { type EvaluateOptions, evaluateAlerts } from '../../src/alerts/evaluate.js';
 import { CREATE_BUDGET_STATUS } from '../../src/billing/budgets/budget-sql.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { row, type TestPipeline } from '../support/pipeline.js';
 
 /** Alert settings from an inline mapping, as `alerts:` of billing-pipeline.yaml would give them. */
 export function alertsConfig(
@@ -68,3 +69,19 @@ export const outbox = (warehouse: Warehouse) =>
   warehouse.all<{ kind: string; channel: string; alert_id: string; payload: string; status: string }>(
     'SELECT kind, channel, alert_id, payload, status FROM alert_outbox ORDER BY created_at, kind, channel',
   );
+
+/** One evaluation against the pipeline's warehouse, in a transaction of its own. */
+export async function evaluateOn(p: TestPipeline, options: EvaluateOptions) {
+  const runtime = await p.open();
+  try {
+    return await evaluate(runtime.warehouse, options);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** A row on an April 2025 day, its file's key, and the dedupe keys of alert rows. */
+export const day = (d: string, overrides: Partial<Record<string, string>> = {}) =>
+  row({ timestamp: `2025-04-${d}T10:00:00Z`, ...overrides });
+export const key = (d: string) => `year=2025/month=04/day=${d}/a.csv`;
+export const keys = (rows: { dedupe_key: string }[]) => rows.map((r) => r.dedupe_key).sort();
