@@ -132,17 +132,14 @@ export const RECENT_SPEND_ANOMALIES = `SELECT entity_type, entity, CAST(day AS V
   ORDER BY entity_type, entity, day`;
 
 /**
- * The latest result of every check on every partition among the latest `$1` results. check_results
- * keeps every evaluation; ranking all of it after every run would grow with history. A triple whose
- * latest result is older than the window has not been evaluated since: evaluation keeps its open
- * alert as it is (see rules/check-failed.ts).
+ * The checks whose latest result on a partition failed, with that result: `check_failures` holds
+ * exactly those keys, kept with every write to check_results (src/orchestrator/check-runner.ts), so
+ * nothing here ranks the results' history.
  */
-export const RECENT_LATEST_CHECK_RESULTS = `SELECT asset, partition, check_name, severity, passed, observed,
-    threshold, message, run_id, evaluated_at
-  FROM (SELECT *, row_number() OVER (PARTITION BY asset, partition, check_name ORDER BY result_id DESC) AS recency
-    FROM check_results
-    WHERE result_id > (SELECT coalesce(max(result_id), 0) FROM check_results) - CAST($1 AS BIGINT)) r
-  WHERE recency = 1`;
+export const FAILING_CHECK_RESULTS = `SELECT r.asset, r.partition, r.check_name, r.severity, r.observed,
+    r.threshold, r.message, r.run_id, r.evaluated_at
+  FROM check_failures f JOIN check_results r ON r.result_id = f.result_id
+  WHERE r.severity = 'error'`;
 
 /** A file that counts as "arrived" for freshness: anything but a rejected or withdrawn one. */
 const ARRIVED = "status NOT IN ('rejected', 'retracting', 'retracted')";

@@ -45,6 +45,7 @@ const INPUT_TABLES = [
   'daily_aggregates',
   'billing_insights',
   'check_results',
+  'check_failures',
   'billing_files',
   'runs',
 ];

@@ -3,8 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getAlert, listAlerts, recentAttempts } from '../../src/alerts/alert-store.js';
 import type { AlertRule } from '../../src/alerts/alert-types.js';
 import { effectiveRules, setRuleEnabled } from '../../src/alerts/rule-overrides.js';
-import { CHECK_RESULT_WINDOW } from '../../src/alerts/rules/check-failed.js';
-import { CHECK_SCHEMA } from '../../src/orchestrator/checks-sql.js';
+import { CheckStore } from '../../src/orchestrator/check-runner.js';
 import { LEDGER_SCHEMA } from '../../src/orchestrator/ledger-sql.js';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
@@ -277,17 +276,24 @@ describe('rules that keep what they cannot judge again', () => {
     expect(resolved.resolved[0]?.resolved_run_id).toBe('r7');
   });
 
-  it('check_failed: a failing error check beyond the ranked window stays open; warn checks never alert', async () => {
+  it('check_failed: a failing error check stays open however many results follow; warn checks never alert', async () => {
     const w = await warehouse();
-    for (const statement of CHECK_SCHEMA) await w.exec(statement);
+    // Results go in as a run records them: check_failures is kept in the same transaction.
+    const store = new CheckStore(w);
+    await store.setup();
     const config = await alertsConfig();
     const rules: AlertRule[] = ['check_failed'];
-    const result = (partition: string | null, check: string, severity: string, passed: boolean) =>
-      w.exec(
-        `INSERT INTO check_results (asset, partition, check_name, severity, passed, observed, threshold, message, run_id, evaluated_at)
-         VALUES ('billing_events', $1, $2, $3, $4, NULL, NULL, $5, 'run-1', utc_now())`,
-        [partition, check, severity, passed, passed ? null : `${check} failed`],
-      );
+    const result = (partition: string | null, check: string, severity: 'error' | 'warn', passed: boolean) =>
+      store.record('run-1', [
+        {
+          asset: 'billing_events',
+          partition,
+          check,
+          severity,
+          passed,
+          message: passed ? null : `${check} failed`,
+        },
+      ]);
     await result('2026-12-01', 'not_null', 'error', false);
     await result('2026-12-01', 'accepted_values_region', 'warn', false);
     await result(null, 'schema_conformance', 'error', false);
@@ -296,11 +302,11 @@ describe('rules that keep what they cannot judge again', () => {
       'check_failed|check:billing_events/not_null|2026-12-01|',
       'check_failed|check:billing_events/schema_conformance|-|',
     ]);
-    // Many newer results push the failing one out of the ranked window: it was not re-evaluated, so it stays.
+    // Many newer passing results of other checks: the failing one was not re-evaluated, so it stays.
     await w.exec(
       `INSERT INTO check_results (asset, partition, check_name, severity, passed, run_id, evaluated_at)
        SELECT 'daily_aggregates', CAST(i AS VARCHAR), 'reconciliation', 'error', true, 'run-2', utc_now()
-       FROM range(${CHECK_RESULT_WINDOW}) t(i)`,
+       FROM range(20000) t(i)`,
     );
     await result(null, 'schema_conformance', 'error', true);
     const later = await evaluate(w, { config, now: NOW, rules });

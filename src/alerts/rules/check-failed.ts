@@ -2,15 +2,11 @@ import * as sql from '../alert-sql.js';
 import type { AlertCondition } from '../alert-types.js';
 import { NO_PERIOD, type RuleDefinition } from './rule.js';
 
-/** How many of the latest check results evaluation ranks (see RECENT_LATEST_CHECK_RESULTS). */
-export const CHECK_RESULT_WINDOW = 20_000;
-
 interface ResultRow {
   asset: string;
   partition: string | null;
   check_name: string;
   severity: string;
-  passed: boolean;
   observed: string | null;
   threshold: string | null;
   message: string | null;
@@ -23,16 +19,13 @@ const scopeOf = (asset: string, check: string) => `check:${asset}/${check}`;
 export const checkFailedRule: RuleDefinition = {
   rule: 'check_failed',
   description: 'The latest result of an error-severity asset check failed (per asset, check and partition)',
-  tables: ['check_results'],
+  tables: ['check_results', 'check_failures'],
   async conditions(ctx) {
-    const rows = await ctx.session.all<ResultRow>(sql.RECENT_LATEST_CHECK_RESULTS, [CHECK_RESULT_WINDOW]);
-    const judged = new Set<string>();
+    const rows = await ctx.session.all<ResultRow>(sql.FAILING_CHECK_RESULTS);
     const out: AlertCondition[] = [];
     for (const r of rows) {
       const scope = scopeOf(r.asset, r.check_name);
       const period = r.partition ?? NO_PERIOD;
-      judged.add(`${scope}|${period}`);
-      if (r.passed || r.severity !== 'error') continue;
       out.push({
         rule: 'check_failed',
         scope,
@@ -52,19 +45,6 @@ export const checkFailedRule: RuleDefinition = {
           run_id: r.run_id,
           evaluated_at: r.evaluated_at,
         },
-      });
-    }
-    // Not evaluated within the window: nothing newer says it passed, so it is still failing.
-    for (const a of ctx.open) {
-      if (judged.has(`${a.scope}|${a.period}`)) continue;
-      out.push({
-        rule: a.rule,
-        scope: a.scope,
-        period: a.period,
-        threshold: a.threshold,
-        severity: a.severity,
-        summary: a.summary,
-        details: a.details,
       });
     }
     return out;
