@@ -56,4 +56,26 @@ describe.skipIf(!pg.available)('queue wake-ups (LISTEN/NOTIFY)', () => {
     const states = await submitter.states([id as string]);
     expect(states.get(id as string)).toMatchObject({ state: 'completed', output: { rows: 3 } });
   }, 60_000);
+
+  it('a worker takes queued jobs back to back, not one per polling interval', async () => {
+    const db = await createDatabase(pg.server(), 'wake');
+    cleanup.push(db.drop);
+    const submitter = await openQueue(db.url);
+    const workerSide = await openQueue(db.url);
+    const keys = ['d1', 'd2', 'd3', 'd4', 'd5'];
+    const taken: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      void workerSide.work<TaskJobData>(TASK_QUEUE, async (job) => {
+        taken.push(job.data.key);
+        if (taken.length === keys.length) resolve();
+        return {};
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // One NOTIFY for the five: the first is fetched on it; pg-boss 10 alone would then sleep out its
+    // polling interval (POLL_SECONDS) after each short job, and the test would time out.
+    await submitter.sendTasks(keys.map((key) => ({ runId: 'run-2', asset: 'a', key, payload: {} })));
+    await all;
+    expect([...taken].sort()).toEqual(keys);
+  }, 60_000);
 });

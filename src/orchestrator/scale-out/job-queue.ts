@@ -236,7 +236,19 @@ export class JobQueue {
     onNoListen?: (error: Error) => void,
   ): Promise<string> {
     const polling = { pollingIntervalSeconds: this.settings.pollingIntervalSeconds, batchSize: 1 };
-    const id = await this.boss.work<T>(name, polling, async ([job]) => job && handler(job));
+    let workerId: string | undefined;
+    const id = await this.boss.work<T>(name, polling, async ([job]) => {
+      if (!job) return undefined;
+      try {
+        return await handler(job);
+      } finally {
+        // pg-boss 10 sleeps out the rest of its polling interval after a job shorter than it, even
+        // with more jobs waiting: a 20 ms day task then cost 500 ms. Woken here, it fetches the next
+        // one at once (and sleeps only when that fetch finds nothing).
+        if (workerId !== undefined) this.boss.notifyWorker(workerId);
+      }
+    });
+    workerId = id;
     const ids = this.wakeable.get(name) ?? [];
     ids.push(id);
     this.wakeable.set(name, ids);
