@@ -12,35 +12,8 @@ import { RUN_SETTING_KEYS } from './config/run-settings.js';
 import { type Config, ConfigError } from './config.js';
 import type { AssetGraph } from './orchestrator/asset-graph.js';
 import type { RunConfig } from './orchestrator/ledger.js';
-import { createSource } from './sources/create-source.js';
-import { RetryingSource } from './sources/retrying-source.js';
+import { configuredSource } from './sources/configured-source.js';
 import type { Source, SourceError } from './sources/source.js';
-
-/** A source that only explains itself: for commands that never read files but still build the graph. */
-export function missingSource(): Source {
-  const fail = (): never => {
-    throw new ConfigError(
-      'no source configured: set BILLING_SOURCE or pass --source (s3://bucket/prefix/ or a folder)',
-    );
-  };
-  return { uri: '(none)', list: fail, open: fail, put: fail, putFile: fail, close: async () => {} };
-}
-
-/** A source with this process's retry settings and credentials (AWS_* stay per machine). */
-export function retryingSource(
-  uri: string | null,
-  config: Config,
-  onError?: (error: SourceError) => void,
-): Source {
-  if (!uri) return missingSource();
-  const { automation } = config;
-  return new RetryingSource(createSource(uri, config.env), {
-    retries: automation.sourceRetries,
-    baseDelayMs: automation.sourceRetryBaseMs,
-    maxDelayMs: automation.sourceRetryMaxMs,
-    onError,
-  });
-}
 
 // The file budgets a run recorded, parsed (its `budgets` setting may be a path on another machine).
 const runSettings = (config: RunConfig): Plain => ({
@@ -85,7 +58,7 @@ export class RunGraphs {
       'the check settings recorded with the run',
     );
     const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
-    const source = retryingSource(text(wanted.source), config, this.options.onSourceError);
+    const source = configuredSource(text(wanted.source), config, this.options.onSourceError);
     const built = billingAssetGraph({
       source,
       home: config.home,

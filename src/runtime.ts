@@ -1,22 +1,38 @@
 import { join } from 'node:path';
-import { type AlertWiring, evaluateAndDeliverOnce, onBudgetStatus } from './alerts/after-run.js';
+import type { AlertWiring } from './alerts/after-run.js';
 import { loadAlertsConfig } from './alerts/alert-config.js';
 import type { Budget } from './billing/budgets/budget.js';
 import { loadFileBudgets, recordedBudgets } from './billing/budgets/budget-config.js';
 import { loadQualityConfig, type QualityConfig } from './billing/checks/quality-config.js';
-import { billingAssetGraph } from './billing/pipeline.js';
 import { type Config, effectiveSettings } from './config.js';
 import type { AssetGraph } from './orchestrator/asset-graph.js';
-import { AutomationStore } from './orchestrator/automation-store.js';
-import { CheckStore } from './orchestrator/check-runner.js';
-import { Ledger, type RunConfig } from './orchestrator/ledger.js';
+import type { Ledger, RunConfig } from './orchestrator/ledger.js';
 import type { RunEmitter } from './orchestrator/run-events.js';
-import { executeRun, type RunRequest, type RunSummary } from './orchestrator/run-executor.js';
-import { RunGraphs, retryingSource } from './run-graphs.js';
-import { openScaleOut, type ScaleOut } from './scale-out.js';
+import type { RunRequest, RunSummary } from './orchestrator/run-executor.js';
+import type { RunGraphs } from './run-graphs.js';
+import type { ScaleOut } from './scale-out.js';
+import { configuredSource } from './sources/configured-source.js';
+import { PrefetchingSource } from './sources/prefetching-source.js';
 import type { SourceError } from './sources/source.js';
 import { openWarehouse } from './warehouse/create-warehouse.js';
+import { buildId, schemaStamp, setupKey } from './warehouse/schema-stamp.js';
 import type { Warehouse } from './warehouse/warehouse.js';
+
+/*
+ * What a runtime needs past its configuration and the warehouse: loaded after the warehouse is
+ * open, so a first listing started then (prefetchListing) is in flight while they load.
+ */
+const loadPipeline = () =>
+  Promise.all([
+    import('./alerts/after-run.js'),
+    import('./billing/pipeline.js'),
+    import('./orchestrator/automation-store.js'),
+    import('./orchestrator/check-runner.js'),
+    import('./orchestrator/ledger.js'),
+    import('./orchestrator/run-executor.js'),
+    import('./run-graphs.js'),
+    import('./scale-out.js'),
+  ]);
 
 /** An open pipeline: warehouse, ledger and asset graph wired from one config. */
 export interface Runtime {
@@ -57,6 +73,18 @@ export interface RuntimeOptions {
   restrictFileAccess?: boolean;
   /** Told of every error the source raises, retried or not (the daemon's metrics). */
   onSourceError?: (error: SourceError) => void;
+  /**
+   * Start listing the source as soon as the warehouse is open, for the first run's billing_files:
+   * for a process that opens the runtime to run once (the CLI's `materialize`), not a daemon,
+   * whose runs come later. The listing starts once this process holds the warehouse, as the
+   * run's own would, so nothing can change the inventory between it and the diff.
+   */
+  prefetchListing?: boolean;
+  /**
+   * The code's identity for the schema stamp (warehouse/schema-stamp.ts): by default read from
+   * the compiled modules, null under tsx (setups always run). Tests set it to exercise the stamp.
+   */
+  buildId?: string | null;
 }
 
 /**
@@ -75,6 +103,8 @@ export function recordedConfig(
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  // Read off the main thread while the configuration loads and the warehouse opens.
+  const build = options.buildId !== undefined ? Promise.resolve(options.buildId) : buildId();
   const quality = await loadQualityConfig({
     file: config.checksConfig,
     inline: config.checksInline,
@@ -88,7 +118,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     fileBudgets: budgets,
     reportingCurrency: config.reportingCurrency,
   };
-  const source = retryingSource(config.source, config, options.onSourceError);
+  const source = new PrefetchingSource(configuredSource(config.source, config, options.onSourceError));
   const warehouse = await openWarehouse({
     databaseUrl: config.databaseUrl ?? undefined,
     path: config.warehousePath,
@@ -100,6 +130,17 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       : undefined,
   });
   try {
+    if (options.prefetchListing && config.source) await source.prefetch();
+    const [
+      { evaluateAndDeliverOnce, onBudgetStatus },
+      { billingAssetGraph },
+      { AutomationStore },
+      { CheckStore },
+      { Ledger },
+      { executeRun },
+      { RunGraphs },
+      { openScaleOut },
+    ] = await loadPipeline();
     const runConfig = recordedConfig(config, quality, budgets);
     const ledger = new Ledger(warehouse, { runConfig, keepRequestedConfig: config.databaseUrl !== null });
     const graph = billingAssetGraph({
@@ -116,10 +157,20 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     // stores' and assets' own setup locks do not compose: on a fresh database, setups holding
     // different ones deadlock. One lock around all of it (tested: three workers starting at once).
     await warehouse.exclusive('setup', async () => {
+      const setups = [
+        'ledger',
+        'automation',
+        'checks',
+        ...graph.assets.filter((a) => a.setup).map((a) => a.name),
+      ];
+      const stamp = await schemaStamp(warehouse, setupKey(await build, setups));
+      // Its own (cheap, once per process) whatever the stamp says: a run asks the check store again.
+      await new CheckStore(warehouse).setup();
+      if (stamp.upToDate) return;
       await ledger.setup();
       await new AutomationStore(warehouse).setup();
-      await new CheckStore(warehouse).setup();
       for (const asset of graph.assets) await asset.setup?.(warehouse);
+      await stamp.record();
     });
     // Embedded: this process holds the only write lock on the file, so any run still "running" is
     // orphaned; queued runs are kept for the daemon's persistent queue. Scale-out: other processes'
@@ -181,6 +232,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       },
     };
   } catch (error) {
+    // A listing started early (prefetchListing) has a client to let go of.
+    await source.close().catch(() => {});
     await warehouse.close();
     throw error;
   }

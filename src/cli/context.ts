@@ -71,7 +71,7 @@ export async function daemonFor(options: CommonOptions): Promise<DaemonClient | 
  * is starting will appear in daemon.json (then the command goes to it), another command will
  * finish. Only after BILLING_LOCK_WAIT_MS (`lock_wait_ms`) does the user see that the warehouse is busy.
  */
-async function openOrRoute(config: Config): Promise<Runtime> {
+async function openOrRoute(config: Config, options: RunOptions): Promise<Runtime> {
   const deadline = Date.now() + Number(config.settings.get('lock_wait_ms')?.value ?? 30_000);
   let noted = false;
   // PostgreSQL has no single-writer lock, and runs go to the workers' queue: nothing to route.
@@ -83,7 +83,7 @@ async function openOrRoute(config: Config): Promise<Runtime> {
       return remoteRuntime(new DaemonClient(daemon), config, (line) => process.stderr.write(`${line}\n`));
     }
     try {
-      return await (await loadRuntime()).openRuntime(config);
+      return await (await loadRuntime()).openRuntime(config, { prefetchListing: options.runsBillingFiles });
     } catch (error) {
       const busy = error instanceof Error && /in use by another process/.test(error.message);
       if (!busy || Date.now() > deadline) throw error;
@@ -96,6 +96,14 @@ async function openOrRoute(config: Config): Promise<Runtime> {
   }
 }
 
+export interface RunOptions {
+  /**
+   * The command will run billing_files in this process (a `materialize` that lists the source):
+   * the listing then starts as soon as the warehouse is open, while the rest loads.
+   */
+  runsBillingFiles?: boolean;
+}
+
 /**
  * Opens the runtime for one command and always closes it, so the DuckDB file is left clean.
  * While a daemon owns the warehouse, the runtime is the daemon's: runs are queued there and
@@ -104,8 +112,9 @@ async function openOrRoute(config: Config): Promise<Runtime> {
 export async function withRuntime<T>(
   options: CommonOptions,
   fn: (runtime: Runtime) => Promise<T>,
+  run: RunOptions = {},
 ): Promise<T> {
-  const runtime = await openOrRoute(cliConfig(options));
+  const runtime = await openOrRoute(cliConfig(options), run);
   try {
     if (runtime.orphanedRuns > 0) {
       process.stderr.write(`note: marked ${runtime.orphanedRuns} interrupted run(s) as failed\n`);

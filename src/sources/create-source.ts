@@ -35,6 +35,10 @@ export class LazyS3Source implements Source {
     return this.loaded;
   }
 
+  async ready(): Promise<void> {
+    await this.load();
+  }
+
   async *list(options?: ListOptions): AsyncIterable<SourceFile> {
     yield* (await this.load()).list(options);
   }

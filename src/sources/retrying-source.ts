@@ -138,4 +138,8 @@ export class RetryingSource implements Source {
   close(): Promise<void> {
     return this.inner.close();
   }
+
+  async ready(): Promise<void> {
+    await this.inner.ready?.();
+  }
 }

@@ -43,6 +43,11 @@ export interface Source {
   /** Writes a file at `key` from a local file, streaming. */
   putFile(key: string, localPath: string): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Loads what the first request needs (the AWS SDK for S3), so a caller can send it before
+   * loading anything else. Absent where nothing is loaded lazily.
+   */
+  ready?(): Promise<void>;
 }
 
 /** An error from a source (listing or reading) with whether a retry may help. */

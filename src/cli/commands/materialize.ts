@@ -37,45 +37,56 @@ function rangeFrom(flags: { from?: string; to?: string }): DayRange | null {
   return parseDayRange(flags.from, flags.to);
 }
 
+/** Whether a run of this request materializes billing_files (so lists the source). */
+function listsSource(request: RunRequest): boolean {
+  const selection = request.selection ?? [];
+  return selection.length === 0 || request.withUpstream === true || selection.includes('billing_files');
+}
+
 /** Prints the outcome and sets the exit code: 0 on success (even with rejected rows), 1 when the run failed. */
 async function runAndReport(flags: MaterializeFlags, request: RunRequest): Promise<void> {
   let rejected: RejectedFile[] = [];
-  const summary: RunSummary | null = await withRuntime(flags, async (runtime) => {
-    for (const name of request.selection ?? []) runtime.graph.get(name);
-    if (runtime.scaleOut && flags.wait === false) {
-      const { runId, deduplicated } = await (await runtime.scaleOut()).runs.submit(request);
-      process.stdout.write(
-        deduplicated ? `run key ${request.runKey} already ran as ${runId}\n` : `run ${runId} queued\n`,
-      );
-      return null;
-    }
-    const controller = new AbortController();
-    const onSignal = () => {
-      process.stderr.write('\ncanceling after the current step (Ctrl-C again to force)...\n');
-      controller.abort();
-      process.once('SIGINT', () => process.exit(130));
-    };
-    process.once('SIGINT', onSignal);
-    try {
-      const options = { emitter: runReporter(), signal: controller.signal };
-      // Scale-out: the workers run it; this process queues it and follows it in the ledger.
-      const { queue } = runtime.config;
-      const done = runtime.scaleOut
-        ? await materializeOnQueue(await runtime.scaleOut(), runtime.ledger, request, {
-            ...options,
-            notice: (line) => process.stderr.write(`note: ${line}\n`),
-            noticeAfterMs: queue.workerNoticeAfterSeconds * 1000,
-            waitTimeoutMs: queue.waitTimeoutSeconds * 1000,
-          })
-        : await runtime.materialize(request, options);
-      const metadata = done.assets.find((a) => a.asset === 'billing_events')?.result?.metadata ?? {};
-      if (Number(metadata.rejectedFiles ?? 0) > 0)
-        rejected = await runRejectedFiles(runtime.warehouse, done.runId);
-      return done;
-    } finally {
-      process.off('SIGINT', onSignal);
-    }
-  });
+  const run = { runsBillingFiles: listsSource(request) };
+  const summary: RunSummary | null = await withRuntime(
+    flags,
+    async (runtime) => {
+      for (const name of request.selection ?? []) runtime.graph.get(name);
+      if (runtime.scaleOut && flags.wait === false) {
+        const { runId, deduplicated } = await (await runtime.scaleOut()).runs.submit(request);
+        process.stdout.write(
+          deduplicated ? `run key ${request.runKey} already ran as ${runId}\n` : `run ${runId} queued\n`,
+        );
+        return null;
+      }
+      const controller = new AbortController();
+      const onSignal = () => {
+        process.stderr.write('\ncanceling after the current step (Ctrl-C again to force)...\n');
+        controller.abort();
+        process.once('SIGINT', () => process.exit(130));
+      };
+      process.once('SIGINT', onSignal);
+      try {
+        const options = { emitter: runReporter(), signal: controller.signal };
+        // Scale-out: the workers run it; this process queues it and follows it in the ledger.
+        const { queue } = runtime.config;
+        const done = runtime.scaleOut
+          ? await materializeOnQueue(await runtime.scaleOut(), runtime.ledger, request, {
+              ...options,
+              notice: (line) => process.stderr.write(`note: ${line}\n`),
+              noticeAfterMs: queue.workerNoticeAfterSeconds * 1000,
+              waitTimeoutMs: queue.waitTimeoutSeconds * 1000,
+            })
+          : await runtime.materialize(request, options);
+        const metadata = done.assets.find((a) => a.asset === 'billing_events')?.result?.metadata ?? {};
+        if (Number(metadata.rejectedFiles ?? 0) > 0)
+          rejected = await runRejectedFiles(runtime.warehouse, done.runId);
+        return done;
+      } finally {
+        process.off('SIGINT', onSignal);
+      }
+    },
+    run,
+  );
   if (!summary) return;
   if (summary.deduplicatedBy) {
     process.stdout.write(
