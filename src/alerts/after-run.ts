@@ -27,13 +27,17 @@ export interface AlertWiring {
 
 const BUDGET_RULES: readonly AlertRule[] = ['budget_threshold', 'forecast_overrun'];
 
-/** File budgets first (a file budget wins an id clash, as in allBudgets), then API budgets. */
+/**
+ * File budgets first (a file budget wins an id clash, as in allBudgets), then API budgets. `tables`:
+ * which tables exist, when the caller has already looked (evaluation does, once for all rules).
+ */
 export async function budgetThresholds(
   session: SqlSession,
   fileBudgets: readonly Budget[],
+  tables?: ReadonlySet<string>,
 ): Promise<BudgetThresholds[]> {
   const out = new Map<string, BudgetThresholds>();
-  if ((await presentTables(session, ['budgets'])).has('budgets')) {
+  if ((tables ?? (await presentTables(session, ['budgets']))).has('budgets')) {
     for (const row of await session.all<{ id: string; name: string | null; thresholds: string | null }>(
       API_BUDGET_THRESHOLDS,
     )) {
@@ -59,7 +63,7 @@ export async function evaluateIn(
     now: (wiring.now ?? (() => new Date()))(),
     runId: options.runId ?? null,
     rules: options.rules,
-    budgets: await budgetThresholds(session, wiring.fileBudgets),
+    budgetsFrom: (tables) => budgetThresholds(session, wiring.fileBudgets, tables),
     reportingCurrency: wiring.reportingCurrency,
   });
 }

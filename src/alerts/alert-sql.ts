@@ -144,12 +144,13 @@ export const FAILING_CHECK_RESULTS = `SELECT r.asset, r.partition, r.check_name,
 /** A file that counts as "arrived" for freshness: anything but a rejected or withdrawn one. */
 const ARRIVED = "status NOT IN ('rejected', 'retracting', 'retracted')";
 
-export const FIRST_ARRIVED_DAY = `SELECT CAST(min(partition) AS VARCHAR) AS first_day FROM billing_files
-  WHERE ${ARRIVED}`;
-
-/** `$1`: comma-separated days (never empty). */
-export const ARRIVED_DAYS = `SELECT DISTINCT CAST(partition AS VARCHAR) AS partition FROM billing_files
-  WHERE ${ARRIVED} AND partition IN (SELECT CAST(unnest(string_to_array(CAST($1 AS VARCHAR), ',')) AS DATE))`;
+/**
+ * The first day any file arrived for, and which of the days `$1` (comma-separated, never empty)
+ * have arrived (comma-separated, NULL for none), in one statement.
+ */
+export const ARRIVAL = `SELECT (SELECT CAST(min(partition) AS VARCHAR) FROM billing_files WHERE ${ARRIVED}) AS first_day,
+    (SELECT string_agg(DISTINCT CAST(partition AS VARCHAR), ',') FROM billing_files
+      WHERE ${ARRIVED} AND partition IN (SELECT CAST(unnest(string_to_array(CAST($1 AS VARCHAR), ',')) AS DATE))) AS arrived`;
 
 /**
  * The latest finished run of each trigger that ran in the last 30 days (before the latest finish):

@@ -26,6 +26,8 @@ export interface EvaluateOptions {
   rules?: readonly AlertRule[];
   /** The budgets (file and API) with their thresholds; default: API budgets, [50, 80, 100] for others. */
   budgets?: readonly BudgetThresholds[];
+  /** Without `budgets`: reads them, given the tables evaluation found (one catalog lookup a pass). */
+  budgetsFrom?: (tables: ReadonlySet<string>) => Promise<readonly BudgetThresholds[]>;
   /** Labels spend-anomaly amounts; default billing_insights' reporting currency. */
   reportingCurrency?: string;
 }
@@ -35,7 +37,7 @@ export interface EvaluateResult {
   resolved: AlertRow[];
 }
 
-/** Every table a rule may read, looked up once per evaluation. */
+/** Every table a rule, the budget list or the rule switches may read, looked up once per evaluation. */
 const INPUT_TABLES = [
   'alerts',
   'alert_rule_overrides',
@@ -70,7 +72,8 @@ export async function evaluateAlerts(session: SqlSession, options: EvaluateOptio
   const nowText = timestampParam(options.now.getTime());
   const runId = options.runId ?? null;
   const selected = options.rules ?? ALERT_RULES;
-  const enabled = await enabledRules(session, options.config);
+  const enabled = await enabledRules(session, options.config, tables);
+  const budgets = options.budgets ?? (options.budgetsFrom ? await options.budgetsFrom(tables) : null);
   const open = (await session.all(sql.OPEN_ALERTS)).map(alertRow);
   const fired: AlertRow[] = [];
   const resolved: AlertRow[] = [];
@@ -111,7 +114,7 @@ export async function evaluateAlerts(session: SqlSession, options: EvaluateOptio
           now: options.now,
           tables,
           open: openOfRule,
-          budgets: options.budgets ?? null,
+          budgets,
           reportingCurrency: options.reportingCurrency ?? null,
           memo,
         })

@@ -19,8 +19,9 @@ export interface EffectiveRule {
   description: string;
 }
 
-async function overrides(session: SqlSession): Promise<Map<string, boolean>> {
-  if (!(await presentTables(session, ['alert_rule_overrides'])).has('alert_rule_overrides')) return new Map();
+async function overrides(session: SqlSession, tables?: ReadonlySet<string>): Promise<Map<string, boolean>> {
+  if (!(tables ?? (await presentTables(session, ['alert_rule_overrides']))).has('alert_rule_overrides'))
+    return new Map();
   const rows = await session.all<{ rule: string; enabled: boolean }>(sql.RULE_OVERRIDES);
   return new Map(rows.map((r) => [r.rule, r.enabled]));
 }
@@ -40,10 +41,14 @@ export async function effectiveRules(session: SqlSession, config: AlertsConfig):
   return effective(config, await overrides(session));
 }
 
-/** The rules evaluation judges. */
-export async function enabledRules(session: SqlSession, config: AlertsConfig): Promise<Set<AlertRule>> {
+/** The rules evaluation judges (`tables`: which tables exist, when the caller has looked). */
+export async function enabledRules(
+  session: SqlSession,
+  config: AlertsConfig,
+  tables?: ReadonlySet<string>,
+): Promise<Set<AlertRule>> {
   return new Set(
-    effective(config, await overrides(session))
+    effective(config, await overrides(session, tables))
       .filter((r) => r.enabled)
       .map((r) => r.rule),
   );

@@ -36,6 +36,21 @@ export interface CheckVerdict {
 /** One outcome to store, with what it is an outcome of. */
 export type CheckRow = CheckOutcome & { asset: string; check: string; severity: CheckSeverity };
 
+/** An (asset, partition, check) key whose latest result failed, as check_failures holds it. */
+export interface FailingKey {
+  asset: string;
+  partition: string | null;
+  check_name: string;
+}
+
+const keyOf = (k: FailingKey): string => JSON.stringify([k.asset, k.partition, k.check_name]);
+
+/** The keys of the given (asset, check) pairs, matched as CURRENT_FAILURES matches them. */
+function ofPairs(keys: readonly FailingKey[], pairs: readonly { asset: string; check: string }[]) {
+  const wanted = new Set(pairs.map((p) => `${p.asset}/${p.check}`));
+  return keys.filter((k) => wanted.has(`${k.asset}/${k.check_name}`));
+}
+
 /** A stored result's key and verdict, as the insert returns it. */
 interface StoredKey {
   result_id: number | string;
@@ -82,14 +97,18 @@ export class CheckStore {
   }
 
   /** Stores results and, in the same transaction, which keys' latest result now fails. */
-  async record(runId: string, rows: readonly CheckRow[]) {
-    if (rows.length === 0) return;
-    await this.warehouse.transaction((tx) => this.recordIn(tx, runId, rows));
+  async record(runId: string, rows: readonly CheckRow[]): Promise<FailingKey[] | null> {
+    if (rows.length === 0) return null;
+    return this.warehouse.transaction((tx) => this.recordIn(tx, runId, rows));
   }
 
-  /** `record` inside the caller's transaction (the run writes an asset's ledger rows with them). */
-  async recordIn(tx: SqlSession, runId: string, rows: readonly CheckRow[]) {
-    if (rows.length === 0) return;
+  /**
+   * `record` inside the caller's transaction (the run writes an asset's ledger rows with them).
+   * Returns every failing key as this transaction leaves check_failures (null when it wrote
+   * nothing): read under the lock, so once it commits the run knows the table without asking.
+   */
+  async recordIn(tx: SqlSession, runId: string, rows: readonly CheckRow[]): Promise<FailingKey[] | null> {
+    if (rows.length === 0) return null;
     await tx.lock(sql.CHECK_RESULTS_LOCK);
     const latest = new Map<string, StoredKey>();
     for (let start = 0; start < rows.length; start += 500) {
@@ -119,13 +138,9 @@ export class CheckStore {
     }
     const keys = [...latest.values()];
     // Usually nothing fails: reading the few failing rows is cheaper than a DELETE that finds none.
-    const assets = [...new Set(keys.map((k) => k.asset))].join(',');
-    const failingNow = new Set(
-      (await tx.all<StoredKey>(sql.FAILURES_OF_ASSETS, [assets])).map((k) =>
-        JSON.stringify([k.asset, k.partition, k.check_name]),
-      ),
-    );
-    const cleared = keys.filter((k) => failingNow.has(JSON.stringify([k.asset, k.partition, k.check_name])));
+    const before = await tx.all<FailingKey>(sql.ALL_FAILURES);
+    const failingNow = new Set(before.map(keyOf));
+    const cleared = keys.filter((k) => failingNow.has(keyOf(k)));
     for (let start = 0; start < cleared.length; start += 500) {
       const chunk = cleared.slice(start, start + 500);
       await tx.exec(
@@ -143,6 +158,16 @@ export class CheckStore {
         failing.map((k) => [k.asset, k.partition, k.check_name, String(k.result_id)]),
       );
     }
+    const written = new Set(keys.map(keyOf));
+    return [
+      ...before.filter((k) => !written.has(keyOf(k))),
+      ...failing.map((k) => ({ asset: k.asset, partition: k.partition, check_name: k.check_name })),
+    ];
+  }
+
+  /** Every failing key (check_failures holds only those). */
+  failingKeys(): Promise<FailingKey[]> {
+    return this.warehouse.all<FailingKey>(sql.ALL_FAILURES);
   }
 
   /** Latest failures of the given (asset, check) pairs. */
@@ -177,9 +202,32 @@ export class CheckStore {
  */
 export class CheckRunner {
   readonly store: CheckStore;
+  /**
+   * check_failures as this run last saw it: read once, then taken from each committed `recordIn`,
+   * which reads it under the results' lock. Only `recordIn` writes the table, so within a run this
+   * is what a fresh read would return; it saves two lookups per asset (issue 12).
+   */
+  private known: FailingKey[] | null = null;
 
   constructor(private readonly options: { warehouse: Warehouse; graph: AssetGraph; runId: string }) {
     this.store = new CheckStore(options.warehouse);
+  }
+
+  /** Latest failures of the given (asset, check) pairs, as `CheckStore.currentFailures` answers. */
+  async currentFailures(pairs: readonly { asset: string; check: string }[]): Promise<FailingKey[]> {
+    if (pairs.length === 0) return [];
+    this.known ??= await this.store.failingKeys();
+    return ofPairs(this.known, pairs);
+  }
+
+  /** After a commit of `recordIn`: the failing keys it returned (null: it wrote nothing). */
+  adopt(keys: FailingKey[] | null): void {
+    if (keys) this.known = keys;
+  }
+
+  /** After a write of check results that may not have committed: read the table again. */
+  forget(): void {
+    this.known = null;
   }
 
   /** Upstream partitions (or whole assets) that failed an `error` check, as `asset` must see them. */
@@ -189,7 +237,7 @@ export class CheckRunner {
         .filter((c) => c.severity === 'error' && c.withholds !== false)
         .map((c) => ({ asset: dep, check: c.name })),
     );
-    const failures = await this.store.currentFailures(pairs);
+    const failures = await this.currentFailures(pairs);
     const grouped = new Map<string, BlockedPartition>();
     for (const f of failures) {
       const key = `${f.asset}\u0000${f.partition ?? ''}`;
@@ -210,7 +258,12 @@ export class CheckRunner {
     signal: AbortSignal,
   ): Promise<CheckVerdict[]> {
     const { verdicts, rows } = await this.assess(asset, result, blockedUpstream, signal);
-    await this.store.record(this.options.runId, rows);
+    try {
+      this.adopt(await this.store.record(this.options.runId, rows));
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
     return verdicts;
   }
 
@@ -223,9 +276,7 @@ export class CheckRunner {
   ): Promise<{ verdicts: CheckVerdict[]; rows: CheckRow[] }> {
     const checks = asset.checks ?? [];
     if (checks.length === 0) return { verdicts: [], rows: [] };
-    const failing = await this.store.currentFailures(
-      checks.map((c) => ({ asset: asset.name, check: c.name })),
-    );
+    const failing = await this.currentFailures(checks.map((c) => ({ asset: asset.name, check: c.name })));
     const partitions = [
       ...new Set(result.partitions.map((p) => p.partition).filter((p): p is string => p !== null)),
     ].sort();

@@ -46,9 +46,11 @@ export const RETURNING_RESULT_KEYS = 'RETURNING result_id, asset, partition, che
 /** Serializes `record` across processes (PostgreSQL): check_failures is read, then rewritten. */
 export const CHECK_RESULTS_LOCK = 'check-results';
 
-/** The failing keys of some assets (`$1`: comma-separated names). */
-export const FAILURES_OF_ASSETS = `SELECT asset, partition, check_name FROM check_failures
-  WHERE asset = ANY(string_to_array(CAST($1 AS VARCHAR), ','))`;
+/**
+ * Every failing key: few rows (only what fails now). A run reads them once and then again inside
+ * each write of check results, under CHECK_RESULTS_LOCK, so it knows the table after each commit.
+ */
+export const ALL_FAILURES = 'SELECT asset, partition, check_name FROM check_failures';
 
 /** The head of a DELETE of the given keys' failures; rows are CHECK_FAILURE_KEY tuples. */
 export const DELETE_CHECK_FAILURES_HEAD = `DELETE FROM check_failures f USING (VALUES`;

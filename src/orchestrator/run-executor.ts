@@ -121,7 +121,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
   const deferred: AssetRunRecord[] = [];
   const fastPath = await readFastPathState({
     ledger,
-    checks: checks.store,
+    checks,
     graph,
     runId,
     forced: range !== null || (request.fullRefresh ?? false),
@@ -299,13 +299,20 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunSummary
     // costs a WAL sync, and a run of ten assets made thirty).
     if (!noOp || checkRows.length > 0) {
       const pending = noOp ? [] : events.slice(flushedEvents - firstSeq);
-      await warehouse.transaction(async (tx) => {
-        await checks.store.recordIn(tx, runId, checkRows);
-        await ledger.recordAssetRunIn(tx, runId, noOp ? null : assetRun, {
-          firstSeq: flushedEvents,
-          events: pending,
+      try {
+        const failing = await warehouse.transaction(async (tx) => {
+          const keys = await checks.store.recordIn(tx, runId, checkRows);
+          await ledger.recordAssetRunIn(tx, runId, noOp ? null : assetRun, {
+            firstSeq: flushedEvents,
+            events: pending,
+          });
+          return keys;
         });
-      });
+        checks.adopt(failing);
+      } catch (error) {
+        checks.forget();
+        throw error;
+      }
       flushedEvents += pending.length;
     }
     emitter?.emit('asset:finished', { runId, asset: asset.name, status, durationMs, result, error });

@@ -1,6 +1,6 @@
 import type { AssetDefinition } from './asset.js';
 import type { AssetGraph } from './asset-graph.js';
-import type { CheckStore } from './check-runner.js';
+import type { CheckRunner } from './check-runner.js';
 import type { Ledger } from './ledger.js';
 import type { AssetRunStatus } from './run-status.js';
 
@@ -21,7 +21,7 @@ export interface FastPathState {
 /** Null when the run forces work (a range or a full refresh): then nothing is skipped. */
 export async function readFastPathState(options: {
   ledger: Ledger;
-  checks: CheckStore;
+  checks: CheckRunner;
   graph: AssetGraph;
   runId: string;
   forced: boolean;

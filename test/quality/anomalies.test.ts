@@ -135,7 +135,8 @@ describe('spend anomalies', () => {
     // The injections (and the user's home region, which carries the user's spike) are the largest
     // deviations of all.
     const top = await p.rows(
-      'SELECT entity_type, entity, CAST(day AS VARCHAR) AS day FROM insights_spend_anomalies LIMIT 3',
+      `SELECT entity_type, entity, CAST(day AS VARCHAR) AS day FROM insights_spend_anomalies
+       ORDER BY abs(deviation) DESC, entity_type, entity, day LIMIT 3`,
     );
     expect(top.map((r) => r.day)).toEqual([spikeDay, spikeDay, spikeDay]);
     expect(top).toEqual(

@@ -24,23 +24,22 @@ export const freshnessRule: RuleDefinition = {
   tables: ['billing_files'],
   async conditions(ctx) {
     const grace = ctx.config.rules.freshness.grace_hours;
-    const [first] = await ctx.session.all<{ first_day: string | null }>(sql.FIRST_ARRIVED_DAY);
-    // Nothing has arrived yet: an empty warehouse is not late, there is no day to expect from.
-    if (!first?.first_day) return [];
     const due = latestDueDay(ctx.now, grace);
-    const days = new Set<string>();
-    for (let i = FRESHNESS_LOOKBACK_DAYS - 1; i >= 0; i--) {
-      const day = addDays(due, -i);
-      if (day >= first.first_day) days.add(day);
-    }
+    const lookback: string[] = [];
+    for (let i = FRESHNESS_LOOKBACK_DAYS - 1; i >= 0; i--) lookback.push(addDays(due, -i));
     // A day that left the window while still missing stays open until its file arrives.
-    for (const a of ctx.open) if (/^\d{4}-\d{2}-\d{2}$/.test(a.period)) days.add(a.period);
+    const carried = ctx.open.map((a) => a.period).filter((p) => /^\d{4}-\d{2}-\d{2}$/.test(p));
+    // The first day and every candidate day's arrival in one statement; the window is cut after.
+    const [found] = await ctx.session.all<{ first_day: string | null; arrived: string | null }>(sql.ARRIVAL, [
+      [...new Set([...lookback, ...carried])].join(','),
+    ]);
+    const firstDay = found?.first_day;
+    // Nothing has arrived yet: an empty warehouse is not late, there is no day to expect from.
+    if (!firstDay) return [];
+    const days = new Set<string>(lookback.filter((day) => day >= firstDay));
+    for (const day of carried) days.add(day);
     if (days.size === 0) return [];
-    const arrived = new Set(
-      (await ctx.session.all<{ partition: string }>(sql.ARRIVED_DAYS, [[...days].join(',')])).map(
-        (r) => r.partition,
-      ),
-    );
+    const arrived = new Set(found.arrived ? found.arrived.split(',') : []);
     return [...days]
       .filter((day) => !arrived.has(day))
       .sort()
@@ -52,7 +51,7 @@ export const freshnessRule: RuleDefinition = {
           threshold: null,
           severity: 'warning',
           summary: `No billing file for ${day}: it was expected by ${dueAt(day, grace).replace('.000Z', 'Z')} (${grace} h grace)`,
-          details: { day, expected_by: dueAt(day, grace), grace_hours: grace, first_day: first.first_day },
+          details: { day, expected_by: dueAt(day, grace), grace_hours: grace, first_day: firstDay },
         }),
       );
   },

@@ -1,3 +1,4 @@
+import { splitList } from '../../orchestrator/ledger-sql.js';
 import { ident, literal } from '../../warehouse/warehouse.js';
 import { rateJoin } from '../fx/fx-sql.js';
 import type { CheckSettings } from './quality-config.js';
@@ -16,10 +17,18 @@ const DAY_LIST = (param: string) => `CAST(unnest(string_to_array(${param}, ','))
 export const DAYS = (param: string) => `(SELECT ${DAY_LIST(param)})`;
 const PATH_DAY = 'make_date(e.year, e.month, e.day)';
 
+/**
+ * The same days as `PATH_DAY IN DAYS(param)`, on the path columns themselves: DuckDB pushes a
+ * semi join's key range into the scan only for plain columns, so with this beside it a check of one
+ * new day reads that day's row groups instead of every event (issue 12: cost follows the new data).
+ */
+const PATH_DAY_COLUMNS_IN = (param: string) => `(e.year, e.month, e.day) IN (SELECT EXTRACT(YEAR FROM d),
+      EXTRACT(MONTH FROM d), EXTRACT(DAY FROM d) FROM (SELECT ${DAY_LIST(param)} AS d) path_days)`;
+
 /** Events of the given path-day partitions, minus withheld ones (`$2`, only when `withheld`). */
 export function releasedEvents(options: { days: string | null; withheld: string | null }): string {
   const where = [
-    options.days ? `${PATH_DAY} IN ${DAYS(options.days)}` : null,
+    options.days ? `${PATH_DAY} IN ${DAYS(options.days)} AND ${PATH_DAY_COLUMNS_IN(options.days)}` : null,
     options.withheld ? `${PATH_DAY} NOT IN ${DAYS(options.withheld)}` : null,
   ].filter((x): x is string => x !== null);
   return `billing_events e${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
@@ -113,19 +122,39 @@ export const FILE_ROW_RECONCILIATION = `WITH files AS (
   FROM files f LEFT JOIN events v USING (source_key) LEFT JOIN rejects r USING (source_key)
   ORDER BY f.partition, f.source_key`;
 
-/** Files of the partitions (`$1`) with their rejection rate; a whole rejected file counts as 1. */
-export const FILE_REJECTION_RATES = `SELECT CAST(partition AS VARCHAR) AS partition, source_key, status,
+const partitionsRejectedIn = (run: string) => `SELECT DISTINCT CAST(f.partition AS VARCHAR) AS partition
+  FROM rejected_files r JOIN billing_files f USING (source_key) WHERE r.run_id = ${run}`;
+
+const REJECTION_RATE_COLUMNS = `CAST(partition AS VARCHAR) AS partition, source_key, status,
     CASE WHEN status = 'rejected' THEN 1.0
       WHEN coalesce(row_count, 0) + coalesce(rejected_row_count, 0) = 0 THEN 0.0
       ELSE CAST(rejected_row_count AS DOUBLE PRECISION) / (row_count + rejected_row_count) END AS rate,
-    coalesce(rejected_row_count, 0) AS rejected_rows, coalesce(row_count, 0) + coalesce(rejected_row_count, 0) AS data_rows
+    coalesce(rejected_row_count, 0) AS rejected_rows, coalesce(row_count, 0) + coalesce(rejected_row_count, 0) AS data_rows`;
+const RATED_FILE = "(status = 'rejected' OR loaded_version IS NOT NULL)";
+
+/** Files of the partitions (`$1`) with their rejection rate; a whole rejected file counts as 1. */
+export const FILE_REJECTION_RATES = `SELECT ${REJECTION_RATE_COLUMNS}
   FROM billing_files
-  WHERE partition IN ${DAYS('$1')} AND (status = 'rejected' OR loaded_version IS NOT NULL)
+  WHERE partition IN ${DAYS('$1')} AND ${RATED_FILE}
   ORDER BY partition, rate DESC, source_key`;
 
+/**
+ * PARTITIONS_REJECTED_IN_RUN (run `$2`; rows of kind 'rejected', partition only) and then
+ * FILE_REJECTION_RATES (kind 'file', in its order) of those partitions plus the days `$1`
+ * (comma-separated, may be empty), in one statement.
+ */
+export const REJECTION_RATES_WITH_RUN = `WITH rejected_now AS (${partitionsRejectedIn('$2')})
+  SELECT 'file' AS kind, ${REJECTION_RATE_COLUMNS}
+  FROM billing_files
+  WHERE (partition IN (SELECT CAST(unnest(${splitList('$1')}) AS DATE))
+      OR CAST(partition AS VARCHAR) IN (SELECT partition FROM rejected_now WHERE partition IS NOT NULL))
+    AND ${RATED_FILE}
+  UNION ALL
+  SELECT 'rejected' AS kind, partition, NULL, NULL, NULL, NULL, NULL FROM rejected_now
+  ORDER BY kind, partition, rate DESC, source_key`;
+
 /** Partitions of files rejected whole in run `$1` (they load no rows, so no partition reports them). */
-export const PARTITIONS_REJECTED_IN_RUN = `SELECT DISTINCT CAST(f.partition AS VARCHAR) AS partition
-  FROM rejected_files r JOIN billing_files f USING (source_key) WHERE r.run_id = $1`;
+export const PARTITIONS_REJECTED_IN_RUN = partitionsRejectedIn('$1');
 
 /**
  * No rows, only the columns: `query().columns` gives each with the type name both warehouses
@@ -133,10 +162,13 @@ export const PARTITIONS_REJECTED_IN_RUN = `SELECT DISTINCT CAST(f.partition AS V
  */
 export const TABLE_SCHEMA = (table: string) => `SELECT * FROM ${ident(table)} WHERE false`;
 
-/** Days (`$1`) that have at least one file, and the first day any file exists for. */
-export const DAYS_WITH_FILES = `SELECT DISTINCT CAST(partition AS VARCHAR) AS partition
-  FROM billing_files WHERE partition IN ${DAYS('$1')}`;
-export const FIRST_FILE_DAY = 'SELECT CAST(min(partition) AS VARCHAR) AS first_day FROM billing_files';
+/**
+ * The first day any file exists for, and which of the days `$1` have at least one file
+ * (comma-separated, NULL for none): freshness' two questions in one statement.
+ */
+export const FILE_DAYS = `SELECT (SELECT CAST(min(partition) AS VARCHAR) FROM billing_files) AS first_day,
+    (SELECT string_agg(DISTINCT CAST(partition AS VARCHAR), ',') FROM billing_files
+      WHERE partition IN ${DAYS('$1')}) AS present`;
 
 /**
  * An aggregate's totals against the released events they summarize: per day for a daily aggregate
@@ -238,6 +270,25 @@ export function mergedTableSql(options: { table: string; partialsTable: string }
       coalesce(ev.ns, ${zero}) = coalesce(ag.ns, ${zero}) AS normalized_equal,
       CAST(NULL AS VARCHAR) AS currencies
     FROM ev, ag`;
+}
+
+/**
+ * `mergedTableSql`'s row beside each row of `mergedPartialsSql` (the drift_ columns), in one
+ * statement: one row with NULL drift_day when all agree. `$1` as in `mergedPartialsSql`.
+ */
+export function mergedReconciliationSql(options: {
+  table: string;
+  partialsTable: string;
+  changedDaysTable: string;
+  withheld: boolean;
+}): string {
+  return `WITH totals AS (${mergedTableSql(options)}),
+    drift AS (${mergedPartialsSql(options)})
+    SELECT totals.*, drift.day AS drift_day, drift.events AS drift_events,
+      drift.partial_events AS drift_partial_events, drift.credit AS drift_credit,
+      drift.partial_credit AS drift_partial_credit
+    FROM totals LEFT JOIN drift ON true
+    ORDER BY drift.day`;
 }
 
 /**

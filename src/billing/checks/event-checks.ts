@@ -236,22 +236,30 @@ export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] 
       description: `Each file rejects at most ${max} of its rows (a file rejected whole counts as 1)`,
       severity: s.rejected_row_rate.severity,
       async evaluate(ctx) {
-        const rejectedNow = await ctx.warehouse.all<{ partition: string }>(sql.PARTITIONS_REJECTED_IN_RUN, [
-          ctx.runId,
-        ]);
-        const partitions = checkedPartitions(
-          ctx,
-          rejectedNow.map((r) => r.partition),
-        );
-        if (partitions.length === 0) return [];
-        const files = await ctx.warehouse.all<{
+        type RatedFile = {
+          kind: 'file' | 'rejected';
           partition: string;
           source_key: string;
           status: string;
           rate: number;
           rejected_rows: number;
           data_rows: number;
-        }>(sql.FILE_REJECTION_RATES, [partitions.join(',')]);
+        };
+        // The run's whole-file rejections and the files' rates in one statement (issue 12).
+        const rows = await ctx.warehouse.all<RatedFile>(sql.REJECTION_RATES_WITH_RUN, [
+          checkedPartitions(ctx).join(','),
+          ctx.runId,
+        ]);
+        const rejectedNow = rows.filter((r) => r.kind === 'rejected');
+        const partitions = checkedPartitions(
+          ctx,
+          rejectedNow.map((r) => r.partition),
+        );
+        if (partitions.length === 0) return [];
+        // A rejected file without a day: keep the separate query and whatever it makes of that.
+        const files = rejectedNow.some((r) => r.partition === null)
+          ? await ctx.warehouse.all<RatedFile>(sql.FILE_REJECTION_RATES, [partitions.join(',')])
+          : rows.filter((r) => r.kind === 'file');
         return partitions.map((partition) => {
           const mine = files.filter((f) => f.partition === partition);
           const worst = mine[0];

@@ -25,23 +25,25 @@ export function fileChecks(options: { settings: CheckSettings; now: () => Date }
       description: `Each day has at least one file by ${f.expected_by} UTC the next day (last ${f.lookback_days} day(s) checked)`,
       severity: f.severity,
       async evaluate(ctx) {
-        const [first] = await ctx.warehouse.all<{ first_day: string | null }>(sql.FIRST_FILE_DAY);
-        // Nothing has ever arrived: there is no start date to expect days from.
-        if (!first?.first_day) return [];
         const due = latestDueDay(options.now(), f.expected_by);
-        const window: string[] = [];
-        for (let i = f.lookback_days - 1; i >= 0; i--) {
-          const day = addDays(due, -i);
-          if (day >= first.first_day) window.push(day);
-        }
+        const lookback: string[] = [];
+        for (let i = f.lookback_days - 1; i >= 0; i--) lookback.push(addDays(due, -i));
+        // Every day the verdicts may need, asked with the first day in one statement; the window
+        // then starts at the first day as before.
+        const candidates = [...new Set([...lookback, ...ctx.failing.filter((p): p is string => p !== null)])];
+        if (candidates.length === 0) return [];
+        const [found] = await ctx.warehouse.all<{ first_day: string | null; present: string | null }>(
+          sql.FILE_DAYS,
+          [candidates.join(',')],
+        );
+        // Nothing has ever arrived: there is no start date to expect days from.
+        const firstDay = found?.first_day;
+        if (!firstDay) return [];
+        const window = lookback.filter((day) => day >= firstDay);
         const failing = ctx.failing.filter((p): p is string => p !== null && !window.includes(p));
         const days = [...window, ...failing];
         if (days.length === 0) return [];
-        const present = new Set(
-          (await ctx.warehouse.all<{ partition: string }>(sql.DAYS_WITH_FILES, [days.join(',')])).map(
-            (r) => r.partition,
-          ),
-        );
+        const present = new Set(found.present ? found.present.split(',') : []);
         const outcomes: CheckOutcome[] = [];
         for (const day of days) {
           const arrived = present.has(day);

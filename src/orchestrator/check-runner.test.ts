@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createDatabase, postgresPerFile } from '../../test/support/postgres.js';
+import { tmpDir } from '../../test/support/tmp.js';
+import { openWarehouse } from '../warehouse/create-warehouse.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import type { CheckSeverity } from './asset-check.js';
+import { AssetGraph } from './asset-graph.js';
+import { type CheckRow, CheckRunner, CheckStore, type FailingKey } from './check-runner.js';
+
+/**
+ * A run reads check_failures once and then takes it from each write of its check results
+ * (`recordIn` returns the table as its transaction leaves it), instead of two lookups per asset
+ * (issue 12). What the run believes must equal a fresh read after every commit, and a write that
+ * rolls back must not leave the run believing it.
+ */
+
+const postgres = postgresPerFile();
+
+const sorted = (keys: readonly FailingKey[]) =>
+  keys
+    .map((k) => ({ asset: k.asset, partition: k.partition, check_name: k.check_name }))
+    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+/** A small deterministic generator, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+const ASSETS = ['billing_files', 'billing_events'];
+const CHECKS = ['fresh', 'no_gaps', 'sums'];
+const PARTITIONS = [null, '2025-04-01', '2025-04-02', '2025-04-03'];
+const PAIRS = ASSETS.flatMap((asset) => CHECKS.map((check) => ({ asset, check })));
+
+const graph = new AssetGraph(
+  ASSETS.map((name, i) => ({
+    name,
+    description: name,
+    deps: i === 0 ? [] : [ASSETS[i - 1] as string],
+    partitioning: 'daily' as const,
+    async materialize() {
+      return { changed: false, partitions: [] };
+    },
+  })),
+);
+
+async function scenario(warehouse: Warehouse, seed: number): Promise<void> {
+  const store = new CheckStore(warehouse);
+  await store.setup();
+  await warehouse.exec('DELETE FROM check_results');
+  await warehouse.exec('DELETE FROM check_failures');
+  const runner = new CheckRunner({ warehouse, graph, runId: `run-${seed}` });
+  const next = random(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  for (let step = 0; step < 12; step++) {
+    const rows: CheckRow[] = Array.from({ length: 1 + Math.floor(next() * 12) }, () => ({
+      asset: pick(ASSETS),
+      check: pick(CHECKS),
+      severity: pick<CheckSeverity>(['error', 'warn']),
+      partition: pick(PARTITIONS),
+      passed: next() < 0.6,
+    }));
+    // Another writer between two writes of this run is seen by the run's next write (it reads
+    // the table under the lock), as a fresh read would see it.
+    if (next() < 0.3)
+      await store.record('other-run', [{ ...(rows[0] as CheckRow), passed: !rows[0]?.passed }]);
+    const rollBack = next() < 0.2;
+    const written = await warehouse
+      .transaction(async (tx) => {
+        const keys = await store.recordIn(tx, `run-${seed}`, rows);
+        if (rollBack) throw new Error('rolled back');
+        return keys;
+      })
+      .then(
+        (keys) => {
+          runner.adopt(keys);
+          return true;
+        },
+        () => {
+          runner.forget();
+          return false;
+        },
+      );
+    expect(written).toBe(!rollBack);
+    expect(sorted(await runner.currentFailures(PAIRS))).toEqual(sorted(await store.currentFailures(PAIRS)));
+  }
+}
+
+async function scenarios(warehouse: Warehouse) {
+  try {
+    for (const seed of [3, 11, 42]) await scenario(warehouse, seed);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+describe('CheckRunner failures', () => {
+  it('equal a fresh read after every commit and roll-back on DuckDB', async () => {
+    const file = path.join(await tmpDir('check-runner'), 'warehouse.duckdb');
+    await scenarios(await openWarehouse({ path: file, threads: 1 }));
+  }, 60_000);
+
+  it.skipIf(!postgres.available)(
+    'does the same on PostgreSQL',
+    async () => {
+      const database = await createDatabase(postgres.server(), 'checkrunner');
+      try {
+        await scenarios(await openWarehouse({ path: 'unused', databaseUrl: database.url }));
+      } finally {
+        await database.drop();
+      }
+    },
+    60_000,
+  );
+});
