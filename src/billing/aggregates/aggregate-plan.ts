@@ -65,21 +65,38 @@ export const upToDateResult = (withheld: readonly string[]): AssetResult => ({
   metadata: { groupsRebuilt: 0, full: false, withheldPartitions: withheld.length },
 });
 
+/**
+ * With `onlyNonEmpty`, a table without rows is not made at all (a caller whose SQL names each table
+ * only when it has rows): two statements fewer each way on a run that holds nothing back.
+ */
 export async function fillPartitionTables(
   tx: SqlSession,
   withheld: readonly string[],
   toggled: readonly string[],
+  options: { onlyNonEmpty?: boolean } = {},
 ) {
   const [withheldTable, toggledTable] = PARTITION_TABLES;
   for (const [table, days] of [
     [withheldTable, withheld],
     [toggledTable, toggled],
   ] as const) {
+    if (options.onlyNonEmpty && days.length === 0) continue;
     await tx.exec(CREATE_PARTITION_TABLE(table));
     for (const day of days) await tx.exec(INSERT_PARTITION(table), partitionParams(day));
   }
 }
 
-export async function dropPartitionTables(tx: SqlSession) {
-  for (const table of PARTITION_TABLES) await tx.exec(`DROP TABLE ${table}`);
+/** Drops what `fillPartitionTables` made: pass the same days and options it had. */
+export async function dropPartitionTables(
+  tx: SqlSession,
+  made: { withheld: readonly string[]; toggled: readonly string[]; onlyNonEmpty?: boolean } | null = null,
+) {
+  const [withheldTable, toggledTable] = PARTITION_TABLES;
+  for (const [table, days] of [
+    [withheldTable, made?.withheld ?? []],
+    [toggledTable, made?.toggled ?? []],
+  ] as const) {
+    if (made?.onlyNonEmpty && days.length === 0) continue;
+    await tx.exec(`DROP TABLE ${table}`);
+  }
 }

@@ -21,6 +21,7 @@ import {
   INSERT_MERGE_STATE_VERSION,
   MERGE_STATE_LOCK,
   MERGE_STATE_VERSION,
+  type MergeProbe,
   mergeSql,
 } from './merge-sql.js';
 
@@ -79,10 +80,13 @@ export async function materializeMerged(
     // Read again under the lock: another run may have moved the cursor since the first look.
     const p = plan(ctx, parseAggregateCursor(await ctx.getCursor()), head, withheld);
     if (p.upToDate) return null;
-    await fillPartitionTables(tx, withheld, p.toggled);
+    // Only the tables the statements read: the merge SQL names them only when they have rows.
+    await fillPartitionTables(tx, withheld, p.toggled, { onlyNonEmpty: true });
     if (p.full) {
       for (const statement of sql.clear) await tx.exec(statement);
       for (const statement of sql.build(allEvents(withheld.length > 0))) await tx.exec(statement);
+      const [count] = await tx.all<{ n: number }>(sql.countBuilt);
+      groups = Number(count?.n ?? 0);
     } else {
       const range = ctx.range;
       await tx.exec(sql.collectDays({ range: range !== null, toggled: p.toggled.length > 0 }), [
@@ -95,12 +99,24 @@ export async function materializeMerged(
         await tx.exec(statement);
       }
       for (const statement of sql.merge(changedDayEvents(withheld.length > 0))) await tx.exec(statement);
+      const [found] = await tx.all<{
+        keys: number;
+        shrunk: number;
+        replaced: number;
+        removed_values: number;
+      }>(sql.probe);
+      const probe: MergeProbe = {
+        keys: Number(found?.keys ?? 0),
+        shrunk: Number(found?.shrunk ?? 0) > 0,
+        replaced: Number(found?.replaced ?? 0) > 0,
+        removedValues: Number(found?.removed_values ?? 0) > 0,
+      };
+      groups = probe.keys;
+      for (const statement of sql.apply(probe)) await tx.exec(statement);
+      for (const statement of sql.finish) await tx.exec(statement);
+      await tx.exec(sql.dropTemps);
     }
-    const [count] = await tx.all<{ n: number }>(sql.countKeys);
-    groups = Number(count?.n ?? 0);
-    for (const statement of sql.finish) await tx.exec(statement);
-    for (const statement of sql.dropTemps) await tx.exec(statement);
-    await dropPartitionTables(tx);
+    await dropPartitionTables(tx, { withheld, toggled: p.toggled, onlyNonEmpty: true });
     await ctx.setCursor(tx, formatCursor({ change: p.latest, withheld }));
     return p;
   });

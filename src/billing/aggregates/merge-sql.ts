@@ -36,6 +36,18 @@ export interface EventRelation {
   where: string | null;
 }
 
+/** What the merge found, from `MergeSql.probe`: the phases that only a removal needs. */
+export interface MergeProbe {
+  /** Keys with partials before or after: the rows of the table to rewrite. */
+  keys: number;
+  /** Some key lost events: its totals may reach zero events. */
+  shrunk: boolean;
+  /** Some changed day had old partials: a removed one may have held a key's extreme. */
+  replaced: boolean;
+  /** Some value left a changed day: its day count may reach zero. */
+  removedValues: boolean;
+}
+
 export interface MergeSql {
   /** The state tables with their CREATE statements (for setup, and the shape check against probes). */
   state: readonly { name: string; columns: string }[];
@@ -48,15 +60,23 @@ export interface MergeSql {
    * $3/$4 the forced days; with `toggled`, the days of `toggled_partitions`' events.
    */
   collectDays: (parts: { range: boolean; toggled: boolean }) => string;
-  /** The merge itself, over the changed days' events (`changedDayEvents`). */
+  /**
+   * The merge's first phase, over the changed days' events (`changedDayEvents`): the new partials
+   * and values replace the old ones, whose difference is kept in temp tables for `probe` and `apply`.
+   */
   merge: (events: EventRelation) => string[];
-  /** A full build into emptied state (after `clear`), from every released event. */
-  build: (events: EventRelation) => string[];
-  /** The changed keys' rows of the table, rewritten from the totals; then the temp tables go. */
+  /** One row (`MergeProbe`'s columns) about the differences `merge` kept. */
+  probe: string;
+  /** The totals and values take the difference; phases only a removal needs run only after one. */
+  apply: (probe: MergeProbe) => string[];
+  /** The changed keys' rows of the table, rewritten from the totals. */
   finish: string[];
-  /** Number of keys rewritten (before `finish` drops the temp tables). */
-  countKeys: string;
-  dropTemps: string[];
+  /** Drops the temp tables `collectDays` and `merge` made, in one script. */
+  dropTemps: string;
+  /** A full build into emptied state (after `clear`), from every released event, table included. */
+  build: (events: EventRelation) => string[];
+  /** Number of keys a full build wrote. */
+  countBuilt: string;
 }
 
 /** Key columns NOT NULL in billing_events, matched with plain `=`. */
@@ -75,17 +95,7 @@ const keyEquals = (column: string, a: string, b: string) =>
 const NOT_WITHHELD = `NOT EXISTS (SELECT 1 FROM withheld_partitions w
       WHERE e.year = w.year AND e.month = w.month AND e.day = w.day)`;
 
-const TEMPS = [
-  'merge_days',
-  'merge_old',
-  'merge_new',
-  'merge_old_values',
-  'merge_new_values',
-  'merge_delta',
-  'merge_value_delta',
-  'merge_distinct_delta',
-  'merge_keys',
-];
+const TEMPS = ['merge_days', 'merge_new', 'merge_delta', 'merge_new_values', 'merge_value_delta'];
 
 export const stateTable = (
   def: AggregateDefinition,
@@ -185,38 +195,67 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
   const valueMatch = (a: string, b: string) =>
     `${same(a, b)} AND ${a}.measure = ${b}.measure AND ${a}.value = ${b}.value`;
 
+  const totalsColumns = `${K.join(', ')}, ${partNames}, ${plan.distinct.map((d) => ident(d.name)).join(', ')}`;
+  // Per changed key, how many of its values come (+1) or go (-1) for good, from the value delta.
+  const distinctDelta = `SELECT ${list('v')}, ${plan.distinct
+    .map(
+      (x) => `coalesce(sum(CASE WHEN v.days IS NULL THEN 1 WHEN v.days + v.n = 0 THEN -1 ELSE 0 END)
+          FILTER (WHERE v.measure = '${x.name}'), 0) AS ${ident(x.name)}`,
+    )
+    .join(', ')}
+      FROM merge_value_delta v GROUP BY ${list('v')}`;
+
   const merge = (events: EventRelation) => [
-    // The changed days' partials: old ones aside and out, new ones from their events.
-    `CREATE TEMP TABLE merge_old AS SELECT d.* FROM ${days} d WHERE ${inChangedDays('d')}`,
-    `DELETE FROM ${days} d WHERE ${inChangedDays('d')}`,
+    // The changed days' new partials, then their difference with the old ones before those go.
     `CREATE TEMP TABLE merge_new AS SELECT e.event_date, ${eventKeys('e')},
       ${parts.map((p) => `${p.expr} AS ${ident(p.name)}`).join(', ')}
       FROM ${events.from} ${where(events)} GROUP BY e.event_date, ${eventGroup('e')}`,
-    `INSERT INTO ${days} (event_date, ${K.join(', ')}, ${partNames}) SELECT event_date, ${K.join(', ')}, ${partNames} FROM merge_new`,
-    `CREATE TEMP TABLE merge_old_values AS SELECT v.* FROM ${dayValues} v WHERE ${inChangedDays('v')}`,
-    `DELETE FROM ${dayValues} v WHERE ${inChangedDays('v')}`,
-    `CREATE TEMP TABLE merge_new_values AS ${distinctSelect(events)}`,
-    `INSERT INTO ${dayValues} (event_date, ${K.join(', ')}, measure, value)
-      SELECT event_date, ${K.join(', ')}, measure, value FROM merge_new_values`,
-
-    // Counts, sums and extremes: totals plus new minus old.
+    // Counts, sums and extremes: new minus old per key.
     `CREATE TEMP TABLE merge_delta AS SELECT ${list('u')}, ${deltaAggregates} FROM (
       SELECT ${K.join(', ')}, ${deltaColumns('new')} FROM merge_new
-      UNION ALL SELECT ${K.join(', ')}, ${deltaColumns('old')} FROM merge_old
+      UNION ALL SELECT ${K.join(', ')}, ${deltaColumns('old')} FROM ${days} d WHERE ${inChangedDays('d')}
     ) u (${K.join(', ')}, ${deltaAliases}) GROUP BY ${list('u')}`,
+    `DELETE FROM ${days} d WHERE ${inChangedDays('d')}`,
+    `INSERT INTO ${days} (event_date, ${K.join(', ')}, ${partNames}) SELECT event_date, ${K.join(', ')}, ${partNames} FROM merge_new`,
+    // Distinct counts: per (key, measure, value) the change in the number of days it occurs on,
+    // beside that number before (NULL: a value new to the key).
+    `CREATE TEMP TABLE merge_new_values AS ${distinctSelect(events)}`,
+    `CREATE TEMP TABLE merge_value_delta AS SELECT ${list('u')}, u.measure, u.value, u.n, v.days FROM (
+      SELECT ${list('u')}, u.measure, u.value, sum(u.n) AS n FROM (
+        SELECT ${K.join(', ')}, measure, value, 1 AS n FROM merge_new_values
+        UNION ALL SELECT ${K.join(', ')}, measure, value, -1 FROM ${dayValues} o WHERE ${inChangedDays('o')}
+      ) u GROUP BY ${list('u')}, u.measure, u.value HAVING sum(u.n) <> 0
+    ) u LEFT JOIN ${values} v ON ${valueMatch('v', 'u')}`,
+    `DELETE FROM ${dayValues} v WHERE ${inChangedDays('v')}`,
+    `INSERT INTO ${dayValues} (event_date, ${K.join(', ')}, measure, value)
+      SELECT event_date, ${K.join(', ')}, measure, value FROM merge_new_values`,
+  ];
+
+  const probe = `SELECT (SELECT count(*) FROM merge_delta) AS keys,
+      (SELECT count(*) FROM merge_delta WHERE event_count < 0) AS shrunk,
+      (SELECT count(*) FROM merge_delta WHERE ${
+        extremes.length === 0 ? 'false' : extremes.map((p) => `${oldName(p)} IS NOT NULL`).join(' OR ')
+      }) AS replaced,
+      (SELECT count(*) FROM merge_value_delta WHERE n < 0) AS removed_values`;
+
+  const apply = (found: MergeProbe) => [
+    // Totals plus new minus old, distinct counts plus the values that came minus those that went.
     `UPDATE ${totals} t SET ${[
       ...sums.map((p) => `${ident(p.name)} = t.${ident(p.name)} + d.${ident(p.name)}`),
       ...extremes.map(mergeExtreme),
+      ...plan.distinct.map((x) => `${ident(x.name)} = t.${ident(x.name)} + coalesce(x.${ident(x.name)}, 0)`),
     ].join(',\n      ')}
-      FROM merge_delta d WHERE ${same('t', 'd')}`,
-    `INSERT INTO ${totals} (${K.join(', ')}, ${partNames}, ${plan.distinct.map((d) => ident(d.name)).join(', ')})
+      FROM merge_delta d LEFT JOIN (${distinctDelta}) x ON ${same('x', 'd')}
+      WHERE ${same('t', 'd')}`,
+    `INSERT INTO ${totals} (${totalsColumns})
       SELECT ${list('d')}, ${[
         ...parts.map((p) => (p.merge === 'sum' ? `d.${ident(p.name)}` : `d.${newName(p)}`)),
-        ...plan.distinct.map(() => '0'),
+        ...plan.distinct.map((x) => `coalesce(x.${ident(x.name)}, 0)`),
       ].join(', ')}
-      FROM merge_delta d WHERE NOT EXISTS (SELECT 1 FROM ${totals} t WHERE ${same('t', 'd')})`,
-    `DELETE FROM ${totals} WHERE event_count = 0`,
-    ...(extremes.length === 0
+      FROM merge_delta d LEFT JOIN (${distinctDelta}) x ON ${same('x', 'd')}
+      WHERE NOT EXISTS (SELECT 1 FROM ${totals} t WHERE ${same('t', 'd')})`,
+    ...(found.shrunk ? [`DELETE FROM ${totals} WHERE event_count = 0`] : []),
+    ...(extremes.length === 0 || !found.replaced
       ? []
       : [
           `UPDATE ${totals} t SET ${extremes.map((p) => `${ident(p.name)} = coalesce(t.${ident(p.name)}, r.${ident(p.name)})`).join(', ')}
@@ -226,35 +265,17 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
         GROUP BY ${list('d')}) r
       WHERE ${same('t', 'r')}`,
         ]),
-
-    // Distinct counts: per (key, measure, value) the number of days it occurs on.
-    `CREATE TEMP TABLE merge_value_delta AS SELECT ${list('u')}, u.measure, u.value, sum(u.n) AS n FROM (
-      SELECT ${K.join(', ')}, measure, value, 1 AS n FROM merge_new_values
-      UNION ALL SELECT ${K.join(', ')}, measure, value, -1 FROM merge_old_values
-    ) u GROUP BY ${list('u')}, u.measure, u.value HAVING sum(u.n) <> 0`,
-    `CREATE TEMP TABLE merge_distinct_delta AS SELECT ${list('d')}, ${plan.distinct
-      .map(
-        (x) => `coalesce(sum(CASE WHEN v.days IS NULL THEN 1 WHEN v.days + d.n = 0 THEN -1 ELSE 0 END)
-          FILTER (WHERE d.measure = '${x.name}'), 0) AS ${ident(x.name)}`,
-      )
-      .join(', ')}
-      FROM merge_value_delta d LEFT JOIN ${values} v ON ${valueMatch('v', 'd')} GROUP BY ${list('d')}`,
-    `UPDATE ${values} v SET days = v.days + d.n FROM merge_value_delta d WHERE ${valueMatch('v', 'd')}`,
+    `UPDATE ${values} v SET days = v.days + d.n FROM merge_value_delta d
+      WHERE d.days IS NOT NULL AND ${valueMatch('v', 'd')}`,
     `INSERT INTO ${values} (${K.join(', ')}, measure, value, days)
-      SELECT ${list('d')}, d.measure, d.value, d.n FROM merge_value_delta d
-      WHERE NOT EXISTS (SELECT 1 FROM ${values} v WHERE ${valueMatch('v', 'd')})`,
-    `DELETE FROM ${values} WHERE days <= 0`,
-    `UPDATE ${totals} t SET ${plan.distinct.map((x) => `${ident(x.name)} = t.${ident(x.name)} + d.${ident(x.name)}`).join(', ')}
-      FROM merge_distinct_delta d WHERE ${same('t', 'd')}`,
-
-    // Keys with partials before or after: only their rows can differ.
+      SELECT ${list('d')}, d.measure, d.value, d.n FROM merge_value_delta d WHERE d.days IS NULL AND d.n > 0`,
+    ...(found.removedValues ? [`DELETE FROM ${values} WHERE days <= 0`] : []),
     `DELETE FROM ${changedDays}`,
     `INSERT INTO ${changedDays} SELECT event_date FROM merge_days`,
-    `CREATE TEMP TABLE merge_keys AS SELECT ${K.join(', ')} FROM merge_delta`,
   ];
 
   // A full build (first run, full refresh, outdated state) writes the state straight from the
-  // events: nothing to subtract, no totals to update.
+  // events: nothing to subtract, no totals to update, and the table (emptied) takes every key.
   const build = (events: EventRelation) => [
     `INSERT INTO ${days} (event_date, ${K.join(', ')}, ${partNames})
       SELECT e.event_date, ${eventKeys('e')}, ${parts.map((p) => p.expr).join(', ')}
@@ -262,7 +283,7 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
     `INSERT INTO ${dayValues} (event_date, ${K.join(', ')}, measure, value) ${distinctSelect(events)}`,
     `INSERT INTO ${values} (${K.join(', ')}, measure, value, days)
       SELECT ${K.join(', ')}, measure, value, count(*) FROM ${dayValues} GROUP BY ${K.join(', ')}, measure, value`,
-    `INSERT INTO ${totals} (${K.join(', ')}, ${partNames}, ${plan.distinct.map((d) => ident(d.name)).join(', ')})
+    `INSERT INTO ${totals} (${totalsColumns})
       SELECT ${list('d')}, ${parts.map((p) => `${p.merge}(d.${ident(p.name)})`).join(', ')},
         ${plan.distinct.map((x) => `coalesce(max(v.${ident(x.name)}), 0)`).join(', ')}
       FROM ${days} d LEFT JOIN (
@@ -271,7 +292,7 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
       ) v ON ${same('d', 'v')}
       GROUP BY ${list('d')}`,
     `INSERT INTO ${changedDays} SELECT DISTINCT event_date FROM ${days}`,
-    `CREATE TEMP TABLE merge_keys AS SELECT ${K.join(', ')} FROM ${totals}`,
+    `INSERT INTO ${table} SELECT ${list('t')}, ${plan.finish} FROM ${totals} t`,
   ];
 
   return {
@@ -301,13 +322,16 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
         .filter((part) => part !== null)
         .join('\n      '),
     merge,
-    build,
-    countKeys: 'SELECT count(*) AS n FROM merge_keys',
+    probe,
+    apply,
     finish: [
-      `DELETE FROM ${table} a WHERE EXISTS (SELECT 1 FROM merge_keys k WHERE ${same('a', 'k')})`,
-      `INSERT INTO ${table} SELECT ${list('t')}, ${plan.finish} FROM ${totals} t JOIN merge_keys k ON ${same('t', 'k')}`,
+      `DELETE FROM ${table} a WHERE EXISTS (SELECT 1 FROM merge_delta k WHERE ${same('a', 'k')})`,
+      `INSERT INTO ${table} SELECT ${list('t')}, ${plan.finish} FROM ${totals} t JOIN merge_delta k ON ${same('t', 'k')}`,
     ],
-    dropTemps: TEMPS.map((t) => `DROP TABLE IF EXISTS ${t}`),
+    // One script (no parameters): both warehouses run its statements in one round trip.
+    dropTemps: TEMPS.map((t) => `DROP TABLE IF EXISTS ${t};`).join('\n'),
+    build,
+    countBuilt: `SELECT count(*) AS n FROM ${totals}`,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { AssetDefinition } from '../../orchestrator/asset.js';
 import { DEFAULT_QUALITY_CONFIG, type SpendAnomalySettings } from '../checks/quality-config.js';
 import { dropInsightTable, insightTables } from '../sql/insights.js';
+import { spendAnomalyMaintenance } from '../sql/spend-anomalies.js';
 
 export interface InsightsAssetOptions {
   reportingCurrency?: string;
@@ -13,13 +14,16 @@ export function insightsAsset(
   options: InsightsAssetOptions = {},
 ): AssetDefinition {
   const reportingCurrency = options.reportingCurrency ?? 'USD';
+  const spendAnomalies = options.spendAnomalies ?? DEFAULT_QUALITY_CONFIG.anomalies.spend;
+  const withDailySeries =
+    aggregates.includes('user_daily_aggregates') && aggregates.includes('region_daily_aggregates');
   const tables = insightTables({
     reportingCurrency,
-    spendAnomalies: options.spendAnomalies ?? DEFAULT_QUALITY_CONFIG.anomalies.spend,
-    withDailySeries:
-      aggregates.includes('user_daily_aggregates') && aggregates.includes('region_daily_aggregates'),
+    spendAnomalies,
+    withDailySeries,
     withCurrencies: aggregates.includes('currency_aggregates'),
   });
+  const anomalies = spendAnomalyMaintenance(spendAnomalies, withDailySeries);
   return {
     name: 'billing_insights',
     description: `Dashboard facts in the reporting currency: totals, per-currency totals, top users, top regions, operation mix, tier performance, day-over-day change, spend anomalies (tables ${tables.map((t) => t.name).join(', ')})`,
@@ -35,7 +39,17 @@ export function insightsAsset(
       await ctx.warehouse.transaction(async (tx) => {
         // Concurrent runs (scale-out) take turns: two creating one table at once would collide.
         await tx.lock('asset:billing_insights');
+        // The anomalies first (billing_insights counts them), kept up to date from the series'
+        // changed cells: rebuilding them scores every day of history against its window.
+        for (const statement of anomalies.setup) await tx.exec(statement);
+        const [stored] = await tx.all<{ version: string }>(anomalies.readVersion);
+        const keep =
+          !ctx.fullRefresh && anomalies.incremental !== null && stored?.version === anomalies.version;
+        for (const statement of keep ? (anomalies.incremental ?? []) : anomalies.full) {
+          await tx.exec(statement);
+        }
         for (const table of tables) {
+          if (table.name === 'insights_spend_anomalies') continue;
           await tx.exec(dropInsightTable(table.name));
           await tx.exec(table.sql);
         }

@@ -1,6 +1,6 @@
 import type { AssetDefinition } from '../../orchestrator/asset.js';
 import { sqlDialect } from '../../warehouse/dialect.js';
-import type { SqlSession, SqlValue } from '../../warehouse/warehouse.js';
+import type { SqlSession } from '../../warehouse/warehouse.js';
 import { SETUP_LOCK } from '../sql/tables.js';
 import { FX_SETTING, type FxRate, parseFxRates, readFxSource } from './fx-file.js';
 import * as sql from './fx-sql.js';
@@ -22,14 +22,9 @@ interface FxState {
 }
 
 async function insertRates(tx: SqlSession, rates: readonly FxRate[]): Promise<void> {
-  for (let start = 0; start < rates.length; start += 500) {
-    const chunk = rates.slice(start, start + 500);
-    const tuples = chunk.map((_, r) =>
-      sql.NEW_RATE_VALUES.replace(/\$(\d+)/g, (_m, n: string) => `$${r * 3 + Number(n)}`),
-    );
-    const params: SqlValue[] = chunk.flatMap((x) => [x.date, x.currency, x.rate]);
-    await tx.exec(`${sql.INSERT_NEW_RATES} VALUES ${tuples.join(', ')}`, params);
-  }
+  if (rates.length === 0) return;
+  const join = (pick: (r: FxRate) => string) => rates.map(pick).join(',');
+  await tx.exec(sql.INSERT_NEW_RATES, [join((r) => r.date), join((r) => r.currency), join((r) => r.rate)]);
 }
 
 /**

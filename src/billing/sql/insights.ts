@@ -1,6 +1,8 @@
 import { DEFAULT_QUALITY_CONFIG, type SpendAnomalySettings } from '../checks/quality-config.js';
-import { anomalySql, medianOf } from '../checks/robust-z.js';
 import { exactMean, ratio } from './money.js';
+import { spendAnomaliesSql } from './spend-anomalies.js';
+
+export { spendAnomaliesSql } from './spend-anomalies.js';
 
 /** A zero of the money sums' type: a bare 0 would make PostgreSQL's empty total an integer. */
 const ZERO = 'CAST(0 AS DECIMAL(38,6))';
@@ -17,74 +19,6 @@ export interface InsightOptions {
   withDailySeries: boolean;
   /** Whether currency_aggregates is part of the graph (default true). */
   withCurrencies?: boolean;
-}
-
-const ANOMALY_COLUMNS = `entity_type VARCHAR, entity VARCHAR, day DATE, normalized_spend DECIMAL(38,6),
-  baseline_median DECIMAL(38,6), baseline_mad DECIMAL(38,6), history_days BIGINT, robust_z DECIMAL(38,2),
-  direction VARCHAR, deviation DECIMAL(38,6)`;
-
-/**
- * Spend anomalies: per user and per region, each day's normalized spend (reporting currency)
- * against the median and MAD of the entity's known days in the trailing window (see
- * checks/robust-z.ts for the statistical rule). On top of the statistics, the money at stake
- * (`deviation` = spend − median, exact DECIMAL) must reach `min_deviation`: a small account's day
- * swings by several times its median on a few large charges, which is noise to a finance reader,
- * and on the demo's random data the statistics alone flag hundreds of such days. Days whose spend
- * is unknown (an event lacks an FX rate) are neither scored nor used as history: unknown is not zero.
- * The list is ranked by money at stake. The window is a self-join (`hist`: every scored row with
- * each of its window's values), as PostgreSQL has no median and no ordered-set window functions;
- * MAD is the median of the absolute deviations from that median.
- */
-export function spendAnomaliesSql(settings: SpendAnomalySettings, withDailySeries: boolean): string {
-  if (!withDailySeries) {
-    return `CREATE TABLE insights_spend_anomalies (${ANOMALY_COLUMNS})`;
-  }
-  const rule = anomalySql(
-    { value: 'spend', median: 'baseline', mad: 'spread', history: 'history_days' },
-    settings,
-  );
-  const minSpend = `CAST('${settings.min_spend}' AS DECIMAL(38,6))`;
-  const minDeviation = `CAST('${settings.min_deviation}' AS DECIMAL(38,6))`;
-  const entity = (a: string, b: string) =>
-    `${a}.entity_type = ${b}.entity_type AND ${a}.entity = ${b}.entity`;
-  return `CREATE TABLE insights_spend_anomalies AS
-    WITH series AS (
-      SELECT 'user' AS entity_type, CAST(user_id AS VARCHAR) AS entity, day, total_normalized_credit_usage AS spend
-      FROM user_daily_aggregates WHERE total_normalized_credit_usage IS NOT NULL
-      UNION ALL
-      SELECT 'region', coalesce(region, '(none)'), day, total_normalized_credit_usage
-      FROM region_daily_aggregates WHERE total_normalized_credit_usage IS NOT NULL
-    ),
-    -- DOUBLE statistics: a median of DECIMALs would keep their scale and drop the half digit.
-    hist AS (
-      SELECT s.entity_type, s.entity, s.day, CAST(h.spend AS DOUBLE PRECISION) AS v
-      FROM series s JOIN series h ON ${entity('h', 's')}
-        AND h.day >= s.day - ${Number(settings.window_days)} AND h.day < s.day
-    ),
-    base AS (
-      SELECT entity_type, entity, day, count(*) AS history_days, ${medianOf('v')} AS baseline
-      FROM hist GROUP BY entity_type, entity, day
-    ),
-    stats AS (
-      SELECT b.entity_type, b.entity, b.day, b.history_days, b.baseline,
-        ${medianOf('abs(h.v - b.baseline)')} AS spread
-      FROM base b JOIN hist h ON ${entity('h', 'b')} AND h.day = b.day
-      GROUP BY b.entity_type, b.entity, b.day, b.history_days, b.baseline
-    ),
-    scored AS (
-      SELECT s.entity_type, s.entity, s.day, s.spend, coalesce(t.history_days, 0) AS history_days,
-        t.baseline, t.spread, s.spend - CAST(t.baseline AS DECIMAL(38,6)) AS deviation
-      FROM series s LEFT JOIN stats t ON ${entity('t', 's')} AND t.day = s.day
-    )
-    SELECT entity_type, entity, day, spend AS normalized_spend,
-      CAST(baseline AS DECIMAL(38,6)) AS baseline_median, CAST(spread AS DECIMAL(38,6)) AS baseline_mad, history_days,
-      CAST(round(${rule.z}, 2) AS DECIMAL(38,2)) AS robust_z,
-      CASE WHEN spend > baseline THEN 'spike' ELSE 'drop' END AS direction,
-      CAST(deviation AS DECIMAL(38,6)) AS deviation
-    FROM scored
-    WHERE ${rule.anomalous} AND greatest(abs(spend), abs(baseline)) >= ${minSpend}
-      AND abs(deviation) >= ${minDeviation}
-    ORDER BY abs(deviation) DESC, entity_type, entity, day`;
 }
 
 /** Day-over-day change of `column` in percent, 2 decimals (statistics, in DOUBLE). */
