@@ -187,6 +187,6 @@ export const ALERT_EVENTS = `SELECT ${OUTBOX_COLUMNS} FROM alert_outbox WHERE al
 const DELIVERY_COLUMNS = `event_id, alert_id, channel, attempt, attempted_at, status, http_status, error, duration_ms,
     next_attempt_at`;
 export const ALERT_ATTEMPTS = `SELECT ${DELIVERY_COLUMNS} FROM alert_deliveries WHERE alert_id = $1
-  ORDER BY attempted_at DESC, attempt DESC`;
+  ORDER BY attempted_at DESC, attempt DESC, event_id, channel`;
 export const RECENT_ATTEMPTS = `SELECT ${DELIVERY_COLUMNS} FROM alert_deliveries
-  ORDER BY attempted_at DESC, attempt DESC LIMIT CAST($1 AS INTEGER)`;
+  ORDER BY attempted_at DESC, attempt DESC, event_id, channel LIMIT CAST($1 AS INTEGER)`;

@@ -64,9 +64,8 @@ export function eventProfileSql(settings: CheckSettings): string {
     `count(*) FILTER (WHERE ${outOfRange.length > 0 ? outOfRange.join(' OR ') : 'false'}) AS out_of_range`,
     'CAST(min(e.credit_usage) AS VARCHAR) AS min_credit',
     'CAST(max(e.credit_usage) AS VARCHAR) AS max_credit',
-    // Each extreme's billing currency: amounts are compared as billed, and shown with their currency.
-    '(array_agg(e.currency ORDER BY e.credit_usage, e.currency))[1] AS min_credit_currency',
-    '(array_agg(e.currency ORDER BY e.credit_usage DESC, e.currency))[1] AS max_credit_currency',
+    'min(e.credit_usage) AS min_amount',
+    'max(e.credit_usage) AS max_amount',
   );
   const tolerance = `INTERVAL '${Math.round(settings.timestamp_window.tolerance_hours * 60)} minutes'`;
   const dayStart = `CAST(${PATH_DAY} AS TIMESTAMP)`;
@@ -77,10 +76,21 @@ export function eventProfileSql(settings: CheckSettings): string {
     'CAST(max(e."timestamp") AS VARCHAR) AS last_timestamp',
     'count(*) FILTER (WHERE e.normalized_credit_usage IS NULL) AS unnormalized',
   );
-  return `SELECT CAST(${PATH_DAY} AS VARCHAR) AS partition,
-      ${measures.join(',\n      ')}
-    FROM ${releasedEvents({ days: '$1', withheld: null })}
-    GROUP BY e.year, e.month, e.day`;
+  // Each extreme's billing currency (amounts are compared as billed, and shown with their currency):
+  // the first currency among the partition's rows at that amount. Looked up after the scan, not
+  // with an ordered array_agg, which held every row's currency in memory (20M rows in one file ran
+  // out of DuckDB's memory limit).
+  const extremeCurrency = (amount: string) => `(SELECT min(x.currency) FROM billing_events x
+      WHERE x.year = p.year AND x.month = p.month AND x.day = p.day AND x.credit_usage = p.${amount})`;
+  return `WITH p AS (
+      SELECT e.year, e.month, e.day, CAST(${PATH_DAY} AS VARCHAR) AS partition,
+        ${measures.join(',\n        ')}
+      FROM ${releasedEvents({ days: '$1', withheld: null })}
+      GROUP BY e.year, e.month, e.day
+    )
+    SELECT p.*, ${extremeCurrency('min_amount')} AS min_credit_currency,
+      ${extremeCurrency('max_amount')} AS max_credit_currency
+    FROM p`;
 }
 
 /** Why events of one partition (`$1`) have no normalized amount; `$2`: reporting currency. */
