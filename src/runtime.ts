@@ -164,11 +164,15 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
         ...graph.assets.filter((a) => a.setup).map((a) => a.name),
       ];
       const stamp = await schemaStamp(warehouse, setupKey(await build, setups));
-      // Its own (cheap, once per process) whatever the stamp says: a run asks the check store again.
-      await new CheckStore(warehouse).setup();
-      if (stamp.upToDate) return;
+      // The check store's setup runs whatever the stamp says (cheap, once per process: a run asks
+      // for it again); otherwise in the order the setups always ran, which concurrent starts rely on.
+      if (stamp.upToDate) {
+        await new CheckStore(warehouse).setup();
+        return;
+      }
       await ledger.setup();
       await new AutomationStore(warehouse).setup();
+      await new CheckStore(warehouse).setup();
       for (const asset of graph.assets) await asset.setup?.(warehouse);
       await stamp.record();
     });
