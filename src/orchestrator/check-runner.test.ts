@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ASSETS, PAIRS, randomCheckRows, sortedKeys } from '../../test/support/check-keys.js';
 import { createDatabase, postgresPerFile } from '../../test/support/postgres.js';
+import { seededRandom } from '../../test/support/random.js';
 import { tmpDir } from '../../test/support/tmp.js';
 import { openWarehouse } from '../warehouse/create-warehouse.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import type { CheckSeverity } from './asset-check.js';
 import { AssetGraph } from './asset-graph.js';
-import { type CheckRow, CheckRunner, CheckStore, type FailingKey } from './check-runner.js';
+import { type CheckRow, CheckRunner, CheckStore } from './check-runner.js';
 
 /**
  * A run reads check_failures once and then takes it from each write of its check results
@@ -16,25 +17,6 @@ import { type CheckRow, CheckRunner, CheckStore, type FailingKey } from './check
  */
 
 const postgres = postgresPerFile();
-
-const sorted = (keys: readonly FailingKey[]) =>
-  keys
-    .map((k) => ({ asset: k.asset, partition: k.partition, check_name: k.check_name }))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
-const ASSETS = ['billing_files', 'billing_events'];
-const CHECKS = ['fresh', 'no_gaps', 'sums'];
-const PARTITIONS = [null, '2025-04-01', '2025-04-02', '2025-04-03'];
-const PAIRS = ASSETS.flatMap((asset) => CHECKS.map((check) => ({ asset, check })));
 
 const graph = new AssetGraph(
   ASSETS.map((name, i) => ({
@@ -54,16 +36,9 @@ async function scenario(warehouse: Warehouse, seed: number): Promise<void> {
   await warehouse.exec('DELETE FROM check_results');
   await warehouse.exec('DELETE FROM check_failures');
   const runner = new CheckRunner({ warehouse, graph, runId: `run-${seed}` });
-  const next = random(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const next = seededRandom(seed);
   for (let step = 0; step < 12; step++) {
-    const rows: CheckRow[] = Array.from({ length: 1 + Math.floor(next() * 12) }, () => ({
-      asset: pick(ASSETS),
-      check: pick(CHECKS),
-      severity: pick<CheckSeverity>(['error', 'warn']),
-      partition: pick(PARTITIONS),
-      passed: next() < 0.6,
-    }));
+    const rows = randomCheckRows(next);
     // Another writer between two writes of this run is seen by the run's next write (it reads
     // the table under the lock), as a fresh read would see it.
     if (next() < 0.3)
@@ -86,7 +61,9 @@ async function scenario(warehouse: Warehouse, seed: number): Promise<void> {
         },
       );
     expect(written).toBe(!rollBack);
-    expect(sorted(await runner.currentFailures(PAIRS))).toEqual(sorted(await store.currentFailures(PAIRS)));
+    expect(sortedKeys(await runner.currentFailures(PAIRS))).toEqual(
+      sortedKeys(await store.currentFailures(PAIRS)),
+    );
   }
 }
 

@@ -140,22 +140,33 @@ export class CheckStore {
     // Usually nothing fails: reading the few failing rows is cheaper than a DELETE that finds none.
     const before = await tx.all<FailingKey>(sql.ALL_FAILURES);
     const failingNow = new Set(before.map(keyOf));
-    const cleared = keys.filter((k) => failingNow.has(keyOf(k)));
-    for (let start = 0; start < cleared.length; start += 500) {
-      const chunk = cleared.slice(start, start + 500);
-      await tx.exec(
-        `${sql.DELETE_CHECK_FAILURES_HEAD} ${tuples(sql.CHECK_FAILURE_KEY, chunk.length, 3)}
-          ${sql.DELETE_CHECK_FAILURES_TAIL}`,
-        chunk.flatMap((k) => [k.asset, k.partition, k.check_name]),
-      );
-    }
     const failing = keys.filter((k) => !k.passed);
-    if (failing.length > 0) {
+    const known = keys.filter((k) => failingNow.has(keyOf(k)));
+    const again = known.filter((k) => !k.passed);
+    const cleared = known.filter((k) => k.passed);
+    const added = failing.filter((k) => !failingNow.has(keyOf(k)));
+    // Keys failing again (a failing check is evaluated on every run) keep their row and point at
+    // the new result, when that takes fewer statements than deleting and re-inserting them.
+    const statements = (...sets: unknown[][]) => sets.filter((set) => set.length > 0).length;
+    const update = statements(cleared, again, added) < statements(known, failing);
+    await this.deleteFailures(tx, update ? cleared : known);
+    if (update) {
+      for (let start = 0; start < again.length; start += 500) {
+        const chunk = again.slice(start, start + 500);
+        await tx.exec(
+          `${sql.UPDATE_CHECK_FAILURES_HEAD} ${tuples(sql.CHECK_FAILURE_ROW, chunk.length, 4)}
+            ${sql.UPDATE_CHECK_FAILURES_TAIL}`,
+          chunk.flatMap((k) => [k.asset, k.partition, k.check_name, String(k.result_id)]),
+        );
+      }
+    }
+    const inserted = update ? added : failing;
+    if (inserted.length > 0) {
       await insertMany(
         tx,
         sql.INSERT_CHECK_FAILURES,
         sql.CHECK_FAILURE_VALUES,
-        failing.map((k) => [k.asset, k.partition, k.check_name, String(k.result_id)]),
+        inserted.map((k) => [k.asset, k.partition, k.check_name, String(k.result_id)]),
       );
     }
     const written = new Set(keys.map(keyOf));
@@ -163,6 +174,17 @@ export class CheckStore {
       ...before.filter((k) => !written.has(keyOf(k))),
       ...failing.map((k) => ({ asset: k.asset, partition: k.partition, check_name: k.check_name })),
     ];
+  }
+
+  private async deleteFailures(tx: SqlSession, keys: readonly FailingKey[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += 500) {
+      const chunk = keys.slice(start, start + 500);
+      await tx.exec(
+        `${sql.DELETE_CHECK_FAILURES_HEAD} ${tuples(sql.CHECK_FAILURE_KEY, chunk.length, 3)}
+          ${sql.DELETE_CHECK_FAILURES_TAIL}`,
+        chunk.flatMap((k) => [k.asset, k.partition, k.check_name]),
+      );
+    }
   }
 
   /** Every failing key (check_failures holds only those). */

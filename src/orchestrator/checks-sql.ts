@@ -58,6 +58,16 @@ export const CHECK_FAILURE_KEY = '(CAST($1 AS VARCHAR), CAST($2 AS VARCHAR), CAS
 export const DELETE_CHECK_FAILURES_TAIL = `) AS k(asset, partition, check_name)
   WHERE f.asset = k.asset AND f.check_name = k.check_name AND f.partition IS NOT DISTINCT FROM k.partition`;
 
+/**
+ * The head of an UPDATE pointing still-failing keys at their new result; rows are
+ * CHECK_FAILURE_ROW tuples. A key failing again keeps its row: one statement, not a DELETE and an INSERT.
+ */
+export const UPDATE_CHECK_FAILURES_HEAD = `UPDATE check_failures f SET result_id = k.result_id FROM (VALUES`;
+export const CHECK_FAILURE_ROW =
+  '(CAST($1 AS VARCHAR), CAST($2 AS VARCHAR), CAST($3 AS VARCHAR), CAST($4 AS BIGINT))';
+export const UPDATE_CHECK_FAILURES_TAIL = `) AS k(asset, partition, check_name, result_id)
+  WHERE f.asset = k.asset AND f.check_name = k.check_name AND f.partition IS NOT DISTINCT FROM k.partition`;
+
 export const INSERT_CHECK_FAILURES = 'INSERT INTO check_failures (asset, partition, check_name, result_id)';
 export const CHECK_FAILURE_VALUES = '($1, $2, $3, CAST($4 AS BIGINT))';
 

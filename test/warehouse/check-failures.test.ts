@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CheckSeverity } from '../../src/orchestrator/asset-check.js';
 import { CheckStore } from '../../src/orchestrator/check-runner.js';
 import { openWarehouse } from '../../src/warehouse/create-warehouse.js';
 import type { Warehouse } from '../../src/warehouse/warehouse.js';
+import { type CheckKey as Key, PAIRS, randomCheckRows, sortedKeys } from '../support/check-keys.js';
 import { createDatabase, postgresPerFile } from '../support/postgres.js';
+import { seededRandom } from '../support/random.js';
 import { tmpDir } from '../support/tmp.js';
 
 /**
@@ -21,46 +22,70 @@ const RANKED_FAILURES = `SELECT asset, partition, check_name FROM (
     FROM check_results) r
   WHERE recency = 1 AND NOT passed`;
 
-type Key = { asset: string; partition: string | null; check_name: string };
-const sorted = (keys: readonly Key[]) =>
-  keys
-    .map((k) => ({ asset: k.asset, partition: k.partition, check_name: k.check_name }))
-    .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
-
-/** A small deterministic generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return state / 2_147_483_648;
-  };
-}
-
-const ASSETS = ['billing_files', 'billing_events'];
-const CHECKS = ['fresh', 'no_gaps', 'sums'];
-const PARTITIONS = [null, '2025-04-01', '2025-04-02', '2025-04-03'];
-const PAIRS = ASSETS.flatMap((asset) => CHECKS.map((check) => ({ asset, check })));
-
 async function randomHistory(warehouse: Warehouse, seed: number): Promise<void> {
   const store = new CheckStore(warehouse);
   await store.setup();
-  const next = random(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const next = seededRandom(seed);
   for (let run = 0; run < 12; run++) {
-    // One key can be evaluated twice in one call: the later row is its latest.
-    const rows = Array.from({ length: 1 + Math.floor(next() * 12) }, () => ({
-      asset: pick(ASSETS),
-      check: pick(CHECKS),
-      severity: pick<CheckSeverity>(['error', 'warn']),
-      partition: pick(PARTITIONS),
-      passed: next() < 0.6,
-    }));
+    const rows = randomCheckRows(next);
     await store.record(`run-${run}`, rows);
-    expect(sorted(await store.currentFailures(PAIRS))).toEqual(
-      sorted(await warehouse.all<Key>(RANKED_FAILURES)),
+    expect(sortedKeys(await store.currentFailures(PAIRS))).toEqual(
+      sortedKeys(await warehouse.all<Key>(RANKED_FAILURES)),
+    );
+    // Each row points at its key's latest result (a key failing again is updated in place).
+    expect(await resultIds(warehouse, 'check_failures')).toEqual(
+      await resultIds(warehouse, `(${RANKED_FAILURE_IDS})`),
     );
   }
 }
+
+/** The latest failing result of each key, with its id. */
+const RANKED_FAILURE_IDS = RANKED_FAILURES.replace(
+  'SELECT asset, partition, check_name FROM',
+  'SELECT asset, partition, check_name, result_id FROM',
+);
+
+async function resultIds(warehouse: Warehouse, from: string): Promise<string[]> {
+  const rows = await warehouse.all<Key & { result_id: number | string }>(
+    `SELECT asset, partition, check_name, result_id FROM ${from} f`,
+  );
+  return rows.map((r) => JSON.stringify([r.asset, r.partition, r.check_name, String(r.result_id)])).sort();
+}
+
+describe('check_failures, a key failing again', () => {
+  it('keeps one row pointing at the latest result, on DuckDB', async () => {
+    const file = path.join(await tmpDir('check-failures-again'), 'warehouse.duckdb');
+    const warehouse = await openWarehouse({ path: file, threads: 1 });
+    try {
+      const store = new CheckStore(warehouse);
+      await store.setup();
+      const row = (partition: string, passed: boolean) => ({
+        asset: 'billing_events',
+        check: 'sums',
+        severity: 'error' as const,
+        partition,
+        passed,
+      });
+      await store.record('run-1', [row('2025-04-01', false), row('2025-04-02', false)]);
+      await store.record('run-2', [row('2025-04-01', false), row('2025-04-02', false)]);
+      await store.record('run-3', [
+        row('2025-04-01', false),
+        row('2025-04-02', true),
+        row('2025-04-03', false),
+      ]);
+      const failing = await warehouse.all<{ partition: string; run_id: string }>(
+        `SELECT f.partition, r.run_id FROM check_failures f JOIN check_results r USING (result_id)
+          ORDER BY f.partition`,
+      );
+      expect(failing).toEqual([
+        { partition: '2025-04-01', run_id: 'run-3' },
+        { partition: '2025-04-03', run_id: 'run-3' },
+      ]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
 
 async function scenario(open: () => Promise<Warehouse>, reopen: (w: Warehouse) => Promise<Warehouse>) {
   let warehouse = await open();
@@ -70,14 +95,14 @@ async function scenario(open: () => Promise<Warehouse>, reopen: (w: Warehouse) =
       await warehouse.exec('DELETE FROM check_failures').catch(() => {});
       await randomHistory(warehouse, seed);
     }
-    const expected = sorted(await warehouse.all<Key>(RANKED_FAILURES));
+    const expected = sortedKeys(await warehouse.all<Key>(RANKED_FAILURES));
     expect(expected.length).toBeGreaterThan(0);
     // A warehouse written before check_failures existed: setup fills it from the results.
     await warehouse.exec('DROP TABLE check_failures');
     warehouse = await reopen(warehouse);
     const store = new CheckStore(warehouse);
     await store.setup();
-    expect(sorted(await store.currentFailures(PAIRS))).toEqual(expected);
+    expect(sortedKeys(await store.currentFailures(PAIRS))).toEqual(expected);
     // Only failing keys are kept, so the table does not grow with passing history.
     const [count] = await warehouse.all<{ n: number | string }>('SELECT count(*) AS n FROM check_failures');
     expect(Number(count?.n)).toBe(expected.length);

@@ -93,13 +93,24 @@ export function eventProfileSql(settings: CheckSettings): string {
     FROM p`;
 }
 
-/** Why events of one partition (`$1`) have no normalized amount; `$2`: reporting currency. */
-export const UNNORMALIZED_DETAIL = `SELECT coalesce(e.currency, '(no currency)') AS currency, count(*) AS events,
-    CAST(min(e.event_date) AS VARCHAR) AS first_day, CAST(max(e.event_date) AS VARCHAR) AS last_day,
-    count(*) FILTER (WHERE fx.rate IS NOT NULL OR e.currency = $2) AS too_large
-  FROM billing_events e ${rateJoin('e', 'fx')}
-  WHERE make_date(e.year, e.month, e.day) = CAST($1 AS DATE) AND e.normalized_credit_usage IS NULL
-  GROUP BY 1 ORDER BY events DESC, currency`;
+/**
+ * Why events of the path-day partitions `$1` have no normalized amount, per partition and currency
+ * (`$2`: reporting currency): one query for every failing partition, on the path columns so only
+ * their row groups are read (one query per partition on `make_date` read every event each), and
+ * the rate looked up once per (currency, day) instead of once per event.
+ */
+export const UNNORMALIZED_DETAIL = `WITH u AS (
+    SELECT CAST(${PATH_DAY} AS VARCHAR) AS partition, e.currency, e.event_date
+    FROM billing_events e
+    WHERE ${PATH_DAY} IN ${DAYS('$1')} AND ${PATH_DAY_COLUMNS_IN('$1')} AND e.normalized_credit_usage IS NULL
+  ),
+  r AS (SELECT k.currency, k.event_date, fx.rate
+    FROM (SELECT DISTINCT currency, event_date FROM u) k ${rateJoin('k', 'fx')})
+  SELECT u.partition, coalesce(u.currency, '(no currency)') AS currency, count(*) AS events,
+    CAST(min(u.event_date) AS VARCHAR) AS first_day, CAST(max(u.event_date) AS VARCHAR) AS last_day,
+    count(*) FILTER (WHERE r.rate IS NOT NULL OR u.currency = $2) AS too_large
+  FROM u LEFT JOIN r ON r.currency = u.currency AND r.event_date = u.event_date
+  GROUP BY 1, 2 ORDER BY 1, events DESC, currency`;
 
 /**
  * Events without a normalized amount in the path-day partitions `$1`, per currency and event day,
@@ -108,7 +119,7 @@ export const UNNORMALIZED_DETAIL = `SELECT coalesce(e.currency, '(no currency)')
 export const UNNORMALIZED_BY_DAY = `SELECT coalesce(e.currency, '(no currency)') AS currency,
     CAST(e.event_date AS VARCHAR) AS day, count(*) AS events
   FROM billing_events e
-  WHERE make_date(e.year, e.month, e.day) IN ${DAYS('$1')} AND e.normalized_credit_usage IS NULL
+  WHERE ${PATH_DAY} IN ${DAYS('$1')} AND ${PATH_DAY_COLUMNS_IN('$1')} AND e.normalized_credit_usage IS NULL
   GROUP BY 1, e.event_date ORDER BY 1, e.event_date`;
 
 /**

@@ -8,6 +8,7 @@ import * as sql from './check-sql.js';
 import type { EventCheckOptions, Profile } from './event-checks.js';
 
 interface Detail {
+  partition: string;
   currency: string;
   events: number;
   first_day: string;
@@ -58,11 +59,8 @@ export function fxRateCheck(
   // The per-partition details of the evaluation, for its summary.
   let details: { runId: string; byPartition: Map<string, Detail[]> } = { runId: '', byPartition: new Map() };
 
-  const judge = async (ctx: AssetCheckContext, partition: string, missing: number): Promise<CheckOutcome> => {
+  const judge = (partition: string, missing: number, detail: readonly Detail[]): CheckOutcome => {
     if (missing === 0) return { partition, passed: true, observed: 0, threshold: 0 };
-    const detail = await ctx.warehouse.all<Detail>(sql.UNNORMALIZED_DETAIL, [partition, currency]);
-    if (details.runId !== ctx.runId) details = { runId: ctx.runId, byPartition: new Map() };
-    details.byPartition.set(partition, detail);
     const parts = detail.map((d) => {
       const span = d.first_day === d.last_day ? d.first_day : `${d.first_day}..${d.last_day}`;
       const why =
@@ -81,6 +79,15 @@ export function fxRateCheck(
     };
   };
 
+  /** Every failing partition's detail in one query (a failing partition is re-checked every run). */
+  const detailsOf = async (ctx: AssetCheckContext, failing: readonly string[]) => {
+    const byPartition = new Map<string, Detail[]>();
+    if (failing.length === 0) return byPartition;
+    const rows = await ctx.warehouse.all<Detail>(sql.UNNORMALIZED_DETAIL, [failing.join(','), currency]);
+    for (const row of rows) byPartition.set(row.partition, [...(byPartition.get(row.partition) ?? []), row]);
+    return byPartition;
+  };
+
   return {
     name: 'fx_rate_available',
     description: configured
@@ -92,7 +99,12 @@ export function fxRateCheck(
       const partitions = partitionsOf(ctx);
       if (partitions.length === 0) return [];
       const rows = await profile(ctx, partitions);
-      return Promise.all(partitions.map((p) => judge(ctx, p, Number(rows.get(p)?.unnormalized ?? 0))));
+      const missing = (p: string) => Number(rows.get(p)?.unnormalized ?? 0);
+      const failing = partitions.filter((p) => missing(p) > 0);
+      const byPartition = await detailsOf(ctx, failing);
+      if (details.runId !== ctx.runId) details = { runId: ctx.runId, byPartition: new Map() };
+      for (const p of failing) details.byPartition.set(p, byPartition.get(p) ?? []);
+      return partitions.map((p) => judge(p, missing(p), byPartition.get(p) ?? []));
     },
     async summarize(ctx, failed) {
       const partitions = failed.map((o) => o.partition).filter((p): p is string => p !== null);
