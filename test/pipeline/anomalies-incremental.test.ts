@@ -4,18 +4,7 @@ import { spendAnomaliesSql, spendAnomalyMaintenance } from '../../src/billing/sq
 import { addDays } from '../../src/orchestrator/days.js';
 import type { Runtime } from '../../src/runtime.js';
 import { testPipeline } from '../support/pipeline.js';
-
-/** mulberry32: a small seeded generator, so a failing history can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 // Loose thresholds and a short window: many rows are flagged, so a stale or missing one shows.
 const SETTINGS: SpendAnomalySettings = {
@@ -59,7 +48,7 @@ describe('incremental spend anomalies', () => {
   it('equal a full rebuild after random changes of the daily series, a removed day and a late day', async () => {
     const p = await testPipeline('anomalies-incremental', { fx: null });
     const runtime = await p.open();
-    const r = rng(20261203);
+    const r = seededRandom(20261203);
     const m = spendAnomalyMaintenance(SETTINGS, true);
     const run = (statements: readonly string[]) =>
       runtime.warehouse.transaction(async (tx) => {

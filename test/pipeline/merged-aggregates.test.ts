@@ -5,19 +5,8 @@ import { AGGREGATES } from '../../src/billing/aggregates/index.js';
 import { markForRetraction } from '../../src/billing/retract.js';
 import type { Runtime } from '../../src/runtime.js';
 import { csv, row, testPipeline } from '../support/pipeline.js';
+import { seededRandom } from '../support/random.js';
 import { tmpDir } from '../support/tmp.js';
-
-/** mulberry32: a small seeded generator, so a failing history can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DAYS = ['2025-04-20', '2025-04-21', '2025-04-22', '2025-04-23'];
 const pick = <T>(r: () => number, values: readonly T[]): T => values[Math.floor(r() * values.length)] as T;
@@ -84,7 +73,7 @@ describe('merged whole-history aggregates', () => {
   it('equal a full recompute over a random history of loads, corrections, retractions and reprocesses', async () => {
     const folder = await tmpDir('merged-src');
     const p = await testPipeline('merged', { source: folder });
-    const r = rng(20261202);
+    const r = seededRandom(20261202);
     const files: string[] = [];
     const ops: string[] = [];
     // One runtime for the whole history: opening DuckDB per step would dominate the test's time.

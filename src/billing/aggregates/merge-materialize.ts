@@ -102,14 +102,18 @@ export async function materializeMerged(
       const [found] = await tx.all<{
         keys: number;
         shrunk: number;
-        replaced: number;
+        lost_extremes: number;
         removed_values: number;
+        new_keys: number;
+        new_values: number;
       }>(sql.probe);
       const probe: MergeProbe = {
         keys: Number(found?.keys ?? 0),
         shrunk: Number(found?.shrunk ?? 0) > 0,
-        replaced: Number(found?.replaced ?? 0) > 0,
+        lostExtremes: Number(found?.lost_extremes ?? 0) > 0,
         removedValues: Number(found?.removed_values ?? 0) > 0,
+        newKeys: Number(found?.new_keys ?? 0) > 0,
+        newValues: Number(found?.new_values ?? 0) > 0,
       };
       groups = probe.keys;
       for (const statement of sql.apply(probe)) await tx.exec(statement);

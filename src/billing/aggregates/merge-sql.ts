@@ -36,16 +36,26 @@ export interface EventRelation {
   where: string | null;
 }
 
-/** What the merge found, from `MergeSql.probe`: the phases that only a removal needs. */
+/**
+ * What the merge found, from `MergeSql.probe`: which phases of `apply` have work. Removals need
+ * some, new keys or values others; a +1 day on settled history usually needs neither kind.
+ */
 export interface MergeProbe {
   /** Keys with partials before or after: the rows of the table to rewrite. */
   keys: number;
   /** Some key lost events: its totals may reach zero events. */
   shrunk: boolean;
-  /** Some changed day had old partials: a removed one may have held a key's extreme. */
-  replaced: boolean;
+  /**
+   * Some key's stored extreme came from an old partial that no new one matches: the totals'
+   * UPDATE marks it NULL, to be recomputed from the per-day partials.
+   */
+  lostExtremes: boolean;
   /** Some value left a changed day: its day count may reach zero. */
   removedValues: boolean;
+  /** Some key has no totals yet (else their INSERT, a join of the delta with all totals, is skipped). */
+  newKeys: boolean;
+  /** Some value is new to its key (else the values' INSERT is skipped). */
+  newValues: boolean;
 }
 
 export interface MergeSql {
@@ -192,6 +202,14 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
     return `${ident(p.name)} = CASE WHEN ${n} IS NOT NULL AND ${n} ${beats} ${t} THEN ${n}
         WHEN ${o} IS NOT NULL AND ${o} ${beats} ${t} THEN NULL ELSE ${t} END`;
   };
+  /** Over merge_delta `d` and the totals `t` before the UPDATE: `mergeExtreme` would give NULL. */
+  const losesExtreme = (p: (typeof extremes)[number]) => {
+    const n = `d.${newName(p)}`;
+    const o = `d.${oldName(p)}`;
+    const t = `t.${ident(p.name)}`;
+    const beats = p.merge === 'min' ? '<=' : '>=';
+    return `(${o} IS NOT NULL AND ${o} ${beats} ${t} AND NOT (${n} IS NOT NULL AND ${n} ${beats} ${t}))`;
+  };
   const valueMatch = (a: string, b: string) =>
     `${same(a, b)} AND ${a}.measure = ${b}.measure AND ${a}.value = ${b}.value`;
 
@@ -231,12 +249,16 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
       SELECT event_date, ${K.join(', ')}, measure, value FROM merge_new_values`,
   ];
 
-  const probe = `SELECT (SELECT count(*) FROM merge_delta) AS keys,
-      (SELECT count(*) FROM merge_delta WHERE event_count < 0) AS shrunk,
-      (SELECT count(*) FROM merge_delta WHERE ${
-        extremes.length === 0 ? 'false' : extremes.map((p) => `${oldName(p)} IS NOT NULL`).join(' OR ')
-      }) AS replaced,
-      (SELECT count(*) FROM merge_value_delta WHERE n < 0) AS removed_values`;
+  // One pass over each delta (a count per phase), the totals joined once: they hold one row per key.
+  const probe = `SELECT d.keys, d.shrunk, d.lost_extremes, d.new_keys, v.removed_values, v.new_values FROM (
+      SELECT count(*) AS keys,
+        count(*) FILTER (WHERE d.event_count < 0) AS shrunk,
+        count(*) FILTER (WHERE ${extremes.length === 0 ? 'false' : extremes.map(losesExtreme).join(' OR ')}) AS lost_extremes,
+        count(*) FILTER (WHERE t.event_count IS NULL) AS new_keys
+      FROM merge_delta d LEFT JOIN ${totals} t ON ${same('t', 'd')}) d,
+    (SELECT count(*) FILTER (WHERE n < 0) AS removed_values,
+        count(*) FILTER (WHERE days IS NULL AND n > 0) AS new_values
+      FROM merge_value_delta) v`;
 
   const apply = (found: MergeProbe) => [
     // Totals plus new minus old, distinct counts plus the values that came minus those that went.
@@ -247,15 +269,19 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
     ].join(',\n      ')}
       FROM merge_delta d LEFT JOIN (${distinctDelta}) x ON ${same('x', 'd')}
       WHERE ${same('t', 'd')}`,
-    `INSERT INTO ${totals} (${totalsColumns})
+    ...(found.newKeys
+      ? [
+          `INSERT INTO ${totals} (${totalsColumns})
       SELECT ${list('d')}, ${[
         ...parts.map((p) => (p.merge === 'sum' ? `d.${ident(p.name)}` : `d.${newName(p)}`)),
         ...plan.distinct.map((x) => `coalesce(x.${ident(x.name)}, 0)`),
       ].join(', ')}
       FROM merge_delta d LEFT JOIN (${distinctDelta}) x ON ${same('x', 'd')}
       WHERE NOT EXISTS (SELECT 1 FROM ${totals} t WHERE ${same('t', 'd')})`,
+        ]
+      : []),
     ...(found.shrunk ? [`DELETE FROM ${totals} WHERE event_count = 0`] : []),
-    ...(extremes.length === 0 || !found.replaced
+    ...(extremes.length === 0 || !found.lostExtremes
       ? []
       : [
           `UPDATE ${totals} t SET ${extremes.map((p) => `${ident(p.name)} = coalesce(t.${ident(p.name)}, r.${ident(p.name)})`).join(', ')}
@@ -267,8 +293,12 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
         ]),
     `UPDATE ${values} v SET days = v.days + d.n FROM merge_value_delta d
       WHERE d.days IS NOT NULL AND ${valueMatch('v', 'd')}`,
-    `INSERT INTO ${values} (${K.join(', ')}, measure, value, days)
+    ...(found.newValues
+      ? [
+          `INSERT INTO ${values} (${K.join(', ')}, measure, value, days)
       SELECT ${list('d')}, d.measure, d.value, d.n FROM merge_value_delta d WHERE d.days IS NULL AND d.n > 0`,
+        ]
+      : []),
     ...(found.removedValues ? [`DELETE FROM ${values} WHERE days <= 0`] : []),
     `DELETE FROM ${changedDays}`,
     `INSERT INTO ${changedDays} SELECT event_date FROM merge_days`,
