@@ -19,6 +19,12 @@ export const TASK_QUEUE = 'tasks';
 /** Run jobs that used up their retries land here, so the ledger learns the run is lost. */
 export const DEAD_RUN_QUEUE = 'runs-dead';
 
+/** Session advisory lock around creating and updating the queues (see JobQueue.createQueues). */
+const QUEUE_SETUP_LOCK = {
+  lock: "SELECT pg_advisory_lock(hashtext('billing-pipeline:setup:queues'))",
+  unlock: "SELECT pg_advisory_unlock(hashtext('billing-pipeline:setup:queues'))",
+} as const;
+
 export interface QueueSettings {
   /** A task still running after this long is presumed lost (its worker died) and retried. */
   taskTimeoutSeconds: number;
@@ -136,7 +142,27 @@ export class JobQueue {
     return queue;
   }
 
+  /**
+   * pg-boss's create_queue inserts the queue's row (ROW EXCLUSIVE on its queue table), then adds a
+   * foreign key to that table (SHARE ROW EXCLUSIVE, which conflicts with the first): two processes
+   * creating queues at once deadlock, one waiting for the other's row while holding what the other
+   * needs. Seen with three workers starting on a fresh database; held on a connection of our own.
+   */
   private async createQueues(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(QUEUE_SETUP_LOCK.lock);
+      try {
+        await this.createQueuesLocked();
+      } finally {
+        await client.query(QUEUE_SETUP_LOCK.unlock).catch(() => {});
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  private async createQueuesLocked(): Promise<void> {
     const s = this.settings;
     const existing = new Set((await this.boss.getQueues()).map((q) => q.name));
     const queues: PgBoss.Queue[] = [
