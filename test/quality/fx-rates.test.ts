@@ -246,6 +246,26 @@ describe('rate changes', () => {
     expect(Object.values(await verdicts(p, 'daily_aggregates', 'reconciliation')).every(Boolean)).toBe(true);
   });
 
+  it('re-normalize earlier files when a rate changes in the same run as a new file arrives', async () => {
+    // A first load skips the re-normalization scan (every event is new, at today's rates); a run
+    // that also holds earlier files' events must not.
+    const p = await withRates('fx-change-and-file', 'date,currency,rate\n2025-04-20,EUR,1.1\n');
+    await p.put(key('2025-04-21'), csv(at('2025-04-21', { currency: 'EUR', credit_usage: '10' })));
+    expect((await p.materialize()).status).toBe('success');
+    expect(await dailyNormalized(p)).toEqual(['2025-04-21 11.000000']);
+
+    await p.setRates('date,currency,rate\n2025-04-20,EUR,1.2\n');
+    await p.put(key('2025-04-22'), csv(at('2025-04-22', { currency: 'EUR', credit_usage: '10' })));
+    const run = await p.materialize();
+    expect(run.status).toBe('success');
+    const events = run.assets.find((a) => a.asset === 'billing_events');
+    expect(events?.result?.partitions.map((x) => [x.partition, x.metadata?.renormalizedEvents])).toEqual([
+      ['2025-04-21', 1],
+      ['2025-04-22', undefined],
+    ]);
+    expect(await dailyNormalized(p)).toEqual(['2025-04-21 12.000000', '2025-04-22 12.000000']);
+  });
+
   it('keeps the previous rates when a new file is invalid, and says which line is wrong', async () => {
     const p = await withRates('fx-bad-file', 'date,currency,rate\n2025-04-20,EUR,1.1\n');
     await p.put(key('2025-04-23'), csv(row({ currency: 'EUR', credit_usage: '10' })));

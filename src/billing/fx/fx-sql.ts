@@ -215,3 +215,10 @@ export const RENORMALIZED_PARTITIONS = `SELECT CAST(make_date(year, month, day) 
   FROM fx_renormalized GROUP BY year, month, day ORDER BY 1`;
 
 export const DROP_RENORMALIZED = 'DROP TABLE fx_renormalized';
+
+/**
+ * Files holding events that run `$1` did not load (a file's events exist only while it has a
+ * `loaded_version`): none means COLLECT's candidates are empty while the FX head is unchanged.
+ */
+export const FILES_LOADED_BY_OTHER_RUNS = `SELECT count(*) AS n FROM billing_files
+  WHERE loaded_version IS NOT NULL AND loaded_run_id IS DISTINCT FROM $1`;

@@ -32,6 +32,15 @@ export async function applyRateChanges(
     // Exclusive, where file loads hold it shared: this rewrites rows of any file, so it waits for
     // the loads in flight and holds new ones off (no row-lock deadlock with a load).
     await tx.lock(EVENTS_REWRITE_LOCK);
+    // A first load: every event came from this run's files, normalized with today's rates, so the
+    // scan below would find nothing; on 20M rows it read every event only for that (issue 12).
+    if (fxHeadAtLoad !== null && Number(latest) === Number(fxHeadAtLoad)) {
+      const [other] = await tx.all<{ n: number | bigint }>(sql.FILES_LOADED_BY_OTHER_RUNS, [ctx.runId]);
+      if (Number(other?.n ?? 1) === 0) {
+        await ctx.setCursor(tx, String(latest));
+        return;
+      }
+    }
     await tx.exec(collect[0] as string);
     await tx.exec(collect[1] as string, [cursor, latest, reportingCurrency, fxHeadAtLoad, ctx.runId]);
     partitions = await tx.all<{ partition: string; events: number }>(sql.RENORMALIZED_PARTITIONS);

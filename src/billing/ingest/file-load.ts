@@ -248,14 +248,14 @@ export async function commitBatch(
     // Events and rejected rows exist only for files loaded before (loaded_version is set in the same
     // transaction): a batch of new files has nothing to replace, and the scans of all history are skipped.
     // Asked inside the transaction, as another run may have loaded one of them since they were listed.
-    const [previous] = await tx.all<{ replaces: boolean | null }>(sql.BATCH_REPLACES);
+    const [previous] = await tx.all<{ replaces: boolean | null; rejections: boolean }>(sql.BATCH_REPLACES);
     const replaces = previous?.replaces === true || retracted;
     if (replaces) {
       for (const statement of sql.COLLECT_OLD_KEYS) await tx.exec(statement);
       await tx.exec(sql.DELETE_BATCH_EVENTS);
       await tx.exec(sql.DELETE_BATCH_REJECTED_ROWS);
     }
-    await tx.exec(sql.DELETE_BATCH_FILE_REJECTIONS);
+    if (previous?.rejections === true) await tx.exec(sql.DELETE_BATCH_FILE_REJECTIONS);
     const withRows = loaded.filter((p) => p.rows > 0);
     const csv = withRows.filter((p) => p.eventsFormat !== 'parquet');
     const parquet = withRows.filter((p) => p.eventsFormat === 'parquet');
@@ -286,9 +286,11 @@ export async function commitBatch(
       });
       await tx.exec(sql.INSERT_REJECTED_ROWS, [ctx.runId]);
     }
-    await tx.exec(sql.MARK_BATCH_LOADED, [ctx.runId]);
-    await tx.exec(sql.RECORD_BATCH_REJECTIONS, [ctx.runId]);
-    await tx.exec(sql.MARK_BATCH_REJECTED);
+    if (loaded.length > 0) await tx.exec(sql.MARK_BATCH_LOADED, [ctx.runId]);
+    if (written.some((p) => p.kind === 'rejected' || p.kind === 'duplicate')) {
+      await tx.exec(sql.RECORD_BATCH_REJECTIONS, [ctx.runId]);
+      await tx.exec(sql.MARK_BATCH_REJECTED);
+    }
     if (retracted) await tx.exec(sql.MARK_BATCH_RETRACTED, [ctx.runId]);
     // Last, and held until commit: see CHANGE_LOG_LOCK.
     await tx.lock(sql.CHANGE_LOG_LOCK, 'shared');
@@ -296,7 +298,11 @@ export async function commitBatch(
     const changeId = change?.id ?? 0;
     if (replaces) await tx.exec(sql.RECORD_OLD_KEYS, [changeId]);
     if (withRows.length > 0) await tx.exec(sql.RECORD_NEW_KEYS, [changeId]);
-    for (const statement of sql.dropBatch(dialect)) await tx.exec(statement);
+    // Only what this batch created: each drop is a statement.
+    await tx.exec(sql.DROP_BATCH);
+    if (replaces) await tx.exec(sql.DROP_OLD_KEYS);
+    if (withRows.length > 0) await tx.exec(dialect.unstage('staged_events'));
+    if (withRejects.length > 0) await tx.exec(dialect.unstage('staged_rejects'));
     if (parquet.length > 0 && csv.length > 0) await tx.exec(dialect.unstage(STAGED_CSV_EVENTS));
   });
   const outcomes = batch.map((p) => prior.get(p.file.source_key) ?? p);
@@ -322,16 +328,16 @@ async function findCopies(
   for (const hash of [...new Set(candidates.map((p) => p.contentHash as string))].sort()) {
     await tx.lock(sql.contentLock(hash));
   }
+  const probed = await tx.all<{ i: number; original: string | null }>(
+    sql.loadedCopies(candidates.length),
+    candidates.flatMap((p) => [p.file.source_key, p.contentHash as string, Number(p.file.size)]),
+  );
+  const loadedCopy = new Map(probed.map((r) => [Number(r.i), r.original]));
   const firstInBatch = new Map<string, string>();
   const copies = new Map<string, string>();
-  for (const p of candidates) {
+  for (const [i, p] of candidates.entries()) {
     const identity = `${p.contentHash}:${p.file.size}`;
-    const [loaded] = await tx.all<{ source_key: string }>(sql.LOADED_COPY, [
-      p.contentHash as string,
-      Number(p.file.size),
-      p.file.source_key,
-    ]);
-    const original = loaded?.source_key ?? firstInBatch.get(identity);
+    const original = loadedCopy.get(i) ?? firstInBatch.get(identity);
     if (original === undefined) firstInBatch.set(identity, p.file.source_key);
     else copies.set(p.file.source_key, original);
   }

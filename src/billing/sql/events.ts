@@ -27,8 +27,8 @@ export const CHANGE_LOG_LOCK = 'change-log';
  * the normalized CSVs the parser wrote, each line tagged with its file's `file_index`.
  */
 
+/** Created inside the load's transaction, so a failed load's rollback takes it away too. */
 export const CREATE_BATCH = [
-  'DROP TABLE IF EXISTS ingest_batch',
   `CREATE TEMP TABLE ingest_batch (
   file_index INTEGER, source_key VARCHAR, version VARCHAR, kind VARCHAR, reason VARCHAR,
   year INTEGER, month INTEGER, day INTEGER, row_count BIGINT, rejected_row_count BIGINT,
@@ -42,19 +42,34 @@ export const INSERT_BATCH_FILES = 'INSERT INTO ingest_batch';
 export const BATCH_FILE_VALUES = '($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)';
 
 /**
- * The file already loaded with this content (`$1` hash, `$2` size) under another key (`$3`): the
- * first loaded wins. A file without data rows has nothing to double, so it is never an original.
+ * For each of `count` files (`source_key`, `content_hash`, `size` as `$1, $2, $3`, `$4, $5, $6`, …),
+ * the file already loaded with that content under another key, or NULL (`i`: the file's place in the
+ * list): the first loaded wins. One probe for the whole batch, not one per file. A file without data
+ * rows has nothing to double, so it is never an original.
  */
-export const LOADED_COPY = `SELECT source_key FROM billing_files
-  WHERE content_hash = $1 AND size = $2 AND source_key <> $3 AND loaded_version IS NOT NULL
-    AND status NOT IN ('retracting', 'retracted') AND coalesce(row_count, 0) + coalesce(rejected_row_count, 0) > 0
-  ORDER BY loaded_at, source_key LIMIT 1`;
+export const loadedCopies = (count: number): string => {
+  const rows = Array.from(
+    { length: count },
+    (_, i) =>
+      `(${i}, CAST($${3 * i + 1} AS VARCHAR), CAST($${3 * i + 2} AS VARCHAR), CAST($${3 * i + 3} AS BIGINT))`,
+  );
+  return `SELECT c.i, (SELECT f.source_key FROM billing_files f
+    WHERE f.content_hash = c.content_hash AND f.size = c.size AND f.source_key <> c.source_key
+      AND f.loaded_version IS NOT NULL AND f.status NOT IN ('retracting', 'retracted')
+      AND coalesce(f.row_count, 0) + coalesce(f.rejected_row_count, 0) > 0
+    ORDER BY f.loaded_at, f.source_key LIMIT 1) AS original
+  FROM (VALUES ${rows.join(', ')}) AS c (i, source_key, content_hash, size)`;
+};
 
 export const NEXT_CHANGE_ID = "SELECT nextval('billing_change_seq') AS id";
 
-/** Whether a file of the batch was loaded before, i.e. may have events and rejected rows to replace. */
-export const BATCH_REPLACES = `SELECT bool_or(f.loaded_version IS NOT NULL) AS replaces
-  FROM billing_files f JOIN ingest_batch b USING (source_key) WHERE b.kind IN ${REPLACING}`;
+/**
+ * Whether a file of the batch was loaded before, i.e. may have events and rejected rows to replace,
+ * and whether one has a `rejected_files` row to clear: one query, and usually no write after it.
+ */
+export const BATCH_REPLACES = `SELECT (SELECT bool_or(f.loaded_version IS NOT NULL)
+    FROM billing_files f JOIN ingest_batch b USING (source_key) WHERE b.kind IN ${REPLACING}) AS replaces,
+  EXISTS (SELECT 1 FROM rejected_files r JOIN ingest_batch b USING (source_key) WHERE b.kind <> 'failed') AS rejections`;
 
 /**
  * Keys of the rows about to be replaced (a corrected file may drop days, users or regions), kept
@@ -130,12 +145,8 @@ export const MARK_BATCH_RETRACTED = `UPDATE billing_files f SET status = 'retrac
     row_count = NULL, rejected_row_count = NULL, duplicate_of = NULL, error = 'retracted by run ' || $1
   FROM ingest_batch b WHERE f.source_key = b.source_key AND b.kind = 'retracted'`;
 
-export const dropBatch = (dialect: SqlDialect): string[] => [
-  'DROP TABLE ingest_batch',
-  'DROP TABLE IF EXISTS ingest_old_keys',
-  dialect.unstage('staged_events'),
-  dialect.unstage('staged_rejects'),
-];
+export const DROP_BATCH = 'DROP TABLE ingest_batch';
+export const DROP_OLD_KEYS = 'DROP TABLE IF EXISTS ingest_old_keys';
 
 /** Change-log rows every consumer has read are no longer needed. */
 export const PRUNE_CHANGES = 'DELETE FROM billing_event_changes WHERE change_id <= $1';
