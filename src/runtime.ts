@@ -19,8 +19,8 @@ import { buildId, schemaStamp, setupKey } from './warehouse/schema-stamp.js';
 import type { Warehouse } from './warehouse/warehouse.js';
 
 /*
- * What a runtime needs past its configuration and the warehouse: loaded after the warehouse is
- * open, so a first listing started then (prefetchListing) is in flight while they load.
+ * What a runtime needs past its configuration and the warehouse: loaded while DuckDB opens the
+ * file, and while a first listing started once it is open (prefetchListing) is in flight.
  */
 const loadPipeline = () =>
   Promise.all([
@@ -102,23 +102,50 @@ export function recordedConfig(
   return recorded;
 }
 
+/** `make()`, or null if it throws (the caller makes it again where its error belongs). */
+function attempt<T>(make: () => T): T | null {
+  try {
+    return make();
+  } catch {
+    return null;
+  }
+}
+
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   // Read off the main thread while the configuration loads and the warehouse opens.
   const build = options.buildId !== undefined ? Promise.resolve(options.buildId) : buildId();
-  const quality = await loadQualityConfig({
-    file: config.checksConfig,
-    inline: config.checksInline,
-    origin: config.settings.get('checks')?.origin,
-    env: config.env,
-  });
-  const budgets = await loadFileBudgets({ setting: config.budgetsSetting, configFile: config.configFile });
-  // Read at start: a channel whose secret_env is unset is a setting error now, not an unsigned send later.
-  const alerts: AlertWiring = {
-    config: await loadAlertsConfig(config.alertsSetting, config.env),
-    fileBudgets: budgets,
-    reportingCurrency: config.reportingCurrency,
-  };
-  const source = new PrefetchingSource(configuredSource(config.source, config, options.onSourceError));
+  const makeSource = () =>
+    new PrefetchingSource(configuredSource(config.source, config, options.onSourceError));
+  // The listing's thread loads the S3 SDK while this one reads the settings and opens DuckDB. A
+  // source that cannot be made is left to fail below, after the settings, as it always did.
+  const early = options.prefetchListing && config.source ? attempt(makeSource) : null;
+  early?.warmUp();
+  let quality: QualityConfig;
+  let budgets: Budget[];
+  let alerts: AlertWiring;
+  try {
+    quality = await loadQualityConfig({
+      file: config.checksConfig,
+      inline: config.checksInline,
+      origin: config.settings.get('checks')?.origin,
+      env: config.env,
+    });
+    budgets = await loadFileBudgets({ setting: config.budgetsSetting, configFile: config.configFile });
+    // Read at start: a channel whose secret_env is unset is a setting error now, not an unsigned send later.
+    alerts = {
+      config: await loadAlertsConfig(config.alertsSetting, config.env),
+      fileBudgets: budgets,
+      reportingCurrency: config.reportingCurrency,
+    };
+  } catch (error) {
+    await early?.close().catch(() => {});
+    throw error;
+  }
+  const source = early ?? makeSource();
+  // Compiled on this thread while DuckDB opens the file on its own threads.
+  const pipeline = loadPipeline();
+  // Awaited only once the warehouse is open: a failed open must not leave it unhandled.
+  pipeline.catch(() => {});
   const warehouse = await openWarehouse({
     databaseUrl: config.databaseUrl ?? undefined,
     path: config.warehousePath,
@@ -128,6 +155,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     restrictFileAccess: options.restrictFileAccess
       ? { allowedDirectories: [join(config.home, 'tmp')] }
       : undefined,
+  }).catch(async (error: unknown) => {
+    // A busy file is retried with a new runtime: this one's listing thread goes now.
+    await source.close().catch(() => {});
+    throw error;
   });
   try {
     if (options.prefetchListing && config.source) await source.prefetch();
@@ -140,7 +171,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       { executeRun },
       { RunGraphs },
       { openScaleOut },
-    ] = await loadPipeline();
+    ] = await pipeline;
     const runConfig = recordedConfig(config, quality, budgets);
     const ledger = new Ledger(warehouse, { runConfig, keepRequestedConfig: config.databaseUrl !== null });
     const graph = billingAssetGraph({

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { LocalSource } from './local-source.js';
+import { S3ListingWorker } from './s3-listing-worker.js';
 import { type ListOptions, type Source, SourceError, type SourceFile } from './source.js';
 
 /**
@@ -12,6 +13,8 @@ import { type ListOptions, type Source, SourceError, type SourceFile } from './s
 export class LazyS3Source implements Source {
   readonly uri: string;
   private loaded: Promise<Source> | null = null;
+  /** The first listing's thread, once warmUp started it and until list takes it. */
+  private worker: S3ListingWorker | null = null;
 
   constructor(
     private readonly bucket: string,
@@ -35,11 +38,34 @@ export class LazyS3Source implements Source {
     return this.loaded;
   }
 
-  async ready(): Promise<void> {
-    await this.load();
+  /**
+   * Starts the thread the first listing will be made in (s3-listing-worker.ts): it loads the SDK
+   * there, off this thread, and sends nothing until `list` is called.
+   */
+  warmUp(): void {
+    if (this.worker || this.loaded) return;
+    this.worker = new S3ListingWorker({
+      bucket: this.bucket,
+      prefix: this.prefix,
+      env: { ...this.env },
+      isProcessEnv: this.env === process.env,
+    });
   }
 
-  async *list(options?: ListOptions): AsyncIterable<SourceFile> {
+  async ready(): Promise<void> {
+    // With a warm thread the first request goes out from there: nothing to load here yet.
+    if (!this.worker) await this.load();
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<SourceFile> {
+    const worker = this.worker;
+    this.worker = null;
+    const listing = await worker?.list(options.signal);
+    if (listing) {
+      for (const key of listing.skipped) options.onSkipped?.(key);
+      yield* listing.files;
+      return;
+    }
     yield* (await this.load()).list(options);
   }
 
@@ -56,6 +82,9 @@ export class LazyS3Source implements Source {
   }
 
   async close(): Promise<void> {
+    // A thread warmed for a listing nobody asked for (the run failed first, or never listed).
+    await this.worker?.close();
+    this.worker = null;
     // Never used: no client was made, nothing to close.
     if (this.loaded) await (await this.loaded.catch(() => null))?.close();
   }

@@ -79,6 +79,10 @@ export class PrefetchingSource implements Source {
     await this.inner.ready?.();
   }
 
+  warmUp(): void {
+    this.inner.warmUp?.();
+  }
+
   open(key: string, options?: { signal?: AbortSignal }): Promise<Readable> {
     return this.inner.open(key, options);
   }

@@ -142,4 +142,8 @@ export class RetryingSource implements Source {
   async ready(): Promise<void> {
     await this.inner.ready?.();
   }
+
+  warmUp(): void {
+    this.inner.warmUp?.();
+  }
 }

@@ -1,4 +1,9 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { createRequire } from 'node:module';
+import type * as S3Api from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+
+// Required, not imported, like s3-source.ts: Node's named-export scan of the SDK costs every start.
+const sdk = createRequire(import.meta.url)('@aws-sdk/client-s3') as typeof S3Api;
 
 /**
  * An S3 client configured from environment variables, so the same code talks to AWS, MinIO or the
@@ -39,7 +44,7 @@ export function createS3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
       config.profile = nonEmpty(env.AWS_PROFILE);
     }
   }
-  return new S3Client(config);
+  return new sdk.S3Client(config);
 }
 
 function parsePathStyle(value: string | undefined, customEndpoint: boolean): boolean {

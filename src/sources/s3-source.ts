@@ -1,16 +1,20 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { PassThrough, Readable } from 'node:stream';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type * as S3Api from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { inspectKey } from './partition-key.js';
 import { toSourceError } from './s3-errors.js';
 import { type ListOptions, type Source, SourceError, type SourceFile } from './source.js';
+
+/*
+ * Required, not imported: an ESM import of the SDK's CommonJS bundle makes Node scan it for named
+ * exports (cjs-module-lexer), tens of ms of every start that lists S3; require skips the scan.
+ */
+const { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } = createRequire(import.meta.url)(
+  '@aws-sdk/client-s3',
+) as typeof S3Api;
 
 export interface S3SourceOptions {
   client: S3Client;

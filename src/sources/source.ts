@@ -48,6 +48,11 @@ export interface Source {
    * loading anything else. Absent where nothing is loaded lazily.
    */
   ready?(): Promise<void>;
+  /**
+   * Starts preparing the first listing in the background (S3: a worker thread loads the SDK) and
+   * returns at once; the listing itself still starts only at `list` (or `ready`, then `list`).
+   */
+  warmUp?(): void;
 }
 
 /** An error from a source (listing or reading) with whether a retry may help. */

@@ -215,9 +215,20 @@ export async function resolve(specifier, context, next) {
 }`,
     );
     const register = join(dir, 'register.mjs');
+    // DuckDB and the AWS SDK are loaded with require (no ESM resolve): their requires are logged too.
     await writeFile(
       register,
-      `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`,
+      `import { appendFileSync } from 'node:fs';
+import Module, { register } from 'node:module';
+register(${JSON.stringify(`file://${hooks}`)});
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  const file = resolveFilename.call(this, request, ...rest);
+  // Packages only: tsx resolves the project's own modules here as well.
+  if (!/^(\\.|\\/|node:|file:)/.test(request)) appendFileSync(${JSON.stringify(log)}, request + ' ' + file + '\\n');
+  return file;
+};
+`,
     );
     const loaded = async (args: string[], withEnv = env) => {
       await writeFile(log, '');

@@ -1,14 +1,18 @@
-import {
+import { createRequire } from 'node:module';
+import type * as DuckDBApi from '@duckdb/node-api';
+import type { DuckDBTimestampValue, DuckDBValueConverter } from '@duckdb/node-api';
+import type { Cell, SqlValue } from '../warehouse.js';
+
+// Required, not imported, like duckdb-warehouse.ts: Node's named-export scan costs every start.
+const {
   arrayFromArrayValue,
   arrayFromListValue,
   createDuckDBValueConverter,
-  type DuckDBTimestampValue,
   DuckDBTypeId,
-  type DuckDBValueConverter,
   JsonDuckDBValueConverter,
   objectFromStructValue,
-} from '@duckdb/node-api';
-import type { Cell, SqlValue } from '../warehouse.js';
+} = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDBApi;
+type DuckDBTypeId = DuckDBApi.DuckDBTypeId;
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);

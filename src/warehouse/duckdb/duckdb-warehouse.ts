@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type * as DuckDBApi from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { Mutex } from '../mutex.js';
 import {
   type ColumnInfo,
@@ -15,6 +17,13 @@ import {
 } from '../warehouse.js';
 import { rethrowDuckDBError } from './duckdb-errors.js';
 import { cellConverter, toBindValues } from './duckdb-values.js';
+
+/*
+ * Required, not imported: an ESM import of this CommonJS package makes Node scan each of its
+ * modules for named exports (cjs-module-lexer), 100-300 ms of every start; require skips it.
+ */
+const { DuckDBInstance } = createRequire(import.meta.url)('@duckdb/node-api') as typeof DuckDBApi;
+type DuckDBInstance = DuckDBApi.DuckDBInstance;
 
 const UTC_NOW_MACRO = (scope: string) =>
   `CREATE OR REPLACE ${scope} MACRO utc_now() AS make_timestamp(epoch_us(get_current_timestamp()))`;
