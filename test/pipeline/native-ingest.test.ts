@@ -13,6 +13,7 @@ import { DuckDBWarehouse } from '../../src/warehouse/duckdb/duckdb-warehouse.js'
 import { ownConnectionRunner } from '../../src/warehouse/duckdb/own-connection.js';
 import { literal, type Row } from '../../src/warehouse/warehouse.js';
 import { csv, HEADER, row } from '../support/pipeline.js';
+import { seededRandom } from '../support/random.js';
 
 /*
  * The DuckDB-native parse against the JS parser, file by file: what the fast path writes must be
@@ -193,20 +194,9 @@ describe('DuckDB-native parse', () => {
   });
 });
 
-/** A small deterministic generator (mulberry32): the same rows on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('DuckDB-native rules against the JS rules', () => {
   it('accepts only rows the JS path accepts, with the same values, over random near-valid values', async () => {
-    const next = random(12);
+    const next = seededRandom(12);
     const pick = (values: readonly string[]): string => values[Math.floor(next() * values.length)] ?? '';
     const dates = [
       '2025-04-23',
