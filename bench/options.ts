@@ -46,7 +46,7 @@ export interface BenchSizes {
 
 const USAGE = `usage: npm run bench -- [--scale N] [--reps N] [--only ${SECTIONS.join(',')}] [--tiny]
                          [--full-days N] [--points 10,30,90]
-                         [--memory-limit 512MB] [--keep] [--work DIR] [--results DIR]
+                         [--memory-limit 384MB] [--keep] [--work DIR] [--results DIR]
 
   --scale N         multiply the data sizes (default 1: ~15 min on 2 busy cores; 15: the issue's 3M-row full load,
                     50: a 2.3 GB single file for the memory figure; expect ~40+ min)
@@ -56,7 +56,7 @@ const USAGE = `usage: npm run bench -- [--scale N] [--reps N] [--only ${SECTIONS
   --full-days N     days (one file each) of the full load (default 10; rows/day = 20,000 x scale)
   --points a,b      history sizes where one more day is timed (default 10,30,90; first and last
                     give the growth ratio; rows/day = 10,000 x scale)
-  --memory-limit X  DuckDB memory limit for the pipeline and the raw reference (default 512MB, the pipeline's own default)
+  --memory-limit X  DuckDB memory limit for the pipeline and the raw reference (default 384MB, the pipeline's own default)
   --keep            keep the generated data and warehouses in the work folder
   --work DIR        scratch folder (default bench/.work, git-ignored)
   --results DIR     where the JSON results go (default bench/results)`;
@@ -87,7 +87,7 @@ export function parseOptions(argv: readonly string[], benchRoot: string): BenchO
   let reps: number | undefined;
   let only: SectionName[] = [...SECTIONS];
   let tiny = false;
-  let memoryLimit = '512MB';
+  let memoryLimit = '384MB';
   let keep = false;
   let workDir = resolve(benchRoot, '.work');
   let resultsDir = resolve(benchRoot, 'results');

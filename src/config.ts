@@ -27,7 +27,7 @@ export interface Config {
    * PostgreSQL (scale-out mode, docs/scale-out.md); null for the embedded DuckDB file.
    */
   databaseUrl: string | null;
-  /** BILLING_DUCKDB_MEMORY_LIMIT (default 512MB). */
+  /** BILLING_DUCKDB_MEMORY_LIMIT (default 384MB). */
   memoryLimit: string;
   /** BILLING_DUCKDB_THREADS (default: cores). */
   threads: number;

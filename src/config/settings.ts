@@ -150,10 +150,11 @@ export const SETTINGS: readonly SettingDef[] = [
     key: 'duckdb.memory_limit',
     env: 'BILLING_DUCKDB_MEMORY_LIMIT',
     kind: 'memory',
-    // The process peaks ~300 MB above this (Node's own ~170 MB, and DuckDB allocations the limit
-    // does not cover): with 1GB one 2.3 GB file took 1.3 GB RSS, with 512MB 0.83 GB (bench memory).
-    fallback: '512MB',
-    doc: 'DuckDB memory_limit; beyond it DuckDB spills to $BILLING_HOME/tmp/duckdb',
+    // The process peaks 300-500 MB above this (Node's own ~170 MB, and DuckDB allocations the
+    // limit does not cover): one 2.3 GB file from S3 took 1.37 GB RSS at 1GB, 1.0 GB at 512MB and
+    // 0.8 GB at 384MB, with normal files as fast at 384MB as at 1GB (bench memory and full).
+    fallback: '384MB',
+    doc: 'DuckDB memory_limit; beyond it DuckDB spills to $BILLING_HOME/tmp/duckdb (raise it for full refreshes of a large history)',
   },
   {
     key: 'duckdb.threads',

@@ -157,7 +157,7 @@ describe('billing-pipeline init', () => {
     const first = await cli({}, 'init', path);
     expect(first.code).toBe(0);
     const text = await readFile(path, 'utf8');
-    expect(text).toMatch(/# memory_limit: 512MB/);
+    expect(text).toMatch(/# memory_limit: 384MB/);
     expect(text).toMatch(/BILLING_INGEST_CONCURRENCY; default: 2/);
     // As written (all commented out), the defaults apply.
     const config = loadConfig({}, { config: path });
@@ -166,7 +166,7 @@ describe('billing-pipeline init', () => {
     const uncommented = text.replace(/^(\s*)# ([a-z_]+: .+)$/gm, '$1$2');
     await writeFile(path, uncommented);
     const all = loadConfig({}, { config: path });
-    expect(all.memoryLimit).toBe('512MB');
+    expect(all.memoryLimit).toBe('384MB');
     expect(all.threads).toBe(4);
     expect(all.settings.get('scale_out.run_timeout')?.origin).toMatch(/^billing-pipeline.yaml:\d+$/);
     expect(all.source).toBe('s3://bucket/prefix/');
@@ -210,7 +210,7 @@ describe('the configuration recorded with a run', () => {
       ingest_concurrency: 3,
       reporting_currency: 'USD',
       api: { token: '***' },
-      duckdb: { memory_limit: '512MB' },
+      duckdb: { memory_limit: '384MB' },
     });
     expect(json.config.checks.checks.rejected_row_rate.max_rate).toBe(0.5);
   });
