@@ -43,7 +43,7 @@ export const badSample = (column: string) => `bad_${column}_sample`;
  * One scan of the checked partitions' events computing every row-level measure the event checks
  * need. `$1`: partitions.
  */
-export function eventProfileSql(settings: CheckSettings): string {
+export function eventProfileSql(settings: CheckSettings, dialect: 'duckdb' | 'postgres'): string {
   const measures = ['count(*) AS events'];
   for (const column of settings.not_null.columns) {
     measures.push(`count(*) FILTER (WHERE e.${ident(column)} IS NULL) AS ${ident(nullCount(column))}`);
@@ -77,9 +77,24 @@ export function eventProfileSql(settings: CheckSettings): string {
     'count(*) FILTER (WHERE e.normalized_credit_usage IS NULL) AS unnormalized',
   );
   // Each extreme's billing currency (amounts are compared as billed, and shown with their currency):
-  // the first currency among the partition's rows at that amount. Looked up after the scan, not
-  // with an ordered array_agg, which held every row's currency in memory (20M rows in one file ran
-  // out of DuckDB's memory limit).
+  // the first currency among the partition's rows at that amount. Not an ordered array_agg, which
+  // held every row's currency in memory (20M rows in one file ran out of DuckDB's memory limit).
+  if (dialect === 'duckdb') {
+    // In the same scan: a struct compares field by field and a NULL field sorts last, so the least
+    // (amount, currency) is the least amount with the first non-NULL currency at it (the lookup
+    // below, decorrelated by DuckDB, grouped every event of the table by amount: 0.2 s of a day).
+    const extreme = (amount: string, name: string) =>
+      `struct_extract(min({'a': ${amount}, 'c': e.currency}) FILTER (WHERE e.credit_usage IS NOT NULL), 'c') AS ${name}`;
+    measures.push(
+      extreme('e.credit_usage', 'min_credit_currency'),
+      extreme('-e.credit_usage', 'max_credit_currency'),
+    );
+    return `SELECT e.year, e.month, e.day, CAST(${PATH_DAY} AS VARCHAR) AS partition,
+        ${measures.join(',\n        ')}
+      FROM ${releasedEvents({ days: '$1', withheld: null })}
+      GROUP BY e.year, e.month, e.day`;
+  }
+  // PostgreSQL has no such order on rows: looked up after the scan, in the partition's own table.
   const extremeCurrency = (amount: string) => `(SELECT min(x.currency) FROM billing_events x
       WHERE x.year = p.year AND x.month = p.month AND x.day = p.day AND x.credit_usage = p.${amount})`;
   return `WITH p AS (

@@ -62,14 +62,17 @@ export type Profile = (
 
 export function eventChecks(options: EventCheckOptions): AssetCheckDefinition[] {
   const s = options.settings;
-  const profileSql = sql.eventProfileSql(s);
+  const profileSql = {
+    duckdb: sql.eventProfileSql(s, 'duckdb'),
+    postgres: sql.eventProfileSql(s, 'postgres'),
+  };
   // The row-level checks share one scan per evaluation.
   let cached: { key: string; rows: Promise<Map<string, ProfileRow>> } | null = null;
   const profile: Profile = (ctx, partitions) => {
     const key = `${ctx.runId}|${partitions.join(',')}`;
     if (cached?.key !== key) {
       const rows = ctx.warehouse
-        .all<ProfileRow>(profileSql, [partitions.join(',')])
+        .all<ProfileRow>(profileSql[ctx.warehouse.dialect], [partitions.join(',')])
         .then((list) => new Map(list.map((r) => [String(r.partition), r])));
       cached = { key, rows };
     }

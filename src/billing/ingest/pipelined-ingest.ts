@@ -29,6 +29,13 @@ export interface IngestOptions {
 /** Files committed together: small files share one transaction, big ones go alone. */
 const BATCH_MAX_FILES = 64;
 const BATCH_MAX_ROWS = 2_000_000;
+/**
+ * While files are still being parsed, a DuckDB batch waits for this many parsed rows. DuckDB writes
+ * a transaction's full row groups (122,880 rows) straight into the file; what is left over goes
+ * into the WAL and is written again by the checkpoint. A day of four 75,000-row files committed as
+ * they came spent 1.2 s in checkpoints (issue 12).
+ */
+const BATCH_MIN_ROWS = 250_000;
 
 /**
  * Loads the pending files: parsers download and parse ahead of the warehouse, and whatever is parsed
@@ -94,10 +101,17 @@ export async function ingest(
     parser,
   );
 
+  const minRows = ctx.warehouse.dialect === 'duckdb' ? BATCH_MIN_ROWS : 0;
+  /** Rows parsed and next in key order: what a batch taken now would hold. */
+  const readyRows = () => {
+    let rows = 0;
+    for (let i = nextToCommit; ready.has(i) && rows < minRows; i++) rows += (ready.get(i) as ParsedFile).rows;
+    return rows;
+  };
   const writer = async () => {
     for (;;) {
       if (failure !== null) return;
-      if (!ready.has(nextToCommit)) {
+      if (!ready.has(nextToCommit) || (parsing > 0 && readyRows() < minRows)) {
         if (parsing === 0) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
