@@ -39,6 +39,13 @@ export const nullCount = (column: string) => `null_${column}`;
 export const badCount = (column: string) => `bad_${column}`;
 export const badSample = (column: string) => `bad_${column}_sample`;
 
+/** The checked partitions' events (`$1`) grouped by path day, with `measures`. */
+const profileScan = (measures: readonly string[]) => `
+      SELECT e.year, e.month, e.day, CAST(${PATH_DAY} AS VARCHAR) AS partition,
+        ${measures.join(',\n        ')}
+      FROM ${releasedEvents({ days: '$1', withheld: null })}
+      GROUP BY e.year, e.month, e.day`;
+
 /**
  * One scan of the checked partitions' events computing every row-level measure the event checks
  * need. `$1`: partitions.
@@ -89,20 +96,12 @@ export function eventProfileSql(settings: CheckSettings, dialect: 'duckdb' | 'po
       extreme('e.credit_usage', 'min_credit_currency'),
       extreme('-e.credit_usage', 'max_credit_currency'),
     );
-    return `SELECT e.year, e.month, e.day, CAST(${PATH_DAY} AS VARCHAR) AS partition,
-        ${measures.join(',\n        ')}
-      FROM ${releasedEvents({ days: '$1', withheld: null })}
-      GROUP BY e.year, e.month, e.day`;
+    return profileScan(measures);
   }
   // PostgreSQL has no such order on rows: looked up after the scan, in the partition's own table.
   const extremeCurrency = (amount: string) => `(SELECT min(x.currency) FROM billing_events x
       WHERE x.year = p.year AND x.month = p.month AND x.day = p.day AND x.credit_usage = p.${amount})`;
-  return `WITH p AS (
-      SELECT e.year, e.month, e.day, CAST(${PATH_DAY} AS VARCHAR) AS partition,
-        ${measures.join(',\n        ')}
-      FROM ${releasedEvents({ days: '$1', withheld: null })}
-      GROUP BY e.year, e.month, e.day
-    )
+  return `WITH p AS (${profileScan(measures)})
     SELECT p.*, ${extremeCurrency('min_amount')} AS min_credit_currency,
       ${extremeCurrency('max_amount')} AS max_credit_currency
     FROM p`;

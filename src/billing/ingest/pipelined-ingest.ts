@@ -102,16 +102,19 @@ export async function ingest(
   );
 
   const minRows = ctx.warehouse.dialect === 'duckdb' ? BATCH_MIN_ROWS : 0;
-  /** Rows parsed and next in key order: what a batch taken now would hold. */
-  const readyRows = () => {
+  /** Whether the files parsed next in key order fill a batch (rows or files) before the rest are parsed. */
+  const fullBatchReady = () => {
     let rows = 0;
-    for (let i = nextToCommit; ready.has(i) && rows < minRows; i++) rows += (ready.get(i) as ParsedFile).rows;
-    return rows;
+    for (let i = nextToCommit; ready.has(i); i++) {
+      rows += (ready.get(i) as ParsedFile).rows;
+      if (rows >= minRows || i - nextToCommit + 1 >= BATCH_MAX_FILES) return true;
+    }
+    return false;
   };
   const writer = async () => {
     for (;;) {
       if (failure !== null) return;
-      if (!ready.has(nextToCommit) || (parsing > 0 && readyRows() < minRows)) {
+      if (!ready.has(nextToCommit) || (parsing > 0 && !fullBatchReady())) {
         if (parsing === 0) return;
         await new Promise<void>((resolve) => {
           wake = resolve;
