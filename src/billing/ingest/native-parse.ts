@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -59,6 +60,7 @@ export async function parseNatively(
           indexes: staged.header.indexes,
           fileIndex: index,
           eventsPath,
+          verbatim: staged.verbatim,
         }),
       );
     } catch (error) {
@@ -83,6 +85,11 @@ export type StagedSource =
       header: HeaderMap;
       /** Records after the header: each must come out of the SQL as a valid row. */
       dataLines: number;
+      /**
+       * Every field of every record is printable ASCII with no space at either end, so no value
+       * needs trimming or a blank test (the SQL then skips them: a third of its cost).
+       */
+      verbatim: boolean;
     }
   | { eligible: false; why: string };
 
@@ -110,7 +117,15 @@ export async function stageSource(options: {
     writeError ??= isNoSpaceError(error) ? new NoSpaceError(options.path, { cause: error }) : error;
     stream.destroy(writeError);
   });
-  const state: State = { line: 1, header: null, delimiter: ',', dataLines: 0, pending: [], pendingBytes: 0 };
+  const state: State = {
+    line: 1,
+    header: null,
+    delimiter: ',',
+    dataLines: 0,
+    pending: [],
+    pendingBytes: 0,
+    verbatim: true,
+  };
   let first = true;
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   let carry: Buffer | null = null;
@@ -152,6 +167,7 @@ export async function stageSource(options: {
     delimiter: state.delimiter,
     header: state.header,
     dataLines: state.dataLines,
+    verbatim: state.verbatim,
   };
 }
 
@@ -164,6 +180,27 @@ interface State {
   /** Numbered lines waiting to be written. */
   pending: Buffer[];
   pendingBytes: number;
+  verbatim: boolean;
+}
+
+const TAB = 9;
+const VT = 11;
+const FF = 12;
+const SPACE = 32;
+
+/**
+ * Whether numbered lines (`<line><delimiter><fields>\n`) hold only printable ASCII fields with no
+ * space at either end. Only whitespace matters: other control bytes are text to both paths. A
+ * line starts with digits, so a field's start follows a delimiter and its end precedes one or LF.
+ */
+export function verbatimLines(lines: Buffer, delimiter: number): boolean {
+  if (!isAscii(lines)) return false;
+  for (const ws of [TAB, VT, FF]) if (ws !== delimiter && lines.indexOf(ws) !== -1) return false;
+  for (let i = lines.indexOf(SPACE); i !== -1; i = lines.indexOf(SPACE, i + 1)) {
+    const next = lines[i + 1];
+    if (lines[i - 1] === delimiter || next === delimiter || next === LF) return false;
+  }
+  return true;
 }
 
 async function write(out: ReturnType<typeof createWriteStream>, state: State): Promise<void> {
@@ -227,6 +264,8 @@ function numberLines(buf: Buffer, final: boolean, state: State, utf8: TextDecode
     pos = nl + 1;
   }
   if (o > 0) {
+    if (state.verbatim && !verbatimLines(target.subarray(0, o), state.delimiter.charCodeAt(0)))
+      state.verbatim = false;
     state.pending.push(target.subarray(0, o));
     state.pendingBytes += o;
   }

@@ -57,6 +57,11 @@ export interface NativeParseSql {
    * lives a few seconds), which the load reads twice (insert, change keys) much faster than a CSV.
    */
   eventsPath: string;
+  /**
+   * The file's fields are all printable ASCII with no space at either end (native-parse.ts
+   * checks): each is then its own trimmed value and never blank, so the trims and blank tests go.
+   */
+  verbatim?: boolean;
 }
 
 /** COPY of the valid rows; DuckDB answers with the number written. */
@@ -64,15 +69,19 @@ export function nativeParseCopy(o: NativeParseSql): string {
   const columns = [`'source_line': 'BIGINT'`];
   for (let i = 0; i < o.fieldCount; i++) columns.push(`'c${i}': 'VARCHAR'`);
   const c = (column: SchemaColumn): string => `c${o.indexes[column]}`;
+  const verbatim = o.verbatim === true;
   // Text is kept verbatim; blank (ASCII whitespace only) is NULL. A first visible ASCII character
   // settles it without a regex.
   const text = (column: SchemaColumn): string =>
-    `CASE WHEN ascii(${c(column)}) BETWEEN 33 AND 126 THEN ${c(column)}
+    verbatim
+      ? c(column)
+      : `CASE WHEN ascii(${c(column)}) BETWEEN 33 AND 126 THEN ${c(column)}
       WHEN regexp_full_match(${c(column)}, '${WS_RE}') THEN NULL ELSE ${c(column)} END`;
   // Blank or not by any definition of whitespace: a row with a value only JS could classify goes there.
   const textOk = (column: SchemaColumn): string =>
     `(${c(column)} IS NULL OR ascii(${c(column)}) BETWEEN 33 AND 126 OR regexp_full_match(${c(column)}, '${WS_RE}')
       OR regexp_matches(${c(column)}, '[!-~]'))`;
+  const trim = verbatim ? (v: string) => v : trimmed;
   const texts: SchemaColumn[] = [
     'resource_id',
     'region',
@@ -88,8 +97,8 @@ export function nativeParseCopy(o: NativeParseSql): string {
       quote = '"', escape = '"', new_line = '\\n', strict_mode = true, null_padding = false,
       ignore_errors = false, columns = {${columns.join(', ')}})
   ), cleaned AS (
-    SELECT *, ${trimmed(c('timestamp'))} AS ts_text, ${trimmed(c('user_id'))} AS user_text,
-      ${trimmed(c('credit_usage'))} AS credit_text, ${trimmed(c('success'))} AS success_text
+    SELECT *, ${trim(c('timestamp'))} AS ts_text, ${trim(c('user_id'))} AS user_text,
+      ${trim(c('credit_usage'))} AS credit_text, ${trim(c('success'))} AS success_text
     FROM src
   ), typed AS (
     SELECT *,
@@ -109,8 +118,12 @@ export function nativeParseCopy(o: NativeParseSql): string {
     ${text('resource_type')} AS resource_type, ${text('invoice_id')} AS invoice_id, ${text('currency')} AS currency
   FROM typed
   WHERE year(ts) BETWEEN 1000 AND 9999
-    AND user_value IS NOT NULL AND credit_value IS NOT NULL AND success_value IS NOT NULL
-    AND ${texts.map(textOk).join('\n    AND ')}
+    AND user_value IS NOT NULL AND credit_value IS NOT NULL AND success_value IS NOT NULL${
+      verbatim
+        ? ''
+        : `
+    AND ${texts.map(textOk).join('\n    AND ')}`
+    }
 ) TO ${literal(o.eventsPath)} (FORMAT parquet, COMPRESSION uncompressed)`;
 }
 
