@@ -7,7 +7,7 @@ const lines = (...fields: string[][]) =>
   Buffer.from(fields.map((f, i) => `${i + 2},${f.join(',')}\n`).join(''), 'latin1');
 
 describe('verbatimLines', () => {
-  it('takes printable ASCII fields, inner spaces and empty fields', () => {
+  it('takes ASCII fields with inner spaces, control characters and empty fields', () => {
     expect(verbatimLines(lines(['2025-04-23 10:00:00', 'a b', '', 'x']), COMMA)).toBe(true);
     expect(verbatimLines(lines(['\u0001', 'x'], ['y', '']), COMMA)).toBe(true);
   });

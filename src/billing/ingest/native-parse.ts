@@ -86,7 +86,7 @@ export type StagedSource =
       /** Records after the header: each must come out of the SQL as a valid row. */
       dataLines: number;
       /**
-       * Every field of every record is printable ASCII with no space at either end, so no value
+       * Every field of every record is ASCII with no whitespace but inner spaces, so no value
        * needs trimming or a blank test (the SQL then skips them: a third of its cost).
        */
       verbatim: boolean;
@@ -189,9 +189,9 @@ const FF = 12;
 const SPACE = 32;
 
 /**
- * Whether numbered lines (`<line><delimiter><fields>\n`) hold only printable ASCII fields with no
- * space at either end. Only whitespace matters: other control bytes are text to both paths. A
- * line starts with digits, so a field's start follows a delimiter and its end precedes one or LF.
+ * Whether numbered lines (`<line><delimiter><fields>\n`) hold only ASCII fields with no whitespace
+ * but inner spaces. Other control bytes are text to both paths (JS trims only whitespace). A line
+ * starts with digits, so a field's start follows a delimiter and its end precedes one or LF.
  */
 export function verbatimLines(lines: Buffer, delimiter: number): boolean {
   if (!isAscii(lines)) return false;

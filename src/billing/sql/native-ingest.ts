@@ -58,8 +58,8 @@ export interface NativeParseSql {
    */
   eventsPath: string;
   /**
-   * The file's fields are all printable ASCII with no space at either end (native-parse.ts
-   * checks): each is then its own trimmed value and never blank, so the trims and blank tests go.
+   * The file's fields are all ASCII with no whitespace but inner spaces (native-parse.ts checks):
+   * each is then its own trimmed value and never blank, so the trims and blank tests go.
    */
   verbatim?: boolean;
 }
