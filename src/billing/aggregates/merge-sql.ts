@@ -244,9 +244,15 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
         UNION ALL SELECT ${K.join(', ')}, measure, value, -1 FROM ${dayValues} o WHERE ${inChangedDays('o')}
       ) u GROUP BY ${list('u')}, u.measure, u.value HAVING sum(u.n) <> 0
     ) u LEFT JOIN ${values} v ON ${valueMatch('v', 'u')}`,
-    `DELETE FROM ${dayValues} v WHERE ${inChangedDays('v')}`,
+    // Only the values that left a changed day or came to it: a +1 day also changes the day before
+    // (zone offsets), and rewriting that day's unchanged values made DuckDB's next checkpoint
+    // rewrite the table's row groups (230 ms for service_aggregates at 10 days).
+    `DELETE FROM ${dayValues} v WHERE ${inChangedDays('v')} AND NOT EXISTS (
+      SELECT 1 FROM merge_new_values n WHERE n.event_date = v.event_date AND ${valueMatch('n', 'v')})`,
     `INSERT INTO ${dayValues} (event_date, ${K.join(', ')}, measure, value)
-      SELECT event_date, ${K.join(', ')}, measure, value FROM merge_new_values`,
+      SELECT n.event_date, ${list('n')}, n.measure, n.value FROM merge_new_values n
+      WHERE NOT EXISTS (SELECT 1 FROM ${dayValues} v
+        WHERE ${inChangedDays('v')} AND v.event_date = n.event_date AND ${valueMatch('v', 'n')})`,
   ];
 
   // One pass over each delta (a count per phase), the totals joined once: they hold one row per key.
