@@ -105,14 +105,7 @@ const keyEquals = (column: string, a: string, b: string) =>
 const NOT_WITHHELD = `NOT EXISTS (SELECT 1 FROM withheld_partitions w
       WHERE e.year = w.year AND e.month = w.month AND e.day = w.day)`;
 
-const TEMPS = [
-  'merge_days',
-  'merge_new',
-  'merge_delta',
-  'merge_new_values',
-  'merge_day_value_delta',
-  'merge_value_delta',
-];
+const TEMPS = ['merge_days', 'merge_new', 'merge_delta', 'merge_day_value_delta', 'merge_value_delta'];
 
 export const stateTable = (
   def: AggregateDefinition,
@@ -245,10 +238,9 @@ export function mergeSql(def: AggregateDefinition, plan: MergePlan): MergeSql {
     // Distinct counts: per changed day the values that came (+1) or left (-1), unchanged ones
     // cancelling; then per (key, measure, value) the change in the number of days it occurs on,
     // beside that number before (NULL: a value new to the key).
-    `CREATE TEMP TABLE merge_new_values AS ${distinctSelect(events)}`,
     `CREATE TEMP TABLE merge_day_value_delta AS SELECT u.event_date, ${list('u')}, u.measure, u.value, sum(u.n) AS n
       FROM (
-        SELECT event_date, ${K.join(', ')}, measure, value, 1 AS n FROM merge_new_values
+        SELECT event_date, ${K.join(', ')}, measure, value, 1 AS n FROM (${distinctSelect(events)}) n
         UNION ALL SELECT event_date, ${K.join(', ')}, measure, value, -1 FROM ${dayValues} o WHERE ${inChangedDays('o')}
       ) u GROUP BY u.event_date, ${list('u')}, u.measure, u.value HAVING sum(u.n) <> 0`,
     `CREATE TEMP TABLE merge_value_delta AS SELECT ${list('u')}, u.measure, u.value, u.n, v.days FROM (

@@ -91,6 +91,7 @@ export function nativeParseCopy(o: NativeParseSql): string {
     'invoice_id',
     'currency',
   ];
+  const textChecks = verbatim ? '' : `\n    AND ${texts.map(textOk).join('\n    AND ')}`;
   return `COPY (
   WITH src AS (
     SELECT * FROM read_csv(${literal(o.path)}, header = false, auto_detect = false, delim = ${literal(o.delimiter)},
@@ -118,12 +119,7 @@ export function nativeParseCopy(o: NativeParseSql): string {
     ${text('resource_type')} AS resource_type, ${text('invoice_id')} AS invoice_id, ${text('currency')} AS currency
   FROM typed
   WHERE year(ts) BETWEEN 1000 AND 9999
-    AND user_value IS NOT NULL AND credit_value IS NOT NULL AND success_value IS NOT NULL${
-      verbatim
-        ? ''
-        : `
-    AND ${texts.map(textOk).join('\n    AND ')}`
-    }
+    AND user_value IS NOT NULL AND credit_value IS NOT NULL AND success_value IS NOT NULL${textChecks}
 ) TO ${literal(o.eventsPath)} (FORMAT parquet, COMPRESSION uncompressed)`;
 }
 
